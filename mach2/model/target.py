@@ -1,0 +1,224 @@
+"""The Target: what an environment is built *for*.
+
+The Target is the only source of PEP 508 marker environments and PEP 425 wheel tags.  Nothing
+here reads the host: ``packaging.markers.Marker.evaluate`` and the ``packaging.tags`` helpers fill
+gaps from the running interpreter, so we always hand them a complete environment and explicit
+tag lists.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Literal
+
+import attrs
+from attrs import frozen
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.version import Version
+
+from mach2.errors import TargetError
+
+__all__ = [
+    "DEFAULT_GLIBC",
+    "DEFAULT_MACOS",
+    "NIXPKGS_PYTHON_MICRO",
+    "SYSTEMS",
+    "Target",
+]
+
+System = Literal["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+SYSTEMS: tuple[System, ...] = ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin")
+
+#: glibc of current nixpkgs (nixos-25.05 and unstable ship glibc 2.40); ``--glibc`` changes it.
+DEFAULT_GLIBC = (2, 40)
+#: The oldest macOS nixpkgs' darwin stdenv targets (11.0 since the 2024 SDK rework).
+DEFAULT_MACOS = (11, 0)
+#: The patch release nixpkgs carries for each minor, used when only ``3.12`` is given, so that
+#: ``python_full_version`` markers evaluate the way they will in the built environment.
+NIXPKGS_PYTHON_MICRO = {
+    (3, 9): 24,
+    (3, 10): 19,
+    (3, 11): 14,
+    (3, 12): 12,
+    (3, 13): 9,
+    (3, 14): 0,
+}
+
+_MANYLINUX_LEGACY = {(2, 5): "manylinux1", (2, 12): "manylinux2010", (2, 17): "manylinux2014"}
+_VERSION_RE = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+def _parse_python_version(text: str) -> tuple[int, int, int]:
+    match = _VERSION_RE.match(text.strip())
+    if match is None:
+        raise TargetError(
+            f"invalid Python version {text!r}", hint="give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 3.12"
+        )
+    major, minor = int(match[1]), int(match[2])
+    if major != 3 or minor < 8:
+        raise TargetError(f"unsupported Python version {text!r}", hint="mach2 builds for CPython 3.8 or newer")
+    if match[3] is not None:
+        return major, minor, int(match[3])
+    return major, minor, NIXPKGS_PYTHON_MICRO.get((major, minor), 0)
+
+
+def _parse_pair(text: str, what: str) -> tuple[int, int]:
+    match = re.match(r"^(\d+)\.(\d+)$", text.strip())
+    if match is None:
+        raise TargetError(f"invalid {what} version {text!r}", hint="give MAJOR.MINOR, e.g. 2.28")
+    return int(match[1]), int(match[2])
+
+
+@frozen(kw_only=True, cache_hash=True)
+class Target:
+    """Interpreter, Nix system and C library an environment is built for.
+
+    :param python: CPython version ``(major, minor, patch)``.
+    :param system: Nix system double.
+    :param glibc: glibc version on Linux (ignored on Darwin); manylinux tags go up to it.
+    :param macos: the oldest macOS the environment must run on (Darwin only).
+    """
+
+    python: tuple[int, int, int] = attrs.field()
+    system: System = attrs.field(default="x86_64-linux")
+    glibc: tuple[int, int] = DEFAULT_GLIBC
+    macos: tuple[int, int] = DEFAULT_MACOS
+
+    @system.validator
+    def _check_system(self, _attribute: object, value: str) -> None:
+        if value not in SYSTEMS:
+            raise TargetError(f"unknown system {value!r}", hint=f"use one of {', '.join(SYSTEMS)}")
+
+    @classmethod
+    def from_strings(
+        cls,
+        python: str = "3.12",
+        system: str = "x86_64-linux",
+        glibc: str | None = None,
+        macos: str | None = None,
+    ) -> Target:
+        """Build a Target from command-line style strings (``"3.12"``, ``"2.28"``)."""
+        if system not in SYSTEMS:
+            raise TargetError(f"unknown system {system!r}", hint=f"use one of {', '.join(SYSTEMS)}")
+        return cls(
+            python=_parse_python_version(python),
+            system=system,  # type: ignore[arg-type]  # checked just above
+            glibc=_parse_pair(glibc, "glibc") if glibc else DEFAULT_GLIBC,
+            macos=_parse_pair(macos, "macOS") if macos else DEFAULT_MACOS,
+        )
+
+    # -- derived facts ---------------------------------------------------------------------
+
+    @property
+    def python_version(self) -> Version:
+        return Version("{}.{}.{}".format(*self.python))
+
+    @property
+    def python_minor(self) -> str:
+        return "{}.{}".format(*self.python[:2])
+
+    @property
+    def arch(self) -> str:
+        return self.system.split("-")[0]
+
+    @property
+    def is_linux(self) -> bool:
+        return self.system.endswith("-linux")
+
+    @cached_property
+    def marker_environment(self) -> dict[str, str]:
+        """The complete PEP 508 environment (every key, so nothing is filled from the host)."""
+        full = "{}.{}.{}".format(*self.python)
+        if self.is_linux:
+            sys_platform, platform_system, machine = "linux", "Linux", self.arch
+        else:
+            sys_platform, platform_system = "darwin", "Darwin"
+            machine = "arm64" if self.arch == "aarch64" else "x86_64"
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": full,
+            "os_name": "posix",
+            "platform_machine": machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": platform_system,
+            "platform_version": "",
+            "python_full_version": full,
+            "python_version": self.python_minor,
+            "sys_platform": sys_platform,
+            "extra": "",
+        }
+
+    @cached_property
+    def platform_tags(self) -> tuple[str, ...]:
+        """Platform tags, most specific first (manylinux_2_40 … manylinux1; macOS floor … 10.x)."""
+        if self.is_linux:
+            return tuple(self._manylinux_tags())
+        return tuple(self._macos_tags())
+
+    def _manylinux_tags(self) -> list[str]:
+        major, newest = self.glibc
+        tags = []
+        for minor in range(newest, 4, -1):
+            tags.append(f"manylinux_{major}_{minor}_{self.arch}")
+            legacy = _MANYLINUX_LEGACY.get((major, minor))
+            # manylinux1/2010 were only defined for x86 (PEP 513/571); manylinux2014 for all.
+            if legacy == "manylinux2014" or (legacy is not None and self.arch == "x86_64"):
+                tags.append(f"{legacy}_{self.arch}")
+        return tags
+
+    def _macos_tags(self) -> list[str]:
+        arch = "arm64" if self.arch == "aarch64" else "x86_64"
+        binary_formats = [arch, "universal2"] + (["intel", "fat64", "fat3", "universal"] if arch == "x86_64" else [])
+        versions: list[tuple[int, int]] = []
+        major, minor = self.macos
+        # macOS 11+ wheels use major-only versions (tags say 11_0, 12_0, ...).
+        for m in range(major, 10, -1):
+            versions.append((m, 0))
+        if major >= 11 and arch == "x86_64":
+            versions.extend((10, n) for n in range(16, 3, -1))
+        elif major == 10:
+            versions.extend((10, n) for n in range(minor, 3, -1))
+        return [f"macosx_{v[0]}_{v[1]}_{fmt}" for v in versions for fmt in binary_formats]
+
+    @cached_property
+    def tags(self) -> tuple[Tag, ...]:
+        """Every compatible wheel tag, best first (PEP 425 order, abi3 forward compatible)."""
+        version = self.python[:2]
+        platforms = list(self.platform_tags)
+        best = list(cpython_tags(version, abis=[f"cp{version[0]}{version[1]}"], platforms=platforms))
+        rest = list(compatible_tags(version, interpreter=f"cp{version[0]}{version[1]}", platforms=platforms))
+        return tuple(dict.fromkeys(best + rest))
+
+    @cached_property
+    def tag_priority(self) -> dict[Tag, int]:
+        """Tag → rank (0 is best); a wheel is compatible when one of its tags is in here."""
+        return {tag: rank for rank, tag in enumerate(self.tags)}
+
+    def describe(self) -> str:
+        if self.is_linux:
+            libc = "glibc {}.{}".format(*self.glibc)
+        else:
+            libc = "macOS {}.{}".format(*self.macos)
+        return f"CPython {self.python_version} on {self.system} ({libc})"
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "python": str(self.python_version),
+            "system": self.system,
+        }
+        if self.is_linux:
+            data["glibc"] = "{}.{}".format(*self.glibc)
+        else:
+            data["macos"] = "{}.{}".format(*self.macos)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Target:
+        return cls.from_strings(
+            python=str(data["python"]),
+            system=str(data["system"]),
+            glibc=str(data["glibc"]) if "glibc" in data else None,
+            macos=str(data["macos"]) if "macos" in data else None,
+        )
