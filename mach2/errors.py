@@ -46,7 +46,7 @@ class ProviderError(InputError):
     """A provider name or provider order is invalid."""
 
 
-class IndexError_(Mach2Error):  # noqa: N801 - the builtin IndexError is a different thing
+class IndexError_(Mach2Error):
     """A package index could not be reached or answered with something unusable."""
 
 

@@ -53,11 +53,14 @@ def _parse_python_version(text: str) -> tuple[int, int, int]:
     match = _VERSION_RE.match(text.strip())
     if match is None:
         raise TargetError(
-            f"invalid Python version {text!r}", hint="give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 3.12"
+            f"invalid Python version {text!r}",
+            hint="give MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 3.12",
         )
     major, minor = int(match[1]), int(match[2])
     if major != 3 or minor < 8:
-        raise TargetError(f"unsupported Python version {text!r}", hint="mach2 builds for CPython 3.8 or newer")
+        raise TargetError(
+            f"unsupported Python version {text!r}", hint="mach2 builds for CPython 3.8 or newer"
+        )
     if match[3] is not None:
         return major, minor, int(match[3])
     return major, minor, NIXPKGS_PYTHON_MICRO.get((major, minor), 0)
@@ -170,7 +173,9 @@ class Target:
 
     def _macos_tags(self) -> list[str]:
         arch = "arm64" if self.arch == "aarch64" else "x86_64"
-        binary_formats = [arch, "universal2"] + (["intel", "fat64", "fat3", "universal"] if arch == "x86_64" else [])
+        binary_formats = [arch, "universal2"] + (
+            ["intel", "fat64", "fat3", "universal"] if arch == "x86_64" else []
+        )
         versions: list[tuple[int, int]] = []
         major, minor = self.macos
         # macOS 11+ wheels use major-only versions (tags say 11_0, 12_0, ...).
@@ -187,8 +192,12 @@ class Target:
         """Every compatible wheel tag, best first (PEP 425 order, abi3 forward compatible)."""
         version = self.python[:2]
         platforms = list(self.platform_tags)
-        best = list(cpython_tags(version, abis=[f"cp{version[0]}{version[1]}"], platforms=platforms))
-        rest = list(compatible_tags(version, interpreter=f"cp{version[0]}{version[1]}", platforms=platforms))
+        best = list(
+            cpython_tags(version, abis=[f"cp{version[0]}{version[1]}"], platforms=platforms)
+        )
+        rest = list(
+            compatible_tags(version, interpreter=f"cp{version[0]}{version[1]}", platforms=platforms)
+        )
         return tuple(dict.fromkeys(best + rest))
 
     @cached_property
