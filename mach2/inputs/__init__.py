@@ -1,0 +1,65 @@
+"""The input edge: requirement files and pyproject.toml, read into one ``RequirementsInput``.
+
+Everything after this package works on :class:`RequirementsInput` and never on file syntax.
+Each entry keeps its ``origin`` (``file:line`` or a TOML key path) so later errors can point
+at what the user wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from mach2.errors import InputError
+from mach2.inputs.pyproject import read_pyproject
+from mach2.inputs.requirements import (
+    HASH_LENGTHS,
+    RequirementEntry,
+    RequirementsInput,
+    parse_requirements,
+    read_requirements,
+)
+
+__all__ = [
+    "HASH_LENGTHS",
+    "RequirementEntry",
+    "RequirementsInput",
+    "parse_requirements",
+    "read_input",
+    "read_pyproject",
+    "read_requirements",
+]
+
+
+def read_input(
+    path: Path,
+    *,
+    environ: Mapping[str, str] = MappingProxyType({}),
+    extras: Iterable[str] = (),
+    groups: Iterable[str] = (),
+) -> RequirementsInput:
+    """Read ``path`` by its file name: ``pyproject.toml`` as PEP 621, the rest as pip syntax.
+
+    One entry point lets the CLI accept ``-r pyproject.toml`` and ``-r requirements.txt``
+    alike.  Extras and groups only exist in pyproject.toml, so asking for them with a
+    requirements file is an error rather than being ignored.
+
+    :param environ: ``${VAR}`` values for requirements files (the CLI passes ``os.environ``).
+    :raises InputError: a conda environment file (not supported yet), extras or groups for
+        a requirements file, or any error of the reader used.
+    """
+    extras, groups = tuple(extras), tuple(groups)
+    if path.name == "pyproject.toml":
+        return read_pyproject(path, extras=extras, groups=groups)
+    if path.suffix in (".yml", ".yaml"):
+        raise InputError(
+            f"{path.as_posix()}: conda environment files are not supported yet",
+            hint="list the packages in a requirements file instead",
+        )
+    if extras or groups:
+        raise InputError(
+            f"{path.as_posix()}: extras and dependency groups apply to pyproject.toml only",
+            hint="write 'name[extra]' in the requirements file instead",
+        )
+    return read_requirements(path, environ=environ)
