@@ -1,0 +1,713 @@
+"""Metadata of a source distribution, for the resolver's sdist provider.
+
+Two ways, cheapest first (DESIGN.md §3, "sdist metadata"):
+
+1. **Static PKG-INFO** (PEP 643): ``Metadata-Version`` 2.2 or later and none of
+   ``Requires-Dist``, ``Requires-Python``, ``Provides-Extra`` listed under ``Dynamic``.
+   Costs one decompression pass over the archive; nothing is built.
+2. **PEP 517 hooks**: the archive is extracted (safely) to a temporary directory and the
+   backend's ``get_requires_for_build_wheel`` and ``prepare_metadata_for_build_wheel`` hooks run
+   in an isolated build environment (``build_wheel`` when the backend lacks the latter).
+   Costs seconds: creating the environment (cached by its requirement list, see
+   :class:`VenvBuildEnvironment`) and running the backend.
+
+Either result is cached as JSON under ``<cache_dir>/sdist-metadata/<sha256>.json``; a cache hit
+reads one small file and nothing else.  Build failures are not cached (the next run retries);
+their full log is kept next to the cache entry.
+
+Metadata built by a backend is the one it computes *on the interpreter it runs on* (the
+``python`` the environments are made from): setup.py files that branch on ``sys.version_info``
+give the answer for that interpreter, so pass one matching the target when it matters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import tomllib
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeGuard
+
+from attrs import frozen
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
+
+from mach2.errors import ArtifactError, Mach2Error
+from mach2.model.names import NormalizedName, normalize
+from mach2.sources.metadata import CoreMetadata, parse_metadata
+
+__all__ = [
+    "DEFAULT_BUILD_REQUIRES",
+    "BuildEnvironment",
+    "BuildEnvironmentFailed",
+    "MetadataBuildFailed",
+    "SdistMetadata",
+    "VenvBuildEnvironment",
+    "read_sdist_metadata",
+]
+
+#: What PEP 517/518 frontends install when an sdist declares no ``[build-system]``.
+DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+_LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+#: PKG-INFO is usable only when none of these is dynamic (PEP 643).
+_RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extra"})
+_CACHE_FORMAT = 1
+#: Seconds one backend hook or one installer command may take.
+_TIMEOUT = 900.0
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+@frozen(kw_only=True)
+class SdistMetadata:
+    """What the resolver needs from an sdist.
+
+    :param requires_dist: PEP 508 strings as in METADATA.
+    :param build_requires: ``[build-system].requires`` (or :data:`DEFAULT_BUILD_REQUIRES`), plus
+        what ``get_requires_for_build_wheel`` returned when the hooks had to run.
+    :param build_backend: ``[build-system].build-backend``; ``None`` means legacy setuptools.
+    :param source: where ``requires_dist`` came from.
+    """
+
+    name: NormalizedName
+    version: str
+    requires_dist: tuple[str, ...]
+    requires_python: str | None
+    provides_extra: tuple[str, ...]
+    build_requires: tuple[str, ...]
+    build_backend: str | None
+    source: Literal["pkg-info", "pep517"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": _CACHE_FORMAT,
+            "name": self.name,
+            "version": self.version,
+            "requires_dist": list(self.requires_dist),
+            "requires_python": self.requires_python,
+            "provides_extra": list(self.provides_extra),
+            "build_requires": list(self.build_requires),
+            "build_backend": self.build_backend,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> SdistMetadata | None:
+        """The record :meth:`to_json` wrote, or ``None`` when ``data`` is not one (stale cache)."""
+        if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
+            return None
+        lists = ("requires_dist", "provides_extra", "build_requires")
+        optional = ("requires_python", "build_backend")
+        if not (
+            all(isinstance(data.get(k), str) for k in ("name", "version"))
+            and all(_is_str_list(data.get(k)) for k in lists)
+            and all(data.get(k) is None or isinstance(data.get(k), str) for k in optional)
+            and data.get("source") in ("pkg-info", "pep517")
+        ):
+            return None
+        return cls(
+            name=normalize(data["name"]),
+            version=data["version"],
+            requires_dist=tuple(data["requires_dist"]),
+            requires_python=data["requires_python"],
+            provides_extra=tuple(data["provides_extra"]),
+            build_requires=tuple(data["build_requires"]),
+            build_backend=data["build_backend"],
+            source=data["source"],
+        )
+
+
+class BuildEnvironmentFailed(Mach2Error):
+    """Creating an isolated build environment or installing into it failed.
+
+    ``output`` is the installer's full output, for the log.
+    """
+
+    def __init__(self, *, requirements: Sequence[str], detail: str, output: str) -> None:
+        super().__init__(
+            f"installing build requirements {list(requirements)!r} failed: {detail}",
+            hint="check the requirements exist for this Python and the index is reachable",
+        )
+        self.requirements = tuple(requirements)
+        self.detail = detail
+        self.output = output
+
+
+class MetadataBuildFailed(Mach2Error):
+    """The PEP 517 backend (or its build environment) could not produce metadata for an sdist."""
+
+    def __init__(self, *, sdist: str, detail: str, log: Path) -> None:
+        super().__init__(
+            f"{sdist}: building metadata failed: {detail}",
+            hint=f"full log in {log}; pick another version of this package or another provider",
+        )
+        self.sdist = sdist
+        self.detail = detail
+        self.log = log
+
+
+class BuildEnvironment(Protocol):
+    """Makes isolated Python environments for running build backends.
+
+    Tests fake this; :class:`VenvBuildEnvironment` is the real one.
+    """
+
+    def python_with(self, requirements: Sequence[str]) -> str:
+        """Path of an interpreter that sees exactly ``requirements`` (and their dependencies).
+
+        :raises BuildEnvironmentFailed: when the environment cannot be made.
+        """
+        ...
+
+
+@frozen(kw_only=True)
+class VenvBuildEnvironment:
+    """Build environments as virtualenvs under ``root``, one per sorted requirement list.
+
+    An environment, once complete, is reused by every later sdist that needs the same
+    requirements (it is never modified after).  Made with ``uv`` when ``uv`` is given (about a
+    second), else ``python -m venv --without-pip`` and the host's ``pip --python``.
+
+    :param python: the interpreter the environments are made from (and backends run on).
+    :param root: where environments live, e.g. ``<cache_dir>/build-envs``.
+    :param uv: path of the ``uv`` executable, or ``None`` to use venv + pip.
+    """
+
+    python: str
+    root: Path
+    uv: str | None = None
+
+    @classmethod
+    def from_host(cls, *, python: str, root: Path) -> VenvBuildEnvironment:
+        """Use ``uv`` when it is on ``PATH``."""
+        return cls(python=python, root=root, uv=shutil.which("uv"))
+
+    def python_with(self, requirements: Sequence[str]) -> str:
+        wanted = sorted({str(Requirement(r)) for r in requirements})
+        key_data = json.dumps([self.python, self.uv is not None, wanted])
+        env = self.root / hashlib.sha256(key_data.encode()).hexdigest()[:32]
+        env_python = env / "bin" / "python"
+        complete = env / ".mach2-complete"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _file_lock(env.with_suffix(".lock")):
+            if not complete.exists():
+                shutil.rmtree(env, ignore_errors=True)
+                for command in self._commands(env, wanted):
+                    _run_installer(command, wanted)
+                complete.write_text("\n".join(wanted) + "\n", encoding="utf-8")
+        return str(env_python)
+
+    def _commands(self, env: Path, wanted: list[str]) -> list[list[str]]:
+        env_python = str(env / "bin" / "python")
+        if self.uv is not None:
+            create = [self.uv, "venv", "--no-config", "--quiet", "--python", self.python, str(env)]
+            install = [self.uv, "pip", "install", "--no-config", "--python", env_python]
+        else:
+            create = [self.python, "-m", "venv", "--without-pip", str(env)]
+            install = [self.python, "-m", "pip", "--python", env_python, "install", "--no-input"]
+        return [create, [*install, "--", *wanted]] if wanted else [create]
+
+
+def read_sdist_metadata(
+    path: Path,
+    *,
+    sha256: str,
+    cache_dir: Path | None,
+    python: str,
+    builder: BuildEnvironment | None = None,
+) -> SdistMetadata:
+    """Metadata of the sdist at ``path``, from its PKG-INFO or by running its build backend.
+
+    :param sha256: the file's hex digest: the cache key, checked against the file on a miss.
+    :param cache_dir: mach2's cache directory; ``None`` caches nothing.
+    :param python: interpreter for build environments when ``builder`` is ``None``.
+    :param builder: build environments to use; default :class:`VenvBuildEnvironment` under
+        ``<cache_dir>/build-envs`` (a temporary directory without a cache).
+    :raises ArtifactError: hash mismatch, unknown or unsafe archive, broken PKG-INFO or
+        pyproject.toml.
+    :raises MetadataBuildFailed: the backend or its environment failed.
+    """
+    digest = sha256.lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ArtifactError(f"{path.name}: {sha256!r} is not a sha256 hex digest")
+    entry = None if cache_dir is None else cache_dir / "sdist-metadata" / f"{digest}.json"
+    if entry is not None and (cached := _load_cached(entry)) is not None:
+        return cached
+    _check_hash(path, digest)
+    with contextlib.ExitStack() as stack:
+        if builder is None:
+            envs = (
+                cache_dir / "build-envs"
+                if cache_dir is not None
+                else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mach2-env-")))
+            )
+            builder = VenvBuildEnvironment.from_host(python=python, root=envs)
+        log = entry.with_suffix(".log") if entry is not None else None
+        metadata = _read(path, builder, log)
+    if entry is not None:
+        _write_atomic(entry, json.dumps(metadata.to_json(), indent=1, sort_keys=True))
+    return metadata
+
+
+def _read(path: Path, builder: BuildEnvironment, log: Path | None) -> SdistMetadata:
+    with _Archive.open(path) as archive:
+        build_system = _BuildSystem.from_pyproject(archive.read("pyproject.toml"), path.name)
+        pkg_info = archive.read("PKG-INFO")
+        if pkg_info is not None:
+            core = parse_metadata(pkg_info, origin=f"{path.name}!PKG-INFO")
+            if _is_static(core):
+                return _metadata(core, build_system.requires, build_system.backend, "pkg-info")
+        with tempfile.TemporaryDirectory(prefix="mach2-sdist-") as tmp:
+            source = archive.extract(Path(tmp) / "src")
+            return _build(source, Path(tmp) / "metadata", build_system, builder, path.name, log)
+
+
+def _is_static(core: CoreMetadata) -> bool:
+    try:
+        version = Version(core.metadata_version)
+    except InvalidVersion:
+        return False
+    return version >= Version("2.2") and not _RESOLVER_FIELDS.intersection(core.dynamic)
+
+
+def _metadata(
+    core: CoreMetadata,
+    build_requires: tuple[str, ...],
+    backend: str | None,
+    source: Literal["pkg-info", "pep517"],
+) -> SdistMetadata:
+    return SdistMetadata(
+        name=core.name,
+        version=core.version,
+        requires_dist=core.requires_dist,
+        requires_python=core.requires_python,
+        provides_extra=core.provides_extra,
+        build_requires=build_requires,
+        build_backend=backend,
+        source=source,
+    )
+
+
+# --- PEP 517 ---------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class _BuildSystem:
+    requires: tuple[str, ...]
+    backend: str | None
+    backend_path: tuple[str, ...]
+
+    @classmethod
+    def from_pyproject(cls, data: bytes | None, sdist: str) -> _BuildSystem:
+        """``[build-system]`` of pyproject.toml, with PEP 517's defaults when absent."""
+        default = cls(requires=DEFAULT_BUILD_REQUIRES, backend=None, backend_path=())
+        if data is None:
+            return default
+        try:
+            table = tomllib.loads(data.decode("utf-8")).get("build-system")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise _bad_pyproject(sdist, f"is not valid TOML ({e})") from e
+        if table is None:
+            return default
+        requires = table.get("requires") if isinstance(table, dict) else None
+        if not _is_str_list(requires):
+            raise _bad_pyproject(sdist, "has no list of strings [build-system].requires")
+        for requirement in requires:
+            try:
+                Requirement(requirement)
+            except InvalidRequirement as e:
+                raise _bad_pyproject(sdist, f"build requirement {requirement!r}: {e}") from e
+        backend = table.get("build-backend")
+        backend_path = table.get("backend-path", [])
+        if not (backend is None or isinstance(backend, str)) or not _is_str_list(backend_path):
+            raise _bad_pyproject(sdist, "has a malformed build-backend or backend-path")
+        return cls(requires=tuple(requires), backend=backend, backend_path=tuple(backend_path))
+
+
+def _bad_pyproject(sdist: str, what: str) -> ArtifactError:
+    return ArtifactError(
+        f"{sdist}: pyproject.toml {what}",
+        hint="the sdist cannot be built as published; pick another version or provider",
+    )
+
+
+def _build(
+    source: Path,
+    metadata_dir: Path,
+    build_system: _BuildSystem,
+    builder: BuildEnvironment,
+    sdist: str,
+    log_path: Path | None,
+) -> SdistMetadata:
+    """Run the hooks; every failure becomes :class:`MetadataBuildFailed` with a log file."""
+    runner = _HookRunner()
+    try:
+        # Backends' warnings go to the log, not to the user's terminal (not thread-safe).
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                data, dist_info, requires = _run_hooks(
+                    source, metadata_dir, build_system, builder, runner, sdist
+                )
+            finally:
+                runner.output.extend(f"warning: {w.message}\n" for w in caught)
+    except BuildEnvironmentFailed as e:
+        runner.output.append(e.output)
+        raise _failed(sdist, e.message, runner, log_path) from e
+    except (_HookError, HookMissing) as e:
+        raise _failed(sdist, str(e), runner, log_path) from e
+    except BackendUnavailable as e:
+        runner.output.append(e.traceback)
+        detail = _last_line(e.traceback) or f"cannot import backend {e.backend_name!r}"
+        raise _failed(sdist, detail, runner, log_path) from e
+    except subprocess.CalledProcessError as e:
+        raise _failed(sdist, runner.last_error or str(e), runner, log_path) from e
+    except subprocess.TimeoutExpired as e:
+        raise _failed(sdist, f"a hook took longer than {e.timeout:.0f} s", runner, log_path) from e
+    except OSError as e:  # e.g. the environment's interpreter cannot be run
+        raise _failed(sdist, str(e), runner, log_path) from e
+    core = parse_metadata(data, origin=f"{sdist}!{dist_info}/METADATA")
+    if log_path is not None:
+        log_path.unlink(missing_ok=True)  # an older failure's log would only mislead
+    return _metadata(core, requires, build_system.backend, "pep517")
+
+
+def _run_hooks(
+    source: Path,
+    metadata_dir: Path,
+    build_system: _BuildSystem,
+    builder: BuildEnvironment,
+    runner: _HookRunner,
+    sdist: str,
+) -> tuple[bytes, str, tuple[str, ...]]:
+    """METADATA's bytes, the dist-info name, and all build requirements."""
+    requires = build_system.requires
+    hooks = _hook_caller(source, build_system, builder.python_with(requires), runner, sdist)
+    extra = hooks.get_requires_for_build_wheel()
+    if not _is_str_list(extra):
+        raise _HookError(f"get_requires_for_build_wheel returned {extra!r}")
+    all_requires = _merge(requires, _checked_requirements(extra))
+    if all_requires != requires:
+        # Environments are never modified once made: the larger set is another environment.
+        python = builder.python_with(all_requires)
+        hooks = _hook_caller(source, build_system, python, runner, sdist)
+    metadata_dir.mkdir()
+    dist_info = hooks.prepare_metadata_for_build_wheel(str(metadata_dir))
+    metadata_file = metadata_dir / dist_info / "METADATA"
+    if not metadata_file.is_file():
+        raise _HookError(f"the backend wrote no {dist_info}/METADATA")
+    return metadata_file.read_bytes(), dist_info, all_requires
+
+
+class _HookError(Exception):
+    """A backend answered something unusable."""
+
+
+def _hook_caller(
+    source: Path, build_system: _BuildSystem, python: str, runner: _HookRunner, sdist: str
+) -> BuildBackendHookCaller:
+    try:
+        return BuildBackendHookCaller(
+            str(source),
+            build_system.backend or _LEGACY_BACKEND,
+            backend_path=list(build_system.backend_path) or None,
+            runner=runner,
+            python_executable=python,
+        )
+    except ValueError as e:  # backend-path outside the source tree
+        raise _bad_pyproject(sdist, f"backend-path {list(build_system.backend_path)!r}: {e}") from e
+
+
+def _checked_requirements(requirements: Sequence[str]) -> tuple[str, ...]:
+    for requirement in requirements:
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as e:
+            raise _HookError(f"the backend asked for an invalid requirement: {e}") from e
+    return tuple(requirements)
+
+
+def _merge(first: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+    return first + tuple(r for r in dict.fromkeys(more) if r not in first)
+
+
+class _HookRunner:
+    """pyproject-hooks subprocess runner that keeps the output instead of printing it."""
+
+    def __init__(self) -> None:
+        self.output: list[str] = []
+        self.last_error = ""
+
+    def __call__(
+        self,
+        cmd: Sequence[str],
+        cwd: str | None = None,
+        extra_environ: Mapping[str, str] | None = None,
+    ) -> None:
+        # Isolation: the caller's PYTHONPATH and user site-packages would leak host packages in.
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        env.update(extra_environ or {}, PYTHONNOUSERSITE="1")
+        self.output.append(f"$ {' '.join(cmd)}\n")
+        try:
+            done = _run(cmd, cwd=cwd, env=env)
+        except subprocess.TimeoutExpired as e:
+            self.output.append(_text(e.stdout) + _text(e.stderr))
+            raise
+        self.output.append(done.stdout + done.stderr)
+        if done.returncode != 0:
+            self.last_error = _last_line(done.stderr) or _last_line(done.stdout)
+            done.check_returncode()
+
+
+def _failed(sdist: str, detail: str, runner: _HookRunner, log: Path | None) -> MetadataBuildFailed:
+    if log is None:
+        fd, name = tempfile.mkstemp(prefix=f"mach2-{sdist}-", suffix=".log")
+        os.close(fd)
+        log = Path(name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(runner.output), encoding="utf-8", errors="replace")
+    one_line = " ".join(detail.split())
+    return MetadataBuildFailed(sdist=sdist, detail=one_line[:300], log=log)
+
+
+def _run_installer(command: list[str], requirements: list[str]) -> None:
+    try:
+        done = _run(command, cwd=None, env=None)
+    except subprocess.TimeoutExpired as e:
+        output = _text(e.stdout) + _text(e.stderr)
+        detail = f"{command[0]} took longer than {e.timeout:.0f} s"
+        raise BuildEnvironmentFailed(requirements=requirements, detail=detail, output=output) from e
+    except OSError as e:
+        raise BuildEnvironmentFailed(requirements=requirements, detail=str(e), output="") from e
+    if done.returncode != 0:
+        detail = _last_line(done.stderr) or _last_line(done.stdout) or f"exit {done.returncode}"
+        output = f"$ {' '.join(command)}\n{done.stdout}{done.stderr}"
+        raise BuildEnvironmentFailed(requirements=requirements, detail=detail, output=output)
+
+
+def _run(
+    cmd: Sequence[str], *, cwd: str | None, env: dict[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=_TIMEOUT,
+        check=False,
+    )
+
+
+# --- archives --------------------------------------------------------------------------------
+
+
+class _Archive:
+    """An sdist archive whose members were all checked to stay inside it.
+
+    The rules, checked before anything is read: (1) no absolute names and no ``..`` in names
+    or hard-link targets; (2) symbolic links point inside the archive; (3) no member or
+    hard-link target lies under a symbolic link, and none replaces one (writing through a
+    link is how a lexically clean name escapes); (4) only files, directories and links.
+    Extraction also uses tarfile's ``data`` filter when the interpreter has it (3.11.4+).
+    """
+
+    def __init__(self, path: Path, archive: tarfile.TarFile | zipfile.ZipFile) -> None:
+        self.path = path
+        self._archive = archive
+        members: dict[str, Any] = {}
+        links: set[str] = set()
+        if isinstance(archive, tarfile.TarFile):
+            for member in archive:
+                name = _safe_tar_name(member, path.name)
+                if name in links or (member.issym() and name in members):
+                    raise _unsafe(path.name, f"member {member.name!r} replaces a link")
+                members[name] = member
+                if member.issym():
+                    links.add(name)
+        else:
+            members = {_safe_name(i.filename, path.name): i for i in archive.infolist()}
+        hard_link_targets = [
+            posixpath.normpath(m.linkname) for m in members.values() if _is_hard_link(m)
+        ]
+        for name in [*members, *hard_link_targets]:
+            parts = name.split("/")
+            for i in range(1, len(parts)):
+                if "/".join(parts[:i]) in links:
+                    raise _unsafe(path.name, f"member {name!r} lies under a link")
+        members.pop(".", None)
+        self._members = members
+        self.root = _common_root(members)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, path: Path) -> Iterator[_Archive]:
+        if not path.name.endswith(_ARCHIVE_SUFFIXES):
+            raise ArtifactError(
+                f"{path.name}: not an sdist archive",
+                hint=f"mach2 reads sdists ending in {', '.join(_ARCHIVE_SUFFIXES)}",
+            )
+        with _reading(path):
+            # Closed by the `with archive` below, outside `_reading`: errors of the caller's
+            # code in the `with` body must not turn into "cannot read the archive".
+            is_zip = path.name.endswith(".zip")
+            archive = zipfile.ZipFile(path) if is_zip else tarfile.open(path)  # noqa: SIM115
+        with archive:
+            with _reading(path):
+                opened = cls(path, archive)
+            yield opened
+
+    def read(self, name: str) -> bytes | None:
+        """The top-level file ``name`` (``PKG-INFO``, ``pyproject.toml``), if there is one."""
+        member = self._members.get(posixpath.join(self.root, name))
+        if member is None:
+            return None
+        with _reading(self.path):
+            if isinstance(self._archive, tarfile.TarFile):
+                stream = self._archive.extractfile(member)
+                return None if stream is None else stream.read()
+            return self._archive.read(member)
+
+    def extract(self, dest: Path) -> Path:
+        """Extract everything under ``dest``; returns the source tree's directory."""
+        dest.mkdir(parents=True)
+        with _reading(self.path):
+            if not isinstance(self._archive, tarfile.TarFile):
+                self._archive.extractall(dest)
+            elif hasattr(tarfile, "data_filter"):  # Python 3.11.4+; a second line of defence
+                self._archive.extractall(dest, filter="data")
+            else:
+                self._archive.extractall(dest)
+        return dest / self.root
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn the many ways a corrupt archive fails into one :class:`ArtifactError`."""
+    try:
+        yield
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, KeyError, OSError) as e:
+        raise ArtifactError(
+            f"{path.name}: cannot read the archive ({e})",
+            hint="delete the file so it is downloaded again",
+        ) from e
+
+
+def _safe_tar_name(member: tarfile.TarInfo, sdist: str) -> str:
+    name = _safe_name(member.name, sdist)
+    if member.issym():
+        target = member.linkname
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+            raise _unsafe(sdist, f"link {member.name!r} -> {target!r} points outside the sdist")
+    elif member.islnk():
+        _safe_name(member.linkname, sdist)
+    elif not (member.isfile() or member.isdir()):
+        raise _unsafe(sdist, f"member {member.name!r} is a device or pipe")
+    return name
+
+
+def _safe_name(name: str, sdist: str) -> str:
+    """The member's normalized relative path; unsafe names raise :class:`ArtifactError`."""
+    plain = name.replace("\\", "/")
+    if plain.startswith("/") or _DRIVE.match(plain) or ".." in plain.split("/"):
+        raise _unsafe(sdist, f"member {name!r} points outside the sdist")
+    return posixpath.normpath(plain)
+
+
+def _is_hard_link(member: object) -> bool:
+    return isinstance(member, tarfile.TarInfo) and member.islnk()
+
+
+def _unsafe(sdist: str, what: str) -> ArtifactError:
+    return ArtifactError(
+        f"{sdist}: {what}; refusing to read it",
+        hint="the archive is malformed or malicious; use another version or provider",
+    )
+
+
+def _common_root(members: Mapping[str, object]) -> str:
+    """``name-1.0`` when every member lives in that one directory (the sdist norm), else ``""``."""
+    tops = {name.split("/", 1)[0] for name in members}
+    if len(tops) == 1:
+        (top,) = tops
+        if any("/" in name for name in members):
+            return top
+    return ""
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _is_str_list(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _text(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode("utf-8", errors="replace")
+    return output or ""
+
+
+def _check_hash(path: Path, digest: str) -> None:
+    try:
+        with path.open("rb") as f:
+            actual = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise ArtifactError(f"{path.name}: cannot read the sdist ({e.strerror})") from e
+    if actual != digest:
+        raise ArtifactError(
+            f"{path.name}: sha256 is {actual}, expected {digest}",
+            hint="the download is corrupt or was replaced; delete it so it is fetched again",
+        )
+
+
+def _load_cached(entry: Path) -> SdistMetadata | None:
+    try:
+        return SdistMetadata.from_json(json.loads(entry.read_text(encoding="utf-8")))
+    except (OSError, ValueError):  # missing, or torn by something other than mach2: rebuild
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Exclusive lock between mach2 processes sharing a cache (POSIX ``flock``)."""
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
