@@ -201,9 +201,12 @@ class Target:
         return tuple(dict.fromkeys(best + rest))
 
     @cached_property
-    def tag_priority(self) -> dict[Tag, int]:
-        """Tag → rank (0 is best); a wheel is compatible when one of its tags is in here."""
-        return {tag: rank for rank, tag in enumerate(self.tags)}
+    def tag_rank(self) -> dict[tuple[str, str, str], int]:
+        """``(interpreter, abi, platform)`` → rank, 0 best; a wheel fits when a tag is in here.
+
+        Keyed by plain strings so wheel filenames are matched without building Tag objects.
+        """
+        return {(t.interpreter, t.abi, t.platform): rank for rank, t in enumerate(self.tags)}
 
     def describe(self) -> str:
         if self.is_linux:

@@ -1,0 +1,343 @@
+"""mach2's library API: everything the CLI does, as typed functions.
+
+>>> from mach2 import Target, lock_requirements   # doctest: +SKIP
+>>> lock = lock_requirements([Path("requirements.txt")], target=Target.from_strings("3.12"),
+...                          providers="wheel,sdist", cache_dir=Path("~/.cache/mach2"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from attrs import frozen
+
+from mach2 import __version__
+from mach2.errors import InputError, LockError, ResolutionFailed
+from mach2.inputs import RequirementsInput, read_input
+from mach2.lock.build import locked_packages
+from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
+from mach2.model.artifact import DistFile
+from mach2.model.names import PYTHON_IDENTIFIER, normalize
+from mach2.model.target import Target
+from mach2.providers.base import Candidate, Dependencies, Provider
+from mach2.providers.order import ProviderOrder, parse_provider_option
+from mach2.providers.pypi import PackageIndex, SdistProvider, WheelProvider
+from mach2.resolve.factory import Factory
+from mach2.resolve.requirement import Requirement
+from mach2.resolve.resolver import Resolution, resolve
+from mach2.sources.metadata import parse_metadata
+from mach2.sources.pypi import DEFAULT_INDEX_URL, PyPIClient
+from mach2.sources.sdist import read_sdist_metadata
+
+__all__ = ["LockOptions", "lock_input", "lock_requirements", "read_requirement_files"]
+
+ProgressCallback = Callable[[str, int], None]
+
+
+@frozen(kw_only=True)
+class LockOptions:
+    """How to lock, apart from the requirements themselves.
+
+    :param providers: ``"wheel,sdist"``, ``"_default=wheel;numpy=sdist"`` or a mapping.
+    :param host_python: interpreter that runs PEP 517 hooks for sdist metadata.
+    """
+
+    target: Target
+    providers: str | Mapping[str, str | Sequence[str]] | None = None
+    exclude_newer: datetime | None = None
+    index_urls: Sequence[str] | None = None
+    cache_dir: Path | None = None
+    host_python: str = "python3"
+    offline: bool = False
+    refresh: bool = False
+    allow_prereleases: bool = False
+
+
+def read_requirement_files(
+    paths: Sequence[Path], *, environ: Mapping[str, str] = {}
+) -> tuple[RequirementsInput, str]:
+    """Read and merge the inputs; also return their raw text (for the lock's input hash)."""
+    if not paths:
+        raise InputError(
+            "no requirements given", hint="pass -r requirements.txt (or a pyproject.toml)"
+        )
+    merged = RequirementsInput()
+    texts = []
+    for path in paths:
+        merged = merged.merged(read_input(path, environ=environ))
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return merged, "".join(texts)
+
+
+def _order(providers: str | Mapping[str, str | Sequence[str]] | None) -> ProviderOrder:
+    if providers is None:
+        return ProviderOrder.from_mapping({})
+    if isinstance(providers, str):
+        return ProviderOrder.from_mapping(
+            parse_provider_option(providers), where=f"-p {providers!r}"
+        )
+    return ProviderOrder.from_mapping(providers)
+
+
+def _roots(
+    requirements: RequirementsInput, target: Target
+) -> tuple[list[Requirement], list[Requirement]]:
+    environment = dict(target.marker_environment)
+    roots, constraints = [], []
+    for entry in requirements.requirements:
+        marker = entry.requirement.marker
+        if marker is not None and not marker.evaluate(environment):
+            continue
+        if entry.editable:
+            raise InputError(
+                f"{entry.origin}: editable requirements are not supported by mach2 lock yet",
+                hint="reference a built wheel or sdist with NAME @ URL instead",
+            )
+        roots.append(
+            Requirement.from_pep508(
+                entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)
+            )
+        )
+    for entry in requirements.constraints:
+        marker = entry.requirement.marker
+        if marker is None or marker.evaluate(environment):
+            constraints.append(
+                Requirement.from_pep508(
+                    entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)
+                )
+            )
+    return roots, constraints
+
+
+def _wheel_dependencies(data: bytes) -> Dependencies:
+    metadata = parse_metadata(data)
+    return Dependencies(
+        requires_dist=metadata.requires_dist,
+        requires_python=metadata.requires_python,
+        provides_extra=metadata.provides_extra,
+    )
+
+
+def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependencies]:
+    def read(path: Path, file: DistFile) -> Dependencies:
+        sha256 = file.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
+        metadata = read_sdist_metadata(
+            path, sha256=sha256, cache_dir=options.cache_dir, python=options.host_python
+        )
+        return Dependencies(
+            requires_dist=metadata.requires_dist,
+            requires_python=metadata.requires_python,
+            provides_extra=metadata.provides_extra,
+            source=metadata.source,
+            build_requires=metadata.build_requires,
+        )
+
+    return read
+
+
+def _input_hash(parts: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def lock_input(
+    requirements: RequirementsInput,
+    requirements_text: str,
+    options: LockOptions,
+    *,
+    index: PackageIndex | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Lock:
+    """Resolve ``requirements`` for ``options.target`` into a :class:`Lock`.
+
+    :param requirements_text: the requirements as the user wrote them; its sha256 lets the Nix
+        library tell a stale lock from its ``requirements`` argument.
+    :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
+    :raises Mach2Error: bad input, an unreachable index, or no solution (with the story).
+    """
+    order = _order(options.providers)
+    index_urls = list(options.index_urls or [])
+    if not index_urls:
+        index_urls = [requirements.index_url or DEFAULT_INDEX_URL, *requirements.extra_index_urls]
+    client = None
+    if index is None:
+        client = PyPIClient(
+            index_urls=index_urls,
+            cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
+            exclude_newer=options.exclude_newer,
+            offline=options.offline,
+            refresh=options.refresh,
+        )
+        index = client
+    providers: dict[str, Provider] = {
+        "wheel": WheelProvider(index, options.target, _wheel_dependencies),
+        "sdist": SdistProvider(index, options.target, _sdist_reader(options)),
+    }
+    roots, constraints = _roots(requirements, options.target)
+    try:
+        packages = _resolve_all(
+            order, providers, roots, constraints, requirements, options, on_progress
+        )
+    finally:
+        if client is not None:
+            client.close()
+    user_providers = canonical_providers({k: list(v) for k, v in order.user.items()})
+    exclude_newer = (
+        options.exclude_newer.strftime("%Y-%m-%dT%H:%M:%SZ") if options.exclude_newer else None
+    )
+    requirements_sha256 = hashlib.sha256(requirements_text.encode()).hexdigest()
+    files = dict(requirements.files)
+    inputs = LockInputs(
+        requirements_sha256=requirements_sha256,
+        providers=user_providers,
+        files=files,
+        hash=_input_hash(
+            {
+                "lock-version": 1,
+                "requirements": requirements_sha256,
+                "files": files,
+                "providers": user_providers,
+                "target": options.target.to_json(),
+                "exclude-newer": exclude_newer,
+                "indexes": index_urls,
+                "pre": options.allow_prereleases or requirements.pre,
+            }
+        ),
+    )
+    return Lock(
+        target=options.target,
+        inputs=inputs,
+        roots=tuple(sorted({r.identifier for r in roots})),
+        packages=packages,
+        exclude_newer=exclude_newer,
+        indexes=tuple(index_urls),
+        providers=order.effective(),
+        generator=f"mach2 {__version__}",
+    )
+
+
+def _resolve_all(
+    order: ProviderOrder,
+    providers: Mapping[str, Provider],
+    roots: list[Requirement],
+    constraints: list[Requirement],
+    requirements: RequirementsInput,
+    options: LockOptions,
+    on_progress: ProgressCallback | None,
+) -> dict[str, LockedPackage]:
+    """The runtime resolution, then the build systems of its sdists (until none are new)."""
+    pinned = 0
+
+    def on_pin(candidate: Candidate) -> None:
+        nonlocal pinned
+        pinned += 1
+        if on_progress is not None:
+            on_progress(candidate.name, pinned)
+
+    def factory() -> Factory:
+        return Factory(
+            target=options.target,
+            order=order,
+            providers=providers,
+            constraints=constraints,
+            allow_prereleases=options.allow_prereleases or requirements.pre,
+        )
+
+    runtime_factory = factory()
+    try:
+        runtime = resolve(runtime_factory, roots, on_pin=on_pin)
+    finally:
+        runtime_factory.close()
+    packages = locked_packages(runtime_factory, runtime)
+    build_system: dict[str, tuple[str, ...]] = {}
+    pending = _sdists(runtime_factory, runtime)
+    build_roots: list[Requirement] = []
+    for _ in range(10):  # build backends are wheels in practice; the bound guards cycles
+        new = {n: reqs for n, reqs in pending.items() if n not in build_system}
+        if not new:
+            break
+        build_system.update(new)
+        build_roots += [
+            Requirement.from_pep508(p, origin=f"build-system of {name}")
+            for name, texts in new.items()
+            for p in (runtime_factory.parse(t) for t in texts)
+            if p is not None and runtime_factory.marker_holds(p.marker)
+        ]
+        build_factory = factory()
+        build_factory.constraints.update(
+            {k: [*build_factory.constraints.get(k, []), _pin(p)] for k, p in packages.items()}
+        )
+        try:
+            build = resolve(build_factory, build_roots, on_pin=on_pin)
+        except ResolutionFailed as error:
+            raise LockError(
+                f"the build systems of {', '.join(sorted(build_system))} do not fit the environment's versions: {error.message}",
+                hint="pin the conflicting package, or take those packages as wheels (-p)",
+            ) from None
+        finally:
+            build_factory.close()
+        for key, package in locked_packages(build_factory, build).items():
+            if key not in packages:
+                packages[key] = _as_build_only(package)
+        pending = _sdists(build_factory, build)
+    for name, texts in build_system.items():
+        if name in packages:
+            packages[name] = _with_build_system(runtime_factory, packages[name], texts)
+    return packages
+
+
+def _pin(package: LockedPackage) -> Requirement:
+    from packaging.specifiers import SpecifierSet
+
+    return Requirement(
+        name=normalize(package.name),
+        specifier=SpecifierSet(f"=={package.version}"),
+        origin="the runtime environment",
+        text=f"{package.name}=={package.version}",
+    )
+
+
+def _as_build_only(package: LockedPackage) -> LockedPackage:
+    import attrs
+
+    return attrs.evolve(package, build_only=True)
+
+
+def _with_build_system(
+    factory: Factory, package: LockedPackage, texts: Sequence[str]
+) -> LockedPackage:
+    import attrs
+
+    build: dict[str, set[str]] = {}
+    for text in texts:
+        parsed = factory.parse(text)
+        if parsed is not None and factory.marker_holds(parsed.marker):
+            build.setdefault(normalize(parsed.name), set()).add(text)
+    return attrs.evolve(
+        package, build_system={k: " ; ".join(sorted(v)) for k, v in sorted(build.items())}
+    )
+
+
+def _sdists(factory: Factory, resolution: Resolution) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for identifier, candidate in resolution.mapping.items():
+        if identifier == PYTHON_IDENTIFIER or candidate.extras or candidate.provider != "sdist":
+            continue
+        raw = factory.raw_dependencies(candidate)
+        found[str(candidate.name)] = raw.build_requires or ()
+    return found
+
+
+def lock_requirements(
+    paths: Sequence[Path],
+    options: LockOptions,
+    *,
+    environ: Mapping[str, str] = {},
+    on_progress: ProgressCallback | None = None,
+) -> Lock:
+    """Read requirement files (requirements.txt, pyproject.toml) and lock them."""
+    requirements, text = read_requirement_files(paths, environ=environ)
+    return lock_input(requirements, text, options, on_progress=on_progress)

@@ -1,0 +1,282 @@
+"""The two PyPI providers: ``wheel`` (binary wheels) and ``sdist`` (source distributions).
+
+Both read the same index pages through a :class:`PackageIndex` (``mach2.sources.pypi`` is
+the real one).  Listing is cheap and done on filename strings first: a page like numpy's has
+thousands of files and only those whose platform tag can match the Target are parsed
+further.  Dependencies cost a metadata fetch per wheel (PEP 658 file, range request or
+download) and, for an sdist, a download plus possibly a PEP 517 metadata build.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from mach2.model.artifact import DistFile
+from mach2.model.target import Target
+from mach2.providers.base import Candidate, Dependencies
+
+__all__ = ["PackageIndex", "SdistProvider", "WheelProvider", "sdist_version", "wheel_tags"]
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
+
+
+class PackageIndex(Protocol):
+    """The part of the PyPI client the providers use (``mach2.sources.pypi.PyPIClient``)."""
+
+    def project_files(self, name: NormalizedName) -> tuple[DistFile, ...]: ...
+    def prefetch_projects(self, names: Iterable[NormalizedName]) -> None: ...
+    def wheel_metadata(self, file: DistFile) -> bytes: ...
+    def prefetch_metadata(self, files: Iterable[DistFile]) -> None: ...
+    def download(self, file: DistFile) -> Path: ...
+
+
+def wheel_tags(filename: str) -> tuple[str, str, str, str] | None:
+    """``(version, python, abi, platform)`` tag fields of a wheel filename, or None if malformed.
+
+    >>> wheel_tags("numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+    ('2.1.0', 'cp312', 'cp312', 'manylinux_2_17_x86_64.manylinux2014_x86_64')
+    """
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6):
+        return None
+    return parts[1], parts[-3], parts[-2], parts[-1]
+
+
+def sdist_version(filename: str, name: NormalizedName) -> str | None:
+    """The version part of an sdist filename whose name part normalizes to ``name``.
+
+    Old sdists keep the project's own spelling (``python-dateutil-2.8.2.tar.gz``), new ones
+    the normalized one (``python_dateutil-2.9.0.tar.gz``): try each dash as the separator.
+
+    >>> sdist_version("Python-Dateutil-2.8.2.tar.gz", "python-dateutil")
+    '2.8.2'
+    """
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            break
+    else:
+        return None
+    position = stem.find("-")
+    while position != -1:
+        if canonicalize_name(stem[:position]) == name:
+            return stem[position + 1 :] or None
+        position = stem.find("-", position + 1)
+    return None
+
+
+class _VersionCache:
+    """Parses each version string once per run (``Version()`` is the hot spot on big pages)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, Version | None] = {}
+
+    def __call__(self, text: str) -> Version | None:
+        try:
+            return self._parsed[text]
+        except KeyError:
+            try:
+                version: Version | None = Version(text)
+            except InvalidVersion:
+                version = None
+            self._parsed[text] = version
+            return version
+
+
+class _RequiresPythonCheck:
+    def __init__(self, target: Target) -> None:
+        self._python = target.python_version
+        self._cache: dict[str, bool] = {}
+
+    def __call__(self, text: str | None) -> bool:
+        if not text:
+            return True
+        try:
+            return self._cache[text]
+        except KeyError:
+            try:
+                ok = SpecifierSet(text).contains(self._python, prereleases=True)
+            except InvalidSpecifier:
+                ok = True  # pip ignores an unparseable Requires-Python as well
+            self._cache[text] = ok
+            return ok
+
+
+class _PyPIProvider:
+    """What wheels and sdists share: the page, version parsing, rejection notes, memo."""
+
+    name: str
+
+    def __init__(self, index: PackageIndex, target: Target) -> None:
+        self.index = index
+        self.target = target
+        self._version = _VersionCache()
+        self._requires_python = _RequiresPythonCheck(target)
+        self._candidates: dict[NormalizedName, tuple[Candidate, ...]] = {}
+        self._rejected: dict[NormalizedName, dict[str, list[str]]] = {}
+        self._dependencies: dict[Candidate, Dependencies] = {}
+        self._lock = threading.Lock()
+
+    def prefetch(self, name: NormalizedName) -> None:
+        self.index.prefetch_projects([name])
+
+    def candidates(self, name: NormalizedName) -> Sequence[Candidate]:
+        found = self._candidates.get(name)
+        if found is None:
+            rejected: dict[str, list[str]] = {}
+            found = self._select(name, self.index.project_files(name), rejected)
+            with self._lock:
+                self._candidates[name] = found
+                self._rejected[name] = rejected
+        return found
+
+    def rejections(self, name: NormalizedName) -> dict[str, list[str]]:
+        """Reason → versions, for files of ``name`` this provider could not use."""
+        self.candidates(name)
+        return self._rejected.get(name, {})
+
+    def _select(
+        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
+    ) -> tuple[Candidate, ...]:
+        raise NotImplementedError
+
+    def _note(self, rejected: dict[str, list[str]], reason: str, version: str) -> None:
+        versions = rejected.setdefault(reason, [])
+        if version not in versions:
+            versions.append(version)
+
+    def _memo(self, candidate: Candidate, compute: Callable[[], Dependencies]) -> Dependencies:
+        found = self._dependencies.get(candidate)
+        if found is None:
+            found = compute()
+            with self._lock:
+                self._dependencies[candidate] = found
+        return found
+
+
+class WheelProvider(_PyPIProvider):
+    """Binary wheels: per version, the file whose tag ranks best for the Target."""
+
+    name = "wheel"
+
+    def __init__(
+        self,
+        index: PackageIndex,
+        target: Target,
+        parse_metadata: Callable[[bytes], Dependencies],
+    ) -> None:
+        super().__init__(index, target)
+        self._parse_metadata = parse_metadata
+        self._rank = target.tag_rank
+        self._platforms = frozenset(target.platform_tags) | {"any"}
+
+    def _select(
+        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
+    ) -> tuple[Candidate, ...]:
+        best: dict[Version, tuple[int, DistFile]] = {}
+        for file in files:
+            filename = file.filename
+            if not filename.endswith(".whl"):
+                continue
+            fields = wheel_tags(filename)
+            if fields is None:
+                continue
+            version_text, pythons, abis, platforms = fields
+            if file.yanked is not None:
+                self._note(rejected, "yanked", version_text)
+                continue
+            # Cheap string test first: most files of a big project are for other platforms.
+            if not any(p in self._platforms for p in platforms.split(".")):
+                self._note(rejected, "no wheel for the target platform", version_text)
+                continue
+            rank = min(
+                (
+                    self._rank.get((py, abi, plat), 1 << 30)
+                    for py in pythons.split(".")
+                    for abi in abis.split(".")
+                    for plat in platforms.split(".")
+                ),
+                default=1 << 30,
+            )
+            if rank == 1 << 30:
+                self._note(rejected, "no wheel for the target Python", version_text)
+                continue
+            if not self._requires_python(file.requires_python):
+                self._note(rejected, f"requires Python {file.requires_python}", version_text)
+                continue
+            version = self._version(version_text)
+            if version is None:
+                continue
+            current = best.get(version)
+            if current is None or rank < current[0]:
+                best[version] = (rank, file)
+        ordered = sorted(best.items(), reverse=True)
+        return tuple(
+            Candidate(name=name, version=version, provider=self.name, artifact=file)
+            for version, (_rank, file) in ordered
+        )
+
+    def dependencies(self, candidate: Candidate) -> Dependencies:
+        file = candidate.artifact
+        assert isinstance(file, DistFile)
+        return self._memo(candidate, lambda: self._parse_metadata(self.index.wheel_metadata(file)))
+
+    def prefetch_dependencies(self, candidate: Candidate) -> None:
+        assert isinstance(candidate.artifact, DistFile)
+        self.index.prefetch_metadata([candidate.artifact])
+
+
+class SdistProvider(_PyPIProvider):
+    """Source distributions: one per version (``.tar.gz`` preferred over other archives)."""
+
+    name = "sdist"
+
+    def __init__(
+        self,
+        index: PackageIndex,
+        target: Target,
+        read_metadata: Callable[[Path, DistFile], Dependencies],
+    ) -> None:
+        super().__init__(index, target)
+        self._read_metadata = read_metadata
+
+    def _select(
+        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
+    ) -> tuple[Candidate, ...]:
+        best: dict[Version, DistFile] = {}
+        for file in files:
+            if file.filename.endswith(".whl"):
+                continue
+            version_text = sdist_version(file.filename, name)
+            if version_text is None:
+                continue
+            if file.yanked is not None:
+                self._note(rejected, "yanked", version_text)
+                continue
+            if not self._requires_python(file.requires_python):
+                self._note(rejected, f"requires Python {file.requires_python}", version_text)
+                continue
+            version = self._version(version_text)
+            if version is None:
+                continue
+            current = best.get(version)
+            if current is None or (
+                file.filename.endswith(".tar.gz") and not current.filename.endswith(".tar.gz")
+            ):
+                best[version] = file
+        return tuple(
+            Candidate(name=name, version=version, provider=self.name, artifact=file)
+            for version, file in sorted(best.items(), reverse=True)
+        )
+
+    def dependencies(self, candidate: Candidate) -> Dependencies:
+        file = candidate.artifact
+        assert isinstance(file, DistFile)
+        return self._memo(candidate, lambda: self._read_metadata(self.index.download(file), file))

@@ -1,0 +1,296 @@
+"""The Factory: builds and caches what the resolvelib adapter hands around.
+
+It owns one resolution's state: the Target, the provider order, the providers by name, the
+constraints (``-c`` files), and the caches of parsed requirements and dependencies.  The
+adapter (``adapter.py``) stays thin by delegating here.
+
+Candidates are yielded *provider-major*: all candidates of the first provider allowed for a
+package (newest first), then those of the next (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Pep508
+from packaging.utils import NormalizedName
+from packaging.version import InvalidVersion, Version
+
+from mach2.errors import InputError, Mach2Error, ProviderError
+from mach2.model.artifact import DistFile
+from mach2.model.names import PYTHON_IDENTIFIER
+from mach2.model.target import Target
+from mach2.providers.base import Candidate, Dependencies, Provider
+from mach2.providers.order import ProviderOrder
+from mach2.providers.pypi import sdist_version, wheel_tags
+from mach2.resolve.requirement import Requirement
+
+__all__ = ["Factory"]
+
+
+class Factory:
+    """Candidates, dependencies and caches for one resolution."""
+
+    def __init__(
+        self,
+        *,
+        target: Target,
+        order: ProviderOrder,
+        providers: Mapping[str, Provider],
+        constraints: Iterable[Requirement] = (),
+        allow_prereleases: bool = False,
+        prefetch_workers: int = 16,
+    ) -> None:
+        self.target = target
+        self.order = order
+        self.providers = dict(providers)
+        self.constraints: dict[NormalizedName, list[Requirement]] = {}
+        for constraint in constraints:
+            self.constraints.setdefault(constraint.name, []).append(constraint)
+        self.allow_prereleases = allow_prereleases
+        self.python_candidate = Candidate(
+            name=NormalizedName(PYTHON_IDENTIFIER),
+            version=target.python_version,
+            provider="python",
+            artifact=None,
+        )
+        self.names: dict[str, tuple[NormalizedName, frozenset[str]]] = {}
+        #: identifier → the candidate whose dependency first brought it in (for explanations)
+        self.required_by: dict[str, Candidate] = {}
+        #: identifier → where the root requirement for it was written
+        self.root_origin: dict[str, str] = {}
+        self._pep508: dict[str, Pep508 | None] = {}
+        self._markers: dict[tuple[str, str], bool] = {}
+        self._dependencies: dict[Candidate, tuple[Requirement, ...]] = {}
+        self._raw: dict[Candidate, Dependencies] = {}
+        self._prefetched: set[NormalizedName] = set()
+        self._prefetch_lock = threading.Lock()
+        self._pool = (
+            ThreadPoolExecutor(prefetch_workers, thread_name_prefix="mach2-prefetch")
+            if prefetch_workers
+            else None
+        )
+        self._check_user_providers()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _check_user_providers(self) -> None:
+        for key, names in self.order.user.items():
+            for provider in names:
+                if provider not in self.providers:
+                    raise ProviderError(
+                        f"provider {provider!r} (asked for {key}) is not available",
+                        hint=_HOW_TO_ENABLE.get(provider.split("/")[0], "check the provider name"),
+                    )
+
+    # -- requirements --------------------------------------------------------------------
+
+    def register(self, requirement: Requirement) -> Requirement:
+        self.names.setdefault(requirement.identifier, (requirement.name, requirement.extras))
+        return requirement
+
+    def parse(self, text: str) -> Pep508 | None:
+        """Parse a Requires-Dist string once per run; None for a malformed one (skipped)."""
+        try:
+            return self._pep508[text]
+        except KeyError:
+            try:
+                parsed: Pep508 | None = Pep508(text)
+            except InvalidRequirement:
+                parsed = None
+            self._pep508[text] = parsed
+            return parsed
+
+    def marker_holds(self, marker: Marker | None, extra: str = "") -> bool:
+        if marker is None:
+            return True
+        key = (str(marker), extra)
+        try:
+            return self._markers[key]
+        except KeyError:
+            env = dict(self.target.marker_environment)
+            env["extra"] = extra
+            result = marker.evaluate(env)
+            self._markers[key] = result
+            return result
+
+    # -- candidates ----------------------------------------------------------------------
+
+    def providers_for(self, name: NormalizedName) -> list[tuple[str, Provider]]:
+        return [(p, self.providers[p]) for p in self.order.for_package(name) if p in self.providers]
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Sequence[Requirement],
+        incompatible: set[Candidate],
+    ) -> list[Candidate]:
+        if identifier == PYTHON_IDENTIFIER:
+            ok = all(r.is_satisfied_by(self.python_candidate) for r in requirements)
+            return [self.python_candidate] if ok else []
+        name, extras = self.names[identifier]
+        wanted = [*requirements, *self.constraints.get(name, ())]
+        direct = next((r for r in wanted if r.url is not None), None)
+        if direct is not None:
+            pool = [self._url_candidate(direct)]
+        else:
+            pool = [
+                c for _, provider in self.providers_for(name) for c in provider.candidates(name)
+            ]
+        matches = [
+            c.with_extras(extras) if extras else c
+            for c in pool
+            if all(r.is_satisfied_by(c) for r in wanted)
+        ]
+        matches = [c for c in matches if c not in incompatible]
+        return self._filter_prereleases(matches, wanted)
+
+    def _filter_prereleases(
+        self, matches: list[Candidate], wanted: Sequence[Requirement]
+    ) -> list[Candidate]:
+        """Pre-releases only when asked for (--pre, a specifier naming one) or nothing else fits."""
+        if self.allow_prereleases or any(r.specifier.prereleases for r in wanted):
+            return matches
+        finals = [c for c in matches if not c.version.is_prerelease]
+        return finals or matches
+
+    def _url_candidate(self, requirement: Requirement) -> Candidate:
+        assert requirement.url is not None
+        url = requirement.url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "file"):
+            raise InputError(
+                f"{requirement.origin}: unsupported URL {url!r} for {requirement.name}",
+                hint="mach2 locks http(s) and file URLs of wheels and sdists; VCS URLs are not supported",
+            )
+        filename = unquote(parts.path.rsplit("/", 1)[-1])
+        fragment = dict(p.split("=", 1) for p in parts.fragment.split("&") if "=" in p)
+        sha256 = fragment.get("sha256")
+        if sha256 is None:
+            sha256 = next((h[7:] for h in requirement.hashes if h.startswith("sha256:")), None)
+        file = DistFile(filename=filename, url=url.split("#", 1)[0], sha256=sha256)
+        fields = wheel_tags(filename) if filename.endswith(".whl") else None
+        version_text = fields[0] if fields else sdist_version(filename, requirement.name)
+        try:
+            version = Version(version_text or "")
+        except InvalidVersion:
+            raise InputError(
+                f"{requirement.origin}: cannot tell the version of {requirement.name} from {filename!r}",
+                hint="link a wheel or an sdist named NAME-VERSION.tar.gz",
+            ) from None
+        provider = "wheel" if fields else "sdist"
+        if provider not in self.providers:
+            raise ProviderError(f"{requirement.origin}: {filename} needs the {provider} provider")
+        return Candidate(name=requirement.name, version=version, provider=provider, artifact=file)
+
+    # -- dependencies --------------------------------------------------------------------
+
+    def raw_dependencies(self, candidate: Candidate) -> Dependencies:
+        base = candidate.base
+        found = self._raw.get(base)
+        if found is None:
+            provider = self.providers[base.provider]
+            found = provider.dependencies(base)
+            self._raw[base] = found
+        return found
+
+    def dependencies(self, candidate: Candidate) -> tuple[Requirement, ...]:
+        """The candidate's requirements for the target (markers evaluated, extras applied)."""
+        if candidate.provider == "python":
+            return ()
+        found = self._dependencies.get(candidate)
+        if found is not None:
+            return found
+        raw = self.raw_dependencies(candidate)
+        origin = f"{candidate.identifier} {candidate.version}"
+        result: list[Requirement] = []
+        if candidate.extras:
+            result.append(self.register(Requirement.exactly(candidate.base, origin=origin)))
+        elif raw.requires_python:
+            result.append(Requirement.python(raw.requires_python, origin=origin))
+        extras = sorted(candidate.extras) or [""]
+        seen: set[Requirement] = set()
+        for text in raw.requires_dist:
+            parsed = self.parse(text)
+            if parsed is None:
+                continue
+            if not any(self.marker_holds(parsed.marker, extra) for extra in extras):
+                continue
+            if candidate.extras and (parsed.marker is None or "extra" not in str(parsed.marker)):
+                continue  # the base candidate, pinned above, brings the unconditional ones
+            requirement = Requirement.from_pep508(parsed, origin=origin)
+            self.required_by.setdefault(requirement.identifier, candidate)
+            if requirement not in seen:
+                seen.add(requirement)
+                result.append(self.register(requirement))
+        found = tuple(result)
+        self._dependencies[candidate] = found
+        self.prefetch(r for r in found if r.name != PYTHON_IDENTIFIER)
+        return found
+
+    # -- speculative prefetching -----------------------------------------------------------
+
+    def prefetch(self, requirements: Iterable[Requirement]) -> None:
+        """Crawl ahead of the resolver: fetch pages and the likely candidate's metadata.
+
+        resolvelib asks for one thing at a time; the network wants many requests in flight.
+        For each new name we fetch its page, take the best candidate of its first provider
+        that satisfies the requirement, read its dependencies, and recurse, in a thread pool.
+        Results land in the providers' caches; a wrong guess costs only a request.
+        """
+        if self._pool is None:
+            return
+        for requirement in requirements:
+            with self._prefetch_lock:
+                if requirement.name in self._prefetched:
+                    continue
+                self._prefetched.add(requirement.name)
+            for _, provider in self.providers_for(requirement.name)[:1]:
+                provider.prefetch(requirement.name)
+            self._pool.submit(self._crawl, requirement)
+
+    def _crawl(self, requirement: Requirement) -> None:
+        try:
+            for kind, provider in self.providers_for(requirement.name)[:1]:
+                if kind != "wheel" or requirement.url is not None:
+                    return
+                constraints = self.constraints.get(requirement.name, ())
+                candidate = next(
+                    (
+                        c
+                        for c in provider.candidates(requirement.name)
+                        if not c.version.is_prerelease
+                        and requirement.is_satisfied_by(c)
+                        and all(r.is_satisfied_by(c) for r in constraints)
+                    ),
+                    None,
+                )
+                if candidate is None:
+                    return
+                raw = provider.dependencies(candidate)
+                children = []
+                for text in raw.requires_dist:
+                    parsed = self.parse(text)
+                    extras = sorted(requirement.extras) or [""]
+                    if parsed is not None and any(
+                        self.marker_holds(parsed.marker, e) for e in extras
+                    ):
+                        children.append(Requirement.from_pep508(parsed, origin=""))
+                self.prefetch(children)
+        except Mach2Error:
+            pass  # the resolver meets the same error in its own time and reports it
+
+
+_HOW_TO_ENABLE = {
+    "nixpkgs": "give a nixpkgs index with --nixpkgs-index or --nixpkgs",
+    "conda": "name the channel with --channel NAME=URL_OR_DIR",
+    "wheel": "the wheel provider is always available; check the spelling",
+    "sdist": "the sdist provider is always available; check the spelling",
+}
