@@ -25,6 +25,11 @@ class _Group(click.Group):
             if error.hint:
                 click.echo(f"hint: {error.hint}", err=True)
             sys.exit(1)
+        except OSError as error:
+            # Unexpected I/O trouble (disk full, permissions): one line, not a traceback.
+            name = f" {error.filename!r}" if error.filename else ""
+            click.echo(f"error:{name} {error.strerror or error}", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -60,17 +60,28 @@ def explain_impossible(factory: Factory, causes: Sequence[Any]) -> ResolutionFai
     reasons: list[str] = []
     for identifier, infos in by_identifier.items():
         name = factory.names.get(identifier, (identifier, frozenset()))[0]
-        anything = any(p.candidates(name) for _, p in factory.providers_for(name))
-        if not anything:
+        pool = [c for _, p in factory.providers_for(name) for c in p.candidates(name)]
+        if not pool:
             rejected = _rejections(factory, identifier)
             providers = ",".join(k for k, _ in factory.providers_for(name)) or "no provider"
             detail = "; ".join(rejected) if rejected else "no files at all"
             return ResolutionFailed(
-                f"no distribution of {name} is compatible with {target} (providers {providers}): {detail}",
+                f"no distribution of {name} is compatible with {target} "
+                f"(providers {providers}): {detail}",
                 reasons=tuple(rejected),
                 hint="try another --python/--system/--glibc, or allow another provider with -p",
             )
         for info in infos:
+            if not any(info.requirement.is_satisfied_by(c) for c in pool):
+                versions = sorted({c.version for c in pool}, reverse=True)
+                shown = ", ".join(str(v) for v in versions[:5]) + (
+                    " …" if len(versions) > 5 else ""
+                )
+                return ResolutionFailed(
+                    f"no version of {name} matches {_chain(factory, info)}; {target} has {shown}",
+                    reasons=(_chain(factory, info),),
+                    hint="loosen that requirement",
+                )
             reasons.append(_chain(factory, info))
     names = ", ".join(sorted({factory.names.get(i, (i,))[0] for i in by_identifier}))
     return ResolutionFailed(

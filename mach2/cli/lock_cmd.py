@@ -1,0 +1,132 @@
+"""``mach2 lock`` and ``mach2 why``."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mach2.api import ProgressCallback, lock_requirements
+from mach2.cli.main import main
+from mach2.cli.options import build_lock_options, lock_options, requirement_paths
+from mach2.errors import InputError
+from mach2.lock.model import Lock, read_lock, write_lock
+from mach2.model.names import normalize
+
+__all__ = ["lock", "resolving", "why"]
+
+
+@contextmanager
+def resolving(quiet: bool) -> Iterator[ProgressCallback | None]:
+    """A spinner on stderr counting pinned packages (only on a terminal)."""
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("resolving", total=None)
+
+        def update(name: str, count: int) -> None:
+            progress.update(task, description=f"resolving: {count} pinned, last {name}")
+
+        yield update
+
+
+def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
+    return {
+        "lock": str(path),
+        "changed": changed,
+        "target": lock.target.to_json(),
+        "packages": {
+            key: {"version": p.version, "provider": p.provider, "build-only": p.build_only}
+            for key, p in sorted(lock.packages.items())
+        },
+    }
+
+
+@main.command("lock")
+@lock_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("mach2.lock"),
+              show_default=True, help="where to write the lock")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="print a JSON summary on stdout")
+def lock(requirements: tuple[Path, ...], output: Path, as_json: bool, **options: Any) -> None:
+    """Resolve requirements into a lock file."""
+    paths = requirement_paths(requirements)
+    lock_opts = build_lock_options(**options)
+    with resolving(as_json) as on_progress:
+        result = lock_requirements(paths, lock_opts, environ=os.environ, on_progress=on_progress)
+    changed = write_lock(result, output)
+    if as_json:
+        click.echo(json.dumps(_summary(result, output, changed), indent=2, sort_keys=True))
+        return
+    runtime = sum(1 for p in result.packages.values() if not p.build_only)
+    build = len(result.packages) - runtime
+    state = "wrote" if changed else "unchanged"
+    extra = f" + {build} to build sdists" if build else ""
+    click.echo(
+        f"{state} {output}: {runtime} packages{extra} for {result.target.describe()}", err=True
+    )
+
+
+def _paths_to(lock: Lock, key: str) -> list[list[str]]:
+    """Every chain root → … → key (shortest first, at most a few)."""
+    parents: dict[str, list[str]] = {}
+    for name, package in lock.packages.items():
+        for dependency in package.dependencies:
+            parents.setdefault(dependency, []).append(name)
+        for dependency in package.build_system or {}:
+            parents.setdefault(dependency, []).append(f"{name} (build)")
+    roots = {r.split("[", 1)[0] for r in lock.roots}
+    chains: list[list[str]] = []
+    queue: list[list[str]] = [[key]]
+    while queue and len(chains) < 5:
+        chain = queue.pop(0)
+        head = chain[0].removesuffix(" (build)")
+        if head in roots:
+            chains.append(chain)
+            continue
+        for parent in sorted(parents.get(head, [])):
+            if parent.removesuffix(" (build)") not in chain:
+                queue.append([parent, *chain])
+    return chains
+
+
+@main.command("why")
+@click.argument("name")
+@click.option("--lock", "lock_path", type=click.Path(path_type=Path), default=Path("mach2.lock"),
+              show_default=True)  # fmt: skip
+def why(name: str, lock_path: Path) -> None:
+    """Why NAME is in the lock, and why it came from its provider."""
+    lock = read_lock(lock_path)
+    key = normalize(name)
+    package = lock.packages.get(key)
+    if package is None:
+        raise InputError(
+            f"{name!r} is not in {lock_path}", hint="`mach2 why` names packages of the lock"
+        )
+    click.echo(f"{package.name} {package.version} from {package.provider}")
+    click.echo(f"  provider: {package.why_provider}")
+    if package.extras:
+        click.echo(f"  extras: {', '.join(package.extras)}")
+    for chain in _paths_to(lock, key):
+        steps = []
+        for step in chain:
+            base = step.removesuffix(" (build)")
+            next_index = chain.index(step) + 1
+            if next_index < len(chain):
+                child = chain[next_index].removesuffix(" (build)")
+                deps = lock.packages[base].dependencies if base in lock.packages else {}
+                text = deps.get(child) or (lock.packages[base].build_system or {}).get(child, "")
+                steps.append(f"{step} [{text}]" if text else step)
+            else:
+                steps.append(step)
+        label = "requested" if len(chain) == 1 else "required by"
+        click.echo(f"  {label}: " + " → ".join(steps))

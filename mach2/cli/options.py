@@ -1,0 +1,132 @@
+"""Options shared by the commands that lock (``lock``, ``env``, ``gen``), and host defaults.
+
+This is the only place that reads the host (environment variables, the machine's system), and
+each such default says so in its help text.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mach2.api import LockOptions
+from mach2.errors import InputError
+from mach2.model.target import Target
+
+__all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def host_system() -> str:
+    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(
+        platform.machine().lower(), platform.machine()
+    )
+    kernel = "darwin" if sys.platform == "darwin" else "linux"
+    return f"{machine}-{kernel}"
+
+
+def default_cache_dir() -> Path:
+    if "MACH2_CACHE_DIR" in os.environ:
+        return Path(os.environ["MACH2_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mach2"
+
+
+def parse_exclude_newer(text: str | None) -> datetime | None:
+    """``2026-11-01`` or ``2026-11-01T00:00:00Z`` → an aware UTC datetime."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"invalid --exclude-newer {text!r}",
+            hint="give a date or time like 2026-11-01T00:00:00Z",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def lock_options(function: F) -> F:
+    """Decorate a command with the options that describe how to lock."""
+    decorators = [
+        click.option("-r", "--requirement", "requirements", multiple=True, type=click.Path(path_type=Path),
+                     help="requirements.txt, pyproject.toml (repeatable)"),
+        click.option("-p", "--providers", default=None,
+                     help="provider order: 'wheel,sdist' or '_default=wheel,sdist;numpy=sdist' "
+                     "(default: wheel,sdist,nixpkgs)"),
+        click.option("--python", "python", default="3.12", show_default=True,
+                     help="target CPython version (3.12 or 3.12.7)"),
+        click.option("--system", default=None,
+                     help="target Nix system (default: this machine's, e.g. x86_64-linux)"),
+        click.option("--glibc", default=None, help="target glibc version (default: current nixpkgs', 2.40)"),
+        click.option("--macos", default=None, help="oldest macOS to support (default: 11.0)"),
+        click.option("--exclude-newer", default=None,
+                     help="ignore files uploaded after this time (reproducible re-locks)"),
+        click.option("--index-url", default=None,
+                     help="package index (default: $PIP_INDEX_URL, the file's -i, or PyPI)"),
+        click.option("--extra-index-url", multiple=True, help="more indexes (also $PIP_EXTRA_INDEX_URL)"),
+        click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+                     help="cache directory (default: $MACH2_CACHE_DIR or ~/.cache/mach2)"),
+        click.option("--offline", is_flag=True, help="use only the cache"),
+        click.option("--refresh", is_flag=True, help="refetch index pages even when cached"),
+        click.option("--pre", is_flag=True, help="allow pre-releases"),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def requirement_paths(requirements: tuple[Path, ...]) -> list[Path]:
+    if not requirements:
+        raise InputError(
+            "no requirements given", hint="pass -r requirements.txt (or -r pyproject.toml)"
+        )
+    for path in requirements:
+        if not path.is_file():
+            raise InputError(f"no such requirements file: {str(path)!r}")
+    return list(requirements)
+
+
+def build_lock_options(
+    *,
+    providers: str | None,
+    python: str,
+    system: str | None,
+    glibc: str | None,
+    macos: str | None,
+    exclude_newer: str | None,
+    index_url: str | None,
+    extra_index_url: tuple[str, ...],
+    cache_dir: Path | None,
+    offline: bool,
+    refresh: bool,
+    pre: bool,
+) -> LockOptions:
+    index_url = index_url or os.environ.get("PIP_INDEX_URL")
+    extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
+    index_urls = [index_url, *extras] if index_url else None
+    if index_urls is None and extras:
+        index_urls = ["https://pypi.org/simple/", *extras]
+    return LockOptions(
+        target=Target.from_strings(
+            python=python, system=system or host_system(), glibc=glibc, macos=macos
+        ),
+        providers=providers,
+        exclude_newer=parse_exclude_newer(exclude_newer),
+        index_urls=index_urls,
+        cache_dir=cache_dir or default_cache_dir(),
+        host_python=sys.executable,
+        offline=offline,
+        refresh=refresh,
+        allow_prereleases=pre,
+    )
