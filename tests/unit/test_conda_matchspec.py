@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pytest
 
 from mach2.conda.errors import InvalidMatchSpec
 from mach2.conda.matchspec import MatchSpec, VersionSpec, parse_matchspec
-from mach2.conda.repodata import RepodataRecord
 from mach2.conda.version import VersionOrder
 
-
-def rec(
-    name: str = "numpy",
-    version: str = "1.7.1",
-    build: str = "py27_0",
-    build_number: int = 0,
-    *,
-    channel: str = "conda-forge",
-    subdir: str = "linux-64",
-    track_features: tuple[str, ...] = (),
-) -> RepodataRecord:
-    filename = f"{name}-{version}-{build}.conda"
-    return RepodataRecord(
-        name=name,
-        version=VersionOrder.parse(version),
-        build=build,
-        build_number=build_number,
-        subdir=subdir,
-        filename=filename,
-        url=f"https://conda.anaconda.org/{channel}/{subdir}/{filename}",
-        sha256="ab" * 32,
-        md5="cd" * 16,
-        channel=channel,
-        track_features=track_features,
-    )
-
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
+from conda_fixtures import DATA, rec
 
 # conda tests/models/test_match_spec.py::test_match_1, against numpy-1.7.1-py27_0
 MATCH_NUMPY_171 = [
@@ -176,10 +155,7 @@ def test_invalid(spec: str) -> None:
 
 def test_every_depends_line_of_the_shared_channels_parses() -> None:
     """mach-nix's test_parse_all_conda_reqs: every depends/constrains string must parse."""
-    import json
-    from pathlib import Path
-
-    data = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "conda"
+    data = DATA
     files = [
         data / "intel" / "linux-64" / "repodata.json",
         data / "intel" / "noarch" / "repodata.json",

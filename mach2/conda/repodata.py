@@ -1,0 +1,464 @@
+"""Conda repodata: records, a streaming loader and a per-name binary index cached on disk.
+
+conda-forge's ``linux-64/repodata.json`` is hundreds of MB.  ``json.load`` of it holds the
+text and then several GB of dicts at once, and would be repeated on every run.  Instead:
+
+1. The file is read in chunks and decoded one record at a time (``JSONDecoder.raw_decode``
+   on a sliding window), so neither the whole text nor all the dicts are ever in memory.
+2. Each record becomes a compact tuple, ``marshal``-ed and appended to an index file, and the
+   index remembers, per package name, where that name's records are.
+3. The index file is keyed by the sha256 of the repodata (a stat fingerprint avoids re-hashing
+   an unchanged file), written atomically, and opened later with ``mmap``: opening costs one
+   small ``marshal.loads`` of the name table, and a name's records are decoded only when the
+   solver asks for that name.
+
+Cost: the first load parses everything once (seconds for conda-forge); later loads are
+milliseconds plus the names actually used.  ``bench/conda_repodata.py`` measures both.
+
+Formats accepted: ``{"info", "packages", "packages.conda", ...}`` and conda's test indexes,
+which are a bare ``{filename: record}`` dict.  When a build exists as both ``.tar.bz2`` and
+``.conda`` only the ``.conda`` is kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import marshal
+import mmap
+import os
+import struct
+import tempfile
+from array import array
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Final
+
+from attrs import frozen
+
+from mach2.conda.errors import RepodataError
+from mach2.conda.version import VersionOrder
+
+__all__ = [
+    "RepodataRecord",
+    "SubdirRepodata",
+    "file_sha256",
+    "load_repodata",
+    "record_from_json",
+]
+
+_MAGIC: Final = b"MACH2CRI"  # mach2 conda repodata index
+_FORMAT: Final = 1
+_CHUNK: Final = 8 << 20
+_PACKAGE_SUFFIXES: Final = (".tar.bz2", ".conda")
+_SECTIONS: Final = ("packages", "packages.conda")
+
+
+@frozen(kw_only=True, cache_hash=True)
+class RepodataRecord:
+    """One conda package file as its channel's repodata describes it.
+
+    :param depends: MatchSpec strings of what it needs.
+    :param constrains: MatchSpec strings that bind other packages only *if* they are installed.
+    :param track_features: features that make the solver avoid this record.
+    :param features: the old-style ``features`` field (also avoided by the solver).
+    :param noarch: ``"python"``, ``"generic"`` or ``None`` (an architecture-specific build).
+    :param subdir: the record's subdir (``linux-64``, ``noarch``).
+    :param url: where to download it from.
+    :param sha256: hex digest; ``None`` in md5-only channels (Nix cannot fetch those).
+    :param timestamp: build time in milliseconds since the epoch, 0 when unknown.
+    :param channel: the channel's name (``conda-forge``, ``main``, a local name).
+    """
+
+    name: str
+    version: VersionOrder
+    build: str
+    build_number: int
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    track_features: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    noarch: str | None = None
+    subdir: str
+    filename: str
+    url: str
+    sha256: str | None = None
+    md5: str | None = None
+    size: int | None = None
+    timestamp: int = 0
+    channel: str
+
+    @property
+    def stem(self) -> str:
+        """The filename without ``.conda``/``.tar.bz2``: ``name-version-build``."""
+        for suffix in _PACKAGE_SUFFIXES:
+            if self.filename.endswith(suffix):
+                return self.filename[: -len(suffix)]
+        return self.filename
+
+    def describe(self) -> str:
+        """``numpy 1.26.4 py312h…_0 (conda-forge/linux-64)`` for messages."""
+        return f"{self.name} {self.version} {self.build} ({self.channel}/{self.subdir})"
+
+
+# -- JSON record -> compact tuple -> RepodataRecord -------------------------------------------
+
+Compact = tuple[Any, ...]
+
+
+def _features(value: object) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return tuple(f for f in value.replace(",", " ").split() if f)
+    if isinstance(value, list | tuple):
+        return tuple(str(f) for f in value if f)
+    return ()
+
+
+def _noarch(raw: Mapping[str, Any]) -> str | None:
+    value = raw.get("noarch")
+    if value == "python" or raw.get("noarch_python"):
+        return "python"
+    if value:  # "generic", or true in old repodata
+        return "generic"
+    return None
+
+
+def _compact(filename: str, raw: Mapping[str, Any], default_subdir: str) -> Compact:
+    """The fields mach2 uses, as a tuple of builtins (what ``marshal`` stores)."""
+    try:
+        return (
+            filename,
+            str(raw["name"]),
+            str(raw["version"]),
+            str(raw["build"]),
+            int(raw.get("build_number") or 0),
+            tuple(str(d) for d in raw.get("depends") or ()),
+            tuple(str(d) for d in raw.get("constrains") or ()),
+            _features(raw.get("track_features")),
+            _features(raw.get("features")),
+            _noarch(raw),
+            str(raw.get("subdir") or default_subdir),
+            raw.get("sha256") or None,
+            raw.get("md5") or None,
+            int(raw["size"]) if raw.get("size") is not None else None,
+            int(raw.get("timestamp") or 0),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise RepodataError(filename, f"malformed record ({error!r})") from None
+
+
+def _record(compact: Compact, channel: str, base_url: str) -> RepodataRecord:
+    (filename, name, version, build, build_number, depends, constrains, track_features,
+     features, noarch, subdir, sha256, md5, size, timestamp) = compact  # fmt: skip
+    timestamp = int(timestamp)
+    if timestamp and timestamp < 100_000_000_000:  # seconds in old repodata, ms in new
+        timestamp *= 1000
+    return RepodataRecord(
+        name=name,
+        version=VersionOrder.parse(version),
+        build=build,
+        build_number=build_number,
+        depends=tuple(depends),
+        constrains=tuple(constrains),
+        track_features=tuple(track_features),
+        features=tuple(features),
+        noarch=noarch,
+        subdir=subdir,
+        filename=filename,
+        url=f"{base_url.rstrip('/')}/{filename}",
+        sha256=sha256,
+        md5=md5,
+        size=size,
+        timestamp=timestamp,
+        channel=channel,
+    )
+
+
+def record_from_json(
+    filename: str, raw: Mapping[str, Any], *, channel: str, subdir: str, base_url: str
+) -> RepodataRecord:
+    """One repodata ``packages`` entry as a record (for tests and lock files)."""
+    return _record(_compact(filename, raw, subdir), channel, base_url)
+
+
+# -- streaming JSON -----------------------------------------------------------------------------
+
+
+class _Stream:
+    """A sliding window over a JSON text file, decoding one value at a time."""
+
+    def __init__(self, handle: IO[bytes], source: str) -> None:
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._json = json.JSONDecoder()
+        self._source = source
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        data = self._handle.read(_CHUNK)
+        self.eof = not data
+        text = self._decoder.decode(data, final=self.eof)
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character ('' at the end of the file)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise self.error(f"expected {char!r}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        """Decode the next JSON value; reads more when the window ends inside it."""
+        self.peek()
+        while True:
+            try:
+                obj, end = self._json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if self._more():
+                    continue
+                raise self.error("invalid JSON") from None
+            if end == len(self.buf) and self._more():
+                continue  # a number may go on in the next chunk
+            self.pos = end
+            return obj
+
+    def error(self, reason: str) -> RepodataError:
+        return RepodataError(self._source, f"{reason} near character {self.pos} of the window")
+
+
+def _iter_records(handle: IO[bytes], source: str) -> Iterator[tuple[str, Any]]:
+    """Yield ``("info", dict)`` and ``(filename, raw record)`` pairs, one at a time."""
+    stream = _Stream(handle, source)
+    stream.expect("{")
+    if stream.peek() == "}":
+        return
+    while True:
+        key = stream.value()
+        stream.expect(":")
+        if key in _SECTIONS:
+            yield from _iter_section(stream)
+        elif isinstance(key, str) and key.endswith(_PACKAGE_SUFFIXES):
+            yield key, stream.value()  # conda's test indexes: a bare packages dict
+        elif key == "info":
+            yield "info", stream.value()
+        else:
+            stream.value()  # removed, repodata_version, signatures, _etag, ...
+        if stream.peek() == ",":
+            stream.pos += 1
+            continue
+        stream.expect("}")
+        return
+
+
+def _iter_section(stream: _Stream) -> Iterator[tuple[str, Any]]:
+    if stream.peek() == "n":  # "packages.conda": null
+        stream.value()
+        return
+    stream.expect("{")
+    if stream.peek() == "}":
+        stream.pos += 1
+        return
+    while True:
+        filename = stream.value()
+        stream.expect(":")
+        yield filename, stream.value()
+        if stream.peek() == ",":
+            stream.pos += 1
+            continue
+        stream.expect("}")
+        return
+
+
+# -- the index file -------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _build_index(source: Path, out: IO[bytes], default_subdir: str) -> None:
+    """Stream ``source`` into ``out``: header length, data blobs, then the marshal-ed header."""
+    out.write(_MAGIC + struct.pack("<Q", 0))
+    offset = len(_MAGIC) + 8
+    positions: dict[str, array[int]] = {}
+    info: dict[str, Any] = {}
+    with source.open("rb") as handle:
+        for key, raw in _iter_records(handle, str(source)):
+            if key == "info":
+                info = raw if isinstance(raw, dict) else {}
+                default_subdir = str(info.get("subdir") or default_subdir)
+                continue
+            if not isinstance(raw, dict):
+                raise RepodataError(str(source), f"record {key!r} is not an object")
+            blob = marshal.dumps(_compact(key, raw, default_subdir))
+            out.write(blob)
+            slots = positions.get(raw["name"])
+            if slots is None:
+                slots = positions[raw["name"]] = array("Q")
+            slots.append(offset)
+            slots.append(len(blob))
+            offset += len(blob)
+    header = {
+        "format": _FORMAT,
+        "info": {k: v for k, v in info.items() if isinstance(v, str | int | float)},
+        "names": {name: slots.tobytes() for name, slots in positions.items()},
+    }
+    out.write(marshal.dumps(header))
+    out.seek(len(_MAGIC))
+    out.write(struct.pack("<Q", offset))
+
+
+class SubdirRepodata:
+    """The records of one repodata.json (one channel, one subdir), decoded per name on demand.
+
+    Obtain with :func:`load_repodata`.  ``records(name)`` is cached.
+    """
+
+    def __init__(
+        self, buffer: mmap.mmap | bytes, *, channel: str, subdir: str, base_url: str, source: str
+    ) -> None:
+        if buffer[: len(_MAGIC)] != _MAGIC:
+            raise RepodataError(source, "not a mach2 repodata index")
+        (data_end,) = struct.unpack_from("<Q", buffer, len(_MAGIC))
+        header = marshal.loads(buffer[data_end:])
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise RepodataError(source, "index written by another mach2 version")
+        self._buffer = buffer
+        self._names: dict[str, bytes] = header["names"]
+        self._cache: dict[str, tuple[RepodataRecord, ...]] = {}
+        self.info: dict[str, Any] = header["info"]
+        self.channel = channel
+        self.subdir = str(self.info.get("subdir") or subdir)
+        base = self.info.get("base_url")
+        self.base_url = str(base) if base else base_url
+        self.source = source
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def entry_count(self) -> int:
+        """How many entries the file had (a build in both formats counts twice)."""
+        return sum(len(slots) // 16 for slots in self._names.values())
+
+    def records(self, name: str) -> tuple[RepodataRecord, ...]:
+        """Every record of ``name`` (``.conda`` preferred over ``.tar.bz2`` of the same build)."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        slots = array("Q")
+        slots.frombytes(self._names.get(name, b""))
+        by_stem: dict[str, RepodataRecord] = {}
+        for i in range(0, len(slots), 2):
+            start = slots[i]
+            compact = marshal.loads(self._buffer[start : start + slots[i + 1]])
+            record = _record(compact, self.channel, self.base_url)
+            kept = by_stem.get(record.stem)
+            if kept is None or record.filename.endswith(".conda"):
+                by_stem[record.stem] = record
+        result = tuple(by_stem.values())
+        self._cache[name] = result
+        return result
+
+    def __iter__(self) -> Iterator[RepodataRecord]:
+        for name in sorted(self._names):
+            yield from self.records(name)
+
+
+def load_repodata(
+    path: Path,
+    *,
+    channel: str,
+    subdir: str,
+    base_url: str,
+    cache_dir: Path | None = None,
+    sha256: str | None = None,
+) -> SubdirRepodata:
+    """Open ``path`` (a repodata.json) through its cached index, building the index if needed.
+
+    :param base_url: the subdir URL the package files live under (record URLs are
+        ``base_url/filename``); ``info.base_url`` in the repodata wins over it.
+    :param cache_dir: where indexes live; ``None`` builds the index in memory (small files).
+    :param sha256: the file's digest when the caller knows it (saves hashing the file).
+    :raises RepodataError: the file is missing or not repodata.
+    """
+    if not path.is_file():
+        raise RepodataError(str(path), "no such file")
+    if cache_dir is None:
+        with tempfile.TemporaryFile() as scratch:
+            _build_index(path, scratch, subdir)
+            scratch.seek(0)
+            data = scratch.read()
+        return SubdirRepodata(
+            data, channel=channel, subdir=subdir, base_url=base_url, source=str(path)
+        )
+    digest = sha256 or _fingerprinted_sha256(path, cache_dir)
+    index = cache_dir / "repodata-index" / f"{digest}.idx"
+    for attempt in range(2):
+        if not index.is_file():
+            _write_index(path, index, subdir)
+        try:
+            with index.open("rb") as handle:
+                buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            return SubdirRepodata(
+                buffer, channel=channel, subdir=subdir, base_url=base_url, source=str(path)
+            )
+        except (RepodataError, ValueError, EOFError, TypeError, struct.error):
+            if attempt:
+                raise
+            index.unlink(missing_ok=True)  # corrupt or from another version: rebuild once
+    raise AssertionError("unreachable")
+
+
+def _write_index(source: Path, index: Path, subdir: str) -> None:
+    index.parent.mkdir(parents=True, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(dir=index.parent, prefix=".tmp-", suffix=".idx")
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            _build_index(source, out, subdir)
+        os.replace(scratch, index)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+
+
+def _fingerprinted_sha256(path: Path, cache_dir: Path) -> str:
+    """sha256 of ``path``, remembered by (path, size, mtime, inode) so it is computed once."""
+    stat = path.stat()
+    resolved = str(path.resolve())
+    key = hashlib.sha256(resolved.encode()).hexdigest()[:32]
+    memo = cache_dir / "repodata-index" / f"stat-{key}.json"
+    fingerprint = [resolved, stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    try:
+        saved = json.loads(memo.read_text())
+        if saved["fingerprint"] == fingerprint:
+            return str(saved["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = file_sha256(path)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    scratch = memo.with_suffix(f".{os.getpid()}.tmp")
+    scratch.write_text(json.dumps({"fingerprint": fingerprint, "sha256": digest}))
+    os.replace(scratch, memo)
+    return digest
