@@ -268,7 +268,10 @@ def _resolve_all(
         ]
         build_factory = factory()
         build_factory.constraints.update(
-            {k: [*build_factory.constraints.get(k, []), _pin(p)] for k, p in packages.items()}
+            {
+                normalize(k): [*build_factory.constraints.get(normalize(k), []), _pin(p)]
+                for k, p in packages.items()
+            }
         )
         try:
             build = resolve(build_factory, build_roots, on_pin=on_pin)

@@ -70,7 +70,7 @@ def locked_packages(
     for identifier, candidate in resolution.mapping.items():
         if identifier == PYTHON_IDENTIFIER:
             continue
-        name = candidate.name
+        name: str = candidate.name
         bases.setdefault(name, candidate.base)
         extras.setdefault(name, set()).update(candidate.extras)
         needed = dependencies.setdefault(name, {})
@@ -78,10 +78,12 @@ def locked_packages(
             if requirement.name in (PYTHON_IDENTIFIER, name):
                 continue
             needed.setdefault(requirement.name, set()).add(requirement.text)
-    packages = {}
-    for name, candidate in bases.items():
+    packages: dict[str, LockedPackage] = {}
+    for key, candidate in bases.items():
+        name = str(key)
         artifact = _artifact(candidate)
         if artifact.sha256 is None and sha256_of and artifact.url in sha256_of:
+            assert artifact.url is not None
             artifact = LockedArtifact(
                 kind=artifact.kind,
                 filename=artifact.filename,

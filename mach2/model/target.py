@@ -106,7 +106,7 @@ class Target:
             raise TargetError(f"unknown system {system!r}", hint=f"use one of {', '.join(SYSTEMS)}")
         return cls(
             python=_parse_python_version(python),
-            system=system,  # type: ignore[arg-type]  # checked just above
+            system=system,
             glibc=_parse_pair(glibc, "glibc") if glibc else DEFAULT_GLIBC,
             macos=_parse_pair(macos, "macOS") if macos else DEFAULT_MACOS,
         )

@@ -25,7 +25,7 @@ from mach2.resolve.requirement import Requirement
 __all__ = ["ResolvelibAdapter"]
 
 
-class ResolvelibAdapter(AbstractProvider):  # type: ignore[misc]  # resolvelib is untyped here
+class ResolvelibAdapter(AbstractProvider[Requirement, Candidate, str]):
     def __init__(self, factory: Factory, roots: Iterable[Requirement]) -> None:
         self.factory = factory
         self._roots = {r.identifier for r in roots}

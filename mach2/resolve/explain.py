@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Any
+
+from packaging.utils import NormalizedName
 
 from mach2.errors import ResolutionFailed
 from mach2.model.names import PYTHON_IDENTIFIER
@@ -28,8 +30,12 @@ def _chain(factory: Factory, info: Any) -> str:
     return " ← ".join(links)
 
 
+def _name(factory: Factory, identifier: str) -> NormalizedName:
+    return factory.names.get(identifier, (NormalizedName(identifier), frozenset()))[0]
+
+
 def _rejections(factory: Factory, identifier: str) -> list[str]:
-    name = factory.names.get(identifier, (identifier, frozenset()))[0]
+    name = _name(factory, identifier)
     lines = []
     for kind, provider in factory.providers_for(name):
         notes = getattr(provider, "rejections", None)
@@ -41,7 +47,7 @@ def _rejections(factory: Factory, identifier: str) -> list[str]:
     return lines
 
 
-def explain_impossible(factory: Factory, causes: Sequence[Any]) -> ResolutionFailed:
+def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionFailed:
     by_identifier: dict[str, list[Any]] = {}
     for info in causes:
         by_identifier.setdefault(info.requirement.identifier, []).append(info)
@@ -59,7 +65,7 @@ def explain_impossible(factory: Factory, causes: Sequence[Any]) -> ResolutionFai
             )
     reasons: list[str] = []
     for identifier, infos in by_identifier.items():
-        name = factory.names.get(identifier, (identifier, frozenset()))[0]
+        name = _name(factory, identifier)
         pool = [c for _, p in factory.providers_for(name) for c in p.candidates(name)]
         if not pool:
             rejected = _rejections(factory, identifier)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from attrs import frozen
 from packaging.requirements import Requirement as Pep508
 from packaging.specifiers import SpecifierSet
@@ -28,7 +29,7 @@ class Requirement:
 
     name: NormalizedName
     extras: frozenset[str] = frozenset()
-    specifier: SpecifierSet = SpecifierSet()
+    specifier: SpecifierSet = attrs.field(factory=SpecifierSet)
     origin: str = ""
     text: str = ""
     url: str | None = None

@@ -28,7 +28,7 @@ class Resolution:
     roots: tuple[Requirement, ...]
 
 
-class _Progress(BaseReporter):  # type: ignore[misc]  # resolvelib is untyped here
+class _Progress(BaseReporter[Requirement, Candidate, str]):
     def __init__(self, on_pin: object) -> None:
         self._on_pin = on_pin
 
