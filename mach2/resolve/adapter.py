@@ -87,7 +87,7 @@ class ResolvelibAdapter(AbstractProvider[Requirement, Candidate, str]):
         )
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
-        return requirement.is_satisfied_by(candidate)
+        return self.factory.satisfies(requirement, candidate)
 
     def get_dependencies(self, candidate: Candidate) -> tuple[Requirement, ...]:
         return self.factory.dependencies(candidate)

@@ -11,7 +11,7 @@ package (newest first), then those of the next (DESIGN.md §3).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit
 
@@ -68,6 +68,8 @@ class Factory:
         self._markers: dict[tuple[str, str], bool] = {}
         self._dependencies: dict[Candidate, tuple[Requirement, ...]] = {}
         self._raw: dict[Candidate, Dependencies] = {}
+        self._satisfied: dict[tuple[Hashable, int], frozenset[Candidate]] = {}
+        self._satisfies: dict[tuple[Hashable, Candidate], bool] = {}
         self._prefetched: set[NormalizedName] = set()
         self._prefetch_lock = threading.Lock()
         self._pool = (
@@ -144,13 +146,36 @@ class Factory:
             pool = [
                 c for _, provider in self.providers_for(name) for c in provider.candidates(name)
             ]
+        allowed = [self._satisfying(r, pool) for r in wanted]
         matches = [
-            c.with_extras(extras) if extras else c
-            for c in pool
-            if all(r.is_satisfied_by(c) for r in wanted)
+            c.with_extras(extras) if extras else c for c in pool if all(c in ok for ok in allowed)
         ]
         matches = [c for c in matches if c not in incompatible]
         return self._filter_prereleases(matches, wanted)
+
+    def _satisfying(
+        self, requirement: Requirement, pool: Sequence[Candidate]
+    ) -> frozenset[Candidate]:
+        """The candidates of ``pool`` that satisfy ``requirement``, computed once per requirement.
+
+        resolvelib asks for the same identifier's matches again after every pin; checking each
+        specifier against each version every time was most of a warm run.
+        """
+        key = (requirement.match_key, len(pool))
+        found = self._satisfied.get(key)
+        if found is None:
+            found = frozenset(c for c in pool if self.satisfies(requirement, c))
+            self._satisfied[key] = found
+        return found
+
+    def satisfies(self, requirement: Requirement, candidate: Candidate) -> bool:
+        """:meth:`Requirement.is_satisfied_by`, memoized: resolvelib re-checks every pin after
+        every step, and specifier matching is the hot spot of a warm run."""
+        key = (requirement.match_key, candidate)
+        found = self._satisfies.get(key)
+        if found is None:
+            found = self._satisfies[key] = requirement.is_satisfied_by(candidate)
+        return found
 
     def _filter_prereleases(
         self, matches: list[Candidate], wanted: Sequence[Requirement]

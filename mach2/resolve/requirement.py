@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import attrs
 from attrs import frozen
 from packaging.requirements import Requirement as Pep508
@@ -75,6 +77,14 @@ class Requirement:
             text=f"{candidate.name}=={candidate.version}",
             pinned=candidate,
         )
+
+    #: What decides :meth:`is_satisfied_by` (not who asked): equal keys accept the same
+    #: candidates.  Computed once: the factory memoizes matching on it.
+    match_key: Hashable = attrs.field(init=False, eq=False, repr=False)
+
+    @match_key.default
+    def _match_key(self) -> Hashable:
+        return (self.name, str(self.specifier), self.url, self.hashes, self.pinned)
 
     def is_satisfied_by(self, candidate: Candidate) -> bool:
         if self.pinned is not None:
