@@ -1,0 +1,261 @@
+"""Writing what Nix consumes: a portable env directory, or one standalone expression.
+
+An env directory holds everything needed to build the environment without mach2 installed:
+
+    mach2.lock        the lock
+    requirements.txt  the requirements text the lock was made from (its sha256 is in the lock)
+    default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
+    shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
+    mach2/            a copy of mach2's Nix library
+
+Files are compared with what is on disk and only written (atomically) when their bytes
+change, so re-running on unchanged inputs touches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+from attrs import field, frozen
+
+from mach2.emit.nixexpr import Apply, Attrs, Lambda, Let, Raw, Select, render
+from mach2.emit.nixexpr import Path as NixPath
+from mach2.errors import InputError, LockError
+from mach2.lock.model import Lock, sha256_text, write_atomic
+
+__all__ = [
+    "LIBRARY_DIR_NAME",
+    "NixpkgsPin",
+    "library_files",
+    "render_expression",
+    "write_env_dir",
+]
+
+#: The name of the library copy inside an env directory.
+LIBRARY_DIR_NAME = "mach2"
+
+_REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
+_SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
+
+
+@frozen(kw_only=True)
+class NixpkgsPin:
+    """A nixpkgs revision fetched by ``builtins.fetchTarball`` of its GitHub archive.
+
+    :param rev: a commit (or tag) of github.com/NixOS/nixpkgs.
+    :param sha256: the unpacked tarball's hash (``nix-prefetch-url --unpack <url>``).
+    """
+
+    rev: str = field()
+    sha256: str = field()
+
+    @rev.validator
+    def _check_rev(self, _attribute: object, value: str) -> None:
+        if not _REV.match(value):
+            raise InputError(f"invalid nixpkgs revision {value!r}", hint="give a commit hash")
+
+    @sha256.validator
+    def _check_sha256(self, _attribute: object, value: str) -> None:
+        if not _SHA256.match(value):
+            raise InputError(
+                f"invalid nixpkgs sha256 {value!r}",
+                hint="give the output of `nix-prefetch-url --unpack <archive url>`",
+            )
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/NixOS/nixpkgs/archive/{self.rev}.tar.gz"
+
+
+def _library_root() -> Path:
+    return Path(str(resources.files("mach2") / "nix"))
+
+
+def library_files() -> dict[str, str]:
+    """The Nix library shipped with mach2: relative path → text."""
+    root = _library_root()
+    files = {
+        str(path.relative_to(root)): path.read_text(encoding="utf-8")
+        for path in sorted(root.rglob("*.nix"))
+    }
+    if "default.nix" not in files:
+        raise LockError(f"mach2's Nix library is missing from {str(root)!r}")
+    return files
+
+
+def _pkgs_default(nixpkgs: NixpkgsPin | None) -> Apply:
+    if nixpkgs is None:
+        source: Raw | Apply = Raw("<nixpkgs>")
+    else:
+        source = Apply(
+            Raw("builtins.fetchTarball"), [{"url": nixpkgs.url, "sha256": nixpkgs.sha256}]
+        )
+    return Apply(Raw("import"), [source, Attrs({})])
+
+
+def _providers(lock: Lock) -> dict[str, str] | None:
+    """The user's providers as given to ``mkPython`` (parsed back from the canonical string)."""
+    text = lock.inputs.providers
+    if not text:
+        return None
+    entries = {}
+    for entry in text.split(";"):
+        key, _, value = entry.partition("=")
+        entries[key] = value
+    return entries
+
+
+def _mk_python_args(lock: Lock, requirements: Apply | str, lock_file: NixPath | Apply) -> Attrs:
+    entries: dict[str, object] = {
+        "lockFile": lock_file,
+        "python": "python{}{}".format(*lock.target.python[:2]),
+        "requirements": requirements,
+    }
+    providers = _providers(lock)
+    if providers is not None:
+        entries["providers"] = providers
+    return Attrs(entries)  # type: ignore[arg-type]
+
+
+def _check_requirements(lock: Lock, requirements_text: str) -> None:
+    if sha256_text(requirements_text) != lock.inputs.requirements_sha256:
+        raise LockError(
+            "the lock was not made from these requirements (their sha256 differs from the "
+            "lock's inputs.requirements-sha256)",
+            hint="lock them again with `mach2 lock`",
+        )
+
+
+def _header(lines: list[str]) -> str:
+    return "".join(f"# {line}\n" if line else "#\n" for line in lines)
+
+
+def _env_file(lock: Lock, nixpkgs: NixpkgsPin | None, function: str) -> str:
+    call = Apply(
+        Select(Raw("mach2"), [function]),
+        [
+            _mk_python_args(
+                lock,
+                Apply(Raw("builtins.readFile"), [NixPath("requirements.txt")]),
+                NixPath("mach2.lock"),
+            )
+        ],
+    )
+    library = Apply(Raw("import"), [NixPath(LIBRARY_DIR_NAME), Attrs({}, inherit=("pkgs",))])
+    if function == "mkPython":
+        # `nix-shell ./env` evaluates default.nix too: give it the shell (IN_NIX_SHELL is set
+        # while nix-shell evaluates; pure evaluation sees "" and gets the environment).
+        body = Let(
+            {"mach2": library, "environment": call},
+            Raw('if builtins.getEnv "IN_NIX_SHELL" == "" then environment else environment.shell'),
+        )
+        what = "the environment (a shell under nix-shell)"
+    else:
+        body = Let({"mach2": library}, call)
+        what = "a shell with the environment"
+    header = _header(
+        [
+            f"Generated by {lock.generator.split(' (')[0]} via `mach2 env`: {what}.",
+            "Do not edit; change requirements.txt and re-run `mach2 env` on this directory.",
+            "Build with `nix-build`, enter with `nix-shell`; `--arg pkgs` takes another nixpkgs.",
+        ]
+    )
+    return header + render(Lambda({"pkgs": _pkgs_default(nixpkgs)}, body)) + "\n"
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    try:
+        if path.read_bytes() == text.encode("utf-8"):
+            return False
+    except OSError:
+        pass
+    write_atomic(path, text)
+    return True
+
+
+def write_env_dir(
+    lock: Lock,
+    requirements_text: str,
+    out: Path,
+    *,
+    nixpkgs: NixpkgsPin | None = None,
+) -> list[Path]:
+    """Write (or update) the env directory ``out``; return the paths that changed.
+
+    :param requirements_text: the requirements the lock was made from, byte for byte.
+    :param nixpkgs: a pinned nixpkgs, or None for ``<nixpkgs>``.
+    :raises LockError: the lock was not made from ``requirements_text``.
+    """
+    _check_requirements(lock, requirements_text)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{str(out)!r} exists and is not a directory")
+    wanted: dict[Path, str] = {
+        out / "mach2.lock": lock.dumps(),
+        out / "requirements.txt": requirements_text,
+        out / "default.nix": _env_file(lock, nixpkgs, "mkPython"),
+        out / "shell.nix": _env_file(lock, nixpkgs, "mkPythonShell"),
+    }
+    library = out / LIBRARY_DIR_NAME
+    for relative, text in library_files().items():
+        wanted[library / relative] = text
+    changed = [path for path, text in sorted(wanted.items()) if _write_if_changed(path, text)]
+    if library.is_dir():
+        for stale in sorted(library.rglob("*")):
+            if stale.is_file() and stale not in wanted:
+                stale.unlink()
+                changed.append(stale)
+    return changed
+
+
+def render_expression(
+    lock: Lock,
+    requirements_text: str,
+    *,
+    nixpkgs: NixpkgsPin | None = None,
+    library: Path | None = None,
+) -> str:
+    """One standalone Nix expression for the environment (what ``mach2 gen`` prints).
+
+    The lock and the requirements are embedded (``builtins.toFile``, which is plain
+    evaluation); the Nix library is imported from ``library`` (default: the copy installed
+    with mach2) unless the caller passes its own with ``--arg mach2 ...``.
+    """
+    _check_requirements(lock, requirements_text)
+    library_path = library if library is not None else _library_root()
+    body = Lambda(
+        {
+            "pkgs": _pkgs_default(nixpkgs),
+            "mach2": Apply(
+                Raw("import"), [Raw(_absolute_path(library_path)), Attrs({}, inherit=("pkgs",))]
+            ),
+        },
+        Apply(
+            Select(Raw("mach2"), ["mkPython"]),
+            [
+                _mk_python_args(
+                    lock,
+                    requirements_text,
+                    Apply(Raw("builtins.toFile"), ["mach2.lock", lock.dumps()]),
+                )
+            ],
+        ),
+    )
+    header = _header(
+        [
+            f"Generated by {lock.generator.split(' (')[0]} via `mach2 gen`: the environment,",
+            "with its lock embedded.  Build with `nix-build <this file>`.",
+        ]
+    )
+    return header + render(body) + "\n"
+
+
+def _absolute_path(path: Path) -> str:
+    text = str(path.resolve())
+    if not re.match(r"^/[A-Za-z0-9._+/-]*$", text):
+        raise InputError(
+            f"the Nix library path {text!r} cannot be written as a Nix path literal",
+            hint="install mach2 under a plain path, or pass --arg mach2 to nix-build",
+        )
+    return text

@@ -1,0 +1,235 @@
+# From mach-nix style arguments to a python package set and an environment:
+# lock -> overlay (+ packagesExtra, overridesPre/Post, `_`) -> python.override -> buildEnv.
+#
+# Every public function (mkPython, mkPythonShell, mkDockerImage, mkOverlay, mkNixpkgs,
+# mkPythonOverrides) is one view of `mkEnv`.
+{
+  pkgs,
+  util,
+  lock,
+  python,
+  packages,
+  overlay,
+  underscore,
+  extra,
+  docker,
+  defaults,
+  ...
+}:
+let
+  inherit (builtins)
+    all
+    attrNames
+    concatStringsSep
+    isBool
+    isFunction
+    isList
+    isString
+    ;
+  inherit (util) checkArgs composeExtensions composeManyExtensions describe;
+
+  /**
+    The arguments every mk* function takes (mach-nix's surface plus `lockFile`).
+  */
+  knownArgs = [
+    "_"
+    "_providerDefaults"
+    "ignoreCollisions"
+    "lockFile"
+    "overridesPost"
+    "overridesPre"
+    "packagesExtra"
+    "postBuild"
+    "providers"
+    "python"
+    "requirements"
+    "tests"
+  ];
+
+  overlayList =
+    name: value:
+    if isList value && all isFunction value then
+      value
+    else if isFunction value then
+      [ value ]
+    else
+      throw "mach2: `${name}` must be a list of overlays (final: prev: { ... }), not ${describe value}";
+
+  typed =
+    name: check: expected: value:
+    if check value then value else throw "mach2: `${name}` must be ${expected}, not ${describe value}";
+
+  /**
+    Everything mkPython & co. are views of.
+
+    Type: mkEnv :: string -> (attrs | list) -> attrs
+  */
+  mkEnv =
+    function: givenArgs:
+    let
+      # mach-nix: `mkPython [ ... ]` means packagesExtra only.
+      args = if isList givenArgs then { packagesExtra = givenArgs; } else checkArgs function knownArgs givenArgs;
+      requirements = args.requirements or null;
+      lockFile = args.lockFile or null;
+      hasLock = lockFile != null || requirements != null;
+      tests = typed "tests" isBool "true or false" (args.tests or false);
+      ignoreCollisions = typed "ignoreCollisions" isBool "true or false" (args.ignoreCollisions or false);
+      postBuild = typed "postBuild" isString "a string of shell commands" (args.postBuild or "");
+
+      rawLock = if hasLock then lock.readLock lockFile else lock.emptyLock;
+      interpreter = python.selectPython {
+        python = args.python or defaults.python;
+        lockData = rawLock;
+      };
+      lockData =
+        if hasLock then
+          lock.checkFresh {
+            lock = rawLock;
+            inherit lockFile requirements;
+            providers = args.providers or null;
+            providerDefaults = args._providerDefaults or null;
+            pythonVersion = interpreter.pythonVersion;
+            system = pkgs.stdenv.hostPlatform.system or null;
+          }
+        else
+          rawLock;
+
+      extras = extra.classify (args.packagesExtra or [ ]);
+      lockKeys = overlay.installedKeys lockData;
+      extraNames = extra.extraNames extras;
+      known = lockKeys ++ extraNames;
+
+      selectPkgs = ps: map (k: ps.${packages.attrFor k}) lockKeys ++ map (n: ps.${n}) extraNames;
+
+      pythonOverrides = composeManyExtensions (
+        overlayList "overridesPre" (args.overridesPre or [ ])
+        ++ [
+          (overlay.lockOverlay { inherit lockData tests; })
+          (extra.extraOverlay extras tests)
+        ]
+        ++ overlayList "overridesPost" (args.overridesPost or [ ])
+        ++ [
+          (underscore.underscoreOverlay {
+            underscore = args._ or { };
+            inherit known;
+            inherit (packages) attrFor;
+          })
+          # mach-nix compatibility: `python.pkgs.selectPkgs python.pkgs` lists the env's packages.
+          (_: _: { inherit selectPkgs; })
+        ]
+      );
+
+      python' = interpreter.override (old: {
+        self = python';
+        packageOverrides = composeExtensions (old.packageOverrides or (_: _: { })) pythonOverrides;
+      });
+
+      binPath = concatStringsSep ":" (map (p: "${p}/bin") extras.other);
+
+      env = python'.buildEnv.override {
+        extraLibs = selectPkgs python'.pkgs;
+        inherit ignoreCollisions postBuild;
+        makeWrapperArgs = if extras.other == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
+      };
+
+      shell = pkgs.mkShell {
+        name = "mach2-python-shell";
+        packages = [ env ] ++ extras.other;
+      };
+
+      attrName = python.attrName (args.python or defaults.python) interpreter;
+
+      nixpkgsOverlay = _final: prev: {
+        ${attrName} = prev.${attrName}.override (old: {
+          packageOverrides = composeExtensions (old.packageOverrides or (_: _: { })) pythonOverrides;
+        });
+      };
+
+      nixpkgs = import pkgs.path {
+        system = pkgs.stdenv.hostPlatform.system;
+        overlays = (pkgs.overlays or [ ]) ++ [ nixpkgsOverlay ];
+        config = pkgs.config or { };
+      };
+
+      dockerImage = docker.mkImage {
+        inherit env;
+        contents = extras.other;
+      };
+    in
+    {
+      inherit
+        dockerImage
+        env
+        lockData
+        nixpkgs
+        pythonOverrides
+        selectPkgs
+        shell
+        ;
+      overlay = nixpkgsOverlay;
+      python = python';
+    };
+
+  /**
+    The environment, with the other views as attributes (mach-nix's passthru).
+
+    Type: mkPython :: (attrs | list) -> derivation
+  */
+  mkPython =
+    args:
+    let
+      e = mkEnv "mkPython" args;
+    in
+    e.env
+    // {
+      inherit (e)
+        dockerImage
+        nixpkgs
+        overlay
+        python
+        pythonOverrides
+        selectPkgs
+        shell
+        ;
+      lock = e.lockData;
+    };
+in
+{
+  inherit knownArgs mkEnv mkPython;
+
+  /**
+    A shell (pkgs.mkShell) with the environment and the extra non-Python packages.
+
+    Type: mkPythonShell :: (attrs | list) -> derivation
+  */
+  mkPythonShell = args: (mkEnv "mkPythonShell" args).shell;
+
+  /**
+    A layered docker image of the environment (dockerTools.buildLayeredImage); override it
+    with `.override (old: { name = ...; config.Cmd = [ ... ]; })`.
+
+    Type: mkDockerImage :: (attrs | list) -> derivation
+  */
+  mkDockerImage = args: (mkEnv "mkDockerImage" args).dockerImage;
+
+  /**
+    A nixpkgs overlay that gives the interpreter's package set the environment's packages.
+
+    Type: mkOverlay :: (attrs | list) -> (final -> prev -> attrs)
+  */
+  mkOverlay = args: (mkEnv "mkOverlay" args).overlay;
+
+  /**
+    nixpkgs re-imported with mkOverlay's overlay.
+
+    Type: mkNixpkgs :: (attrs | list) -> attrs
+  */
+  mkNixpkgs = args: (mkEnv "mkNixpkgs" args).nixpkgs;
+
+  /**
+    The python package-set overlay (for `python.override { packageOverrides = ...; }`).
+
+    Type: mkPythonOverrides :: (attrs | list) -> (final -> prev -> attrs)
+  */
+  mkPythonOverrides = args: (mkEnv "mkPythonOverrides" args).pythonOverrides;
+}

@@ -1,0 +1,1 @@
+mach2/nix

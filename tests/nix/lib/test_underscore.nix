@@ -1,0 +1,63 @@
+{ mocks, ... }:
+let
+  u = mocks.lib.underscore;
+  # A fake derivation whose overridePythonAttrs applies the function to its attributes.
+  fake = attrs: attrs // { overridePythonAttrs = f: fake (attrs // f attrs); };
+  prev = {
+    requests = fake { buildInputs = [ "a" ]; postInstall = "x"; env = { A = "1"; }; };
+    mach2-setuptools = fake { patches = [ ]; };
+  };
+  overlay = underscore: u.underscoreOverlay {
+    inherit underscore;
+    known = [ "requests" "setuptools" ];
+    attrFor = key: if key == "setuptools" then "mach2-setuptools" else key;
+  };
+  apply = underscore: removeAttrs ((overlay underscore) { marker = "final"; } prev).requests [ "overridePythonAttrs" ];
+in
+{
+  addTo = {
+    testList = { expr = u.addTo "w" [ 1 ] [ 2 ]; expected = [ 1 2 ]; };
+    testListElement = { expr = u.addTo "w" [ 1 ] 2; expected = [ 1 2 ]; };
+    testAttrs = { expr = u.addTo "w" { a = 1; } { b = 2; }; expected = { a = 1; b = 2; }; };
+    testString = { expr = u.addTo "w" "a" "b"; expected = "ab"; };
+    testMissing = { expr = u.addTo "w" null [ 1 ]; expected = [ 1 ]; };
+    testMismatch = { expr = u.addTo "w" "a" [ 1 ]; throws = true; };
+  };
+  applySpec = {
+    testReplace = { expr = u.applySpec "w" { } { x = 1; } "x" 2; expected = 2; };
+    testAdd = { expr = u.applySpec "w" { } { x = [ 1 ]; } "x" { add = [ 2 ]; }; expected = [ 1 2 ]; };
+    testMod = { expr = u.applySpec "w" { } { x = 1; } "x" { mod = old: old + 1; }; expected = 2; };
+    testModMissing = { expr = u.applySpec "w" { } { } "x" { mod = old: old == null; }; expected = true; };
+    testModThreeArgs = {
+      expr = u.applySpec "w" { v = 10; } { x = 1; y = 5; } "x" { mod = pySelf: oldAttrs: old: pySelf.v + oldAttrs.y + old; };
+      expected = 16;
+    };
+    testAttrsetWithOtherKeysIsReplaced = {
+      expr = u.applySpec "w" { } { x = { }; } "x" { add = 1; other = 2; };
+      expected = { add = 1; other = 2; };
+    };
+  };
+  underscoreOverlay = {
+    testOps = {
+      expr = apply {
+        requests = {
+          buildInputs.add = [ "b" ];
+          postInstall.mod = old: old + "y";
+          env.add = { B = "2"; };
+          doCheck = false;
+        };
+      };
+      expected = { buildInputs = [ "a" "b" ]; postInstall = "xy"; env = { A = "1"; B = "2"; }; doCheck = false; };
+    };
+    testNormalizedName = {
+      expr = builtins.attrNames ((overlay { Requests.doCheck = true; }) { } prev);
+      expected = [ "requests" ];
+    };
+    testBootstrapAttr = {
+      expr = builtins.attrNames ((overlay { setuptools.patches.add = [ "p" ]; }) { } prev);
+      expected = [ "mach2-setuptools" ];
+    };
+    testUnknownPackage = { expr = (overlay { flask.doCheck = true; }) { } prev; throws = true; };
+    testNotAttrs = { expr = overlay [ ]; throws = true; };
+  };
+}

@@ -1,0 +1,125 @@
+# A stand-in for nixpkgs, for testing mach2's Nix library with real Nix where nixpkgs cannot
+# be fetched.  It implements only the part of the nixpkgs API the library uses, with the
+# same attribute and argument names, from builtins.derivation and host tools (/bin/bash,
+# coreutils, tar, unzip, /usr/bin/python3.11).  It is importable like nixpkgs:
+#
+#   import ./tests/nixpkgs-standin { }
+#   nix-build ./env -I nixpkgs=tests/nixpkgs-standin
+#
+# Which nixpkgs behaviour each part copies, and what it leaves out, is written at the top
+# of each file (stdenv.nix, python.nix, docker.nix, scripts/*.py) and in implementation.md.
+{
+  system ? builtins.currentSystem,
+  overlays ? [ ],
+  config ? { },
+  ...
+}:
+let
+  lib = import ./lib.nix;
+
+  base =
+    final:
+    let
+      std = import ./stdenv.nix { inherit lib system; };
+      inherit (std) mkDerivation;
+      python = import ./python.nix {
+        inherit lib mkDerivation;
+        inherit (std) stdenv;
+        pkgs = final;
+      };
+    in
+    python
+    // {
+      inherit lib system config overlays;
+      inherit (std) stdenv fetchurl;
+      path = ./.;
+
+      # pkgs/build-support/mkshell: a derivation for nix-shell that nix-build can still build.
+      mkShell =
+        {
+          name ? "nix-shell",
+          packages ? [ ],
+          inputsFrom ? [ ],
+          buildInputs ? [ ],
+          nativeBuildInputs ? [ ],
+          propagatedBuildInputs ? [ ],
+          shellHook ? "",
+          ...
+        }@attrs:
+        mkDerivation (
+          removeAttrs attrs [
+            "packages"
+            "inputsFrom"
+          ]
+          // {
+            inherit name shellHook;
+            nativeBuildInputs = packages ++ nativeBuildInputs ++ builtins.concatLists (
+              map (d: d.nativeBuildInputs or [ ]) inputsFrom
+            );
+            buildInputs = buildInputs ++ builtins.concatLists (map (d: d.buildInputs or [ ]) inputsFrom);
+            inherit propagatedBuildInputs;
+            phases = [ "buildPhase" ];
+            buildPhase = ''
+              { echo "------------------------------------------------------------";
+                echo " WARNING: the existence of this path is not guaranteed.";
+                echo " It is an internal implementation detail for pkgs.mkShell.";
+                echo "------------------------------------------------------------";
+                echo;
+                export;
+              } >> "$out"
+            '';
+            preferLocalBuild = true;
+          }
+        );
+
+      # setup-hooks/auto-patchelf.sh + auto-patchelf.py: see scripts/auto_patchelf.py.
+      autoPatchelfHook = mkDerivation {
+        name = "auto-patchelf-hook";
+        hook = ./auto-patchelf-hook.sh;
+        script = ./scripts/auto_patchelf.py;
+        buildCommand = ''
+          mkdir -p $out/nix-support
+          sed -e "s|@script@|$script|g" "$hook" > $out/nix-support/setup-hook
+        '';
+      };
+
+      # pkgs/data/misc/cacert: the host's CA bundle under the nixpkgs file name.
+      cacert = mkDerivation {
+        name = "nss-cacert-standin";
+        buildCommand = ''
+          mkdir -p $out/etc/ssl/certs
+          cp /etc/ssl/certs/ca-certificates.crt $out/etc/ssl/certs/ca-bundle.crt
+        '';
+      };
+
+      # Needed by `nix-shell` itself, which runs (import <nixpkgs> {}).bashInteractive.
+      bashInteractive = std.hostProgram {
+        name = "bash-interactive-standin";
+        programs = [ "/bin/bash" ];
+      };
+
+      # A tiny non-Python package (mach-nix's examples put `hello` on PATH).
+      hello = mkDerivation {
+        pname = "hello";
+        version = "2.12";
+        buildCommand = ''
+          mkdir -p $out/bin
+          printf '#!/bin/sh\necho "Hello, world!"\n' > $out/bin/hello
+          chmod +x $out/bin/hello
+        '';
+      };
+
+      zlib = std.hostLibrary {
+        name = "zlib-standin";
+        sonames = [ "libz.so.1" ];
+      };
+
+      dockerTools = import ./docker.nix {
+        inherit lib mkDerivation;
+        pkgs = final;
+      };
+    };
+
+  pkgs = lib.fix (builtins.foldl' (f: overlay: lib.extends overlay f) base overlays);
+in
+pkgs

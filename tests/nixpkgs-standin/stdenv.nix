@@ -1,0 +1,226 @@
+# stdenv.mkDerivation, fetchurl and host-library stand-ins built from builtins.derivation.
+#
+# Copied from nixpkgs (pkgs/stdenv/generic/make-derivation.nix, pkgs/build-support/fetchurl):
+#   * mkDerivation takes an attribute set or `finalAttrs: { ... }`; `name` defaults to
+#     "${pname}-${version}"; `passthru` attributes are added to the result and not passed to
+#     the builder; `env` attributes become environment variables; `overrideAttrs` takes
+#     `prev: { ... }` or `final: prev: { ... }` and keeps the result overridable;
+#   * the builder sources $stdenv/setup (setup.sh) and runs genericBuild;
+#   * fetchurl is a fixed-output derivation: Nix itself checks the sha256 (builtin:fetchurl,
+#     as nixpkgs' bootstrap fetchurl does).
+# Not copied: multiple outputs (only `out`), cross compilation, stdenv.cc as a real
+# compiler, `meta` checks, structured attrs.
+{ lib, system }:
+let
+  inherit (builtins)
+    all
+    attrNames
+    baseNameOf
+    filter
+    isAttrs
+    isBool
+    isFunction
+    isInt
+    isList
+    isPath
+    isString
+    listToAttrs
+    match
+    removeAttrs
+    ;
+
+  hostPlatform = {
+    inherit system;
+    isLinux = match ".*-linux" system != null;
+    isDarwin = match ".*-darwin" system != null;
+    isx86_64 = match "x86_64-.*" system != null;
+    isAarch64 = match "aarch64-.*" system != null;
+  };
+
+  # The file nix-shell and the builder source as $stdenv/setup.
+  stdenvSetup = derivation {
+    name = "stdenv-standin";
+    inherit system;
+    builder = "/bin/sh";
+    args = [
+      "-c"
+      "/bin/mkdir $out && /bin/cp ${./setup.sh} $out/setup"
+    ];
+  };
+
+  scalar = v: isString v || isPath v || isInt v || isBool v || (isAttrs v && v ? outPath);
+  passable = v: scalar v || (isList v && all scalar v);
+
+  # Attributes that are Nix-only and never reach the builder.
+  nixOnly = [
+    "passthru"
+    "meta"
+    "env"
+    "pos"
+    "finalPackage"
+    "outputs"
+    "__structuredAttrs"
+  ];
+
+  build =
+    attrs:
+    let
+      raw = removeAttrs attrs nixOnly;
+      name = attrs.name or "${attrs.pname}-${attrs.version}";
+      builderAttrs = listToAttrs (
+        map (n: {
+          name = n;
+          value = raw.${n};
+        }) (filter (n: raw.${n} != null && passable raw.${n}) (attrNames raw))
+      );
+      drv = derivation (
+        builderAttrs
+        // (attrs.env or { })
+        // {
+          inherit name system;
+          builder = "/bin/bash";
+          args = [ ./default-builder.sh ];
+          stdenv = stdenvSetup;
+        }
+      );
+      passthru = attrs.passthru or { };
+    in
+    raw
+    // drv
+    // passthru
+    // {
+      inherit name passthru;
+      meta = attrs.meta or { };
+      overrideAttrs =
+        f:
+        let
+          r = f attrs;
+          new = if isFunction r then f (attrs // r) attrs else r;
+        in
+        mkDerivation (attrs // new);
+    };
+
+  mkDerivation =
+    fnOrAttrs:
+    if isFunction fnOrAttrs then
+      let
+        attrs = fnOrAttrs (attrs // { finalPackage = result; });
+        result = build attrs;
+      in
+      result
+    else
+      build fnOrAttrs;
+
+  fetchurl =
+    {
+      url ? null,
+      urls ? [ ],
+      sha256 ? "",
+      hash ? "",
+      name ? null,
+      executable ? false,
+      ...
+    }:
+    let
+      theUrl = if url != null then url else builtins.head urls;
+      outputHash =
+        if hash != "" then
+          hash
+        else if sha256 != "" then
+          sha256
+        else
+          throw "nixpkgs stand-in: fetchurl ${theUrl} needs `hash` or `sha256`";
+      sri = match "[a-z0-9]+-.*" outputHash != null;
+    in
+    derivation (
+      {
+        name = if name != null then name else baseNameOf theUrl;
+        builder = "builtin:fetchurl";
+        system = "builtin";
+        url = theUrl;
+        urls = [ theUrl ];
+        inherit outputHash executable;
+        outputHashMode = "flat";
+        unpack = false;
+        preferLocalBuild = true;
+        impureEnvVars = [
+          "http_proxy"
+          "https_proxy"
+          "ftp_proxy"
+          "all_proxy"
+          "no_proxy"
+        ];
+      }
+      // (if sri then { } else { outputHashAlgo = "sha256"; })
+    );
+
+  # A "library package" made of the host's shared objects (symlinks), standing in for nixpkgs
+  # packages such as zlib or gcc's lib output: `lib/` holds the sonames.
+  hostLibrary =
+    { name, sonames }:
+    mkDerivation {
+      inherit name;
+      sonames = builtins.concatStringsSep " " sonames;
+      buildCommand = ''
+        mkdir -p $out/lib
+        for soname in $sonames; do
+          found=
+          for dir in /usr/lib/${
+            if hostPlatform.isAarch64 then "aarch64" else "x86_64"
+          }-linux-gnu /lib/${if hostPlatform.isAarch64 then "aarch64" else "x86_64"}-linux-gnu /usr/lib64 /usr/lib /lib; do
+            if [ -e "$dir/$soname" ]; then
+              ln -s "$dir/$soname" "$out/lib/$soname"
+              found=1
+              break
+            fi
+          done
+          if [ -z "$found" ]; then
+            echo "nixpkgs stand-in: the host has no $soname (needed by $name)" >&2
+            exit 1
+          fi
+        done
+      '';
+    };
+
+  # A derivation that is only a symlink to a host program.
+  hostProgram =
+    { name, programs }:
+    mkDerivation {
+      inherit name;
+      programs = builtins.concatStringsSep " " programs;
+      buildCommand = ''
+        mkdir -p $out/bin
+        for p in $programs; do ln -s "$p" "$out/bin/$(basename "$p")"; done
+      '';
+    };
+
+  ccLib = hostLibrary {
+    name = "gcc-lib-standin";
+    sonames = [
+      "libstdc++.so.6"
+      "libgcc_s.so.1"
+    ];
+  };
+in
+{
+  inherit
+    fetchurl
+    hostLibrary
+    hostProgram
+    mkDerivation
+    ;
+  stdenv = {
+    inherit hostPlatform mkDerivation;
+    buildPlatform = hostPlatform;
+    targetPlatform = hostPlatform;
+    inherit system;
+    isLinux = hostPlatform.isLinux;
+    isDarwin = hostPlatform.isDarwin;
+    cc = {
+      cc = {
+        lib = ccLib;
+      };
+    };
+    shell = "/bin/bash";
+  };
+}
