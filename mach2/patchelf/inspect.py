@@ -128,12 +128,10 @@ def inspect_wheel(source: str | os.PathLike[str] | BinaryIO | zipfile.ZipFile) -
 
     :raises ElfReadError: the file is not a zip, or an ELF member is malformed.
     """
-    counter: _CountingFile | None = None
-    filename: str | None = None
+    filename: str | None
     if isinstance(source, zipfile.ZipFile):
-        archive = source
         filename = posixpath.basename(str(source.filename)) if source.filename else None
-        return _inspect_archive(archive, filename, counter)
+        return _inspect_archive(source, filename, None)
     if isinstance(source, str | os.PathLike):
         filename = os.path.basename(os.fspath(source))
         try:

@@ -456,7 +456,7 @@ def sibling_libraries(inspection: WheelInspection, package: str) -> dict[str, Si
 
 @frozen
 class _Context:
-    target: Target
+    site: str  # an absolute stand-in for site-packages, as deep as the target's
     soname_map: SonameMap
     siblings: Mapping[str, SiblingLibrary]
     by_name: Mapping[str, tuple[ElfInfo, ...]]
@@ -487,7 +487,7 @@ def plan(
         if elf.soname:
             by_soname.setdefault(elf.soname, []).append(elf)
     context = _Context(
-        target,
+        f"/prefix/lib/python{target.python_minor}/site-packages",
         soname_map,
         siblings or {},
         {k: tuple(v) for k, v in by_name.items()},
@@ -549,13 +549,13 @@ def _directory(path: str) -> str:
     return posixpath.dirname(path) or "."
 
 
-#: A stand-in for the real site-packages, deep enough for ``../../../bin`` (scripts).
-_SITE = "/prefix/lib/python/site-packages"
+def _origin_entry(where: str, here: str, site: str) -> str:
+    """The ``$ORIGIN`` entry that leads from directory ``here`` to directory ``where``.
 
-
-def _origin_entry(where: str, here: str) -> str:
-    """The ``$ORIGIN`` entry that leads from directory ``here`` to directory ``where``."""
-    relative = posixpath.relpath(posixpath.join(_SITE, where), posixpath.join(_SITE, here))
+    Both are relative to site-packages and may climb out of it (``../../../bin``), so they are
+    joined to ``site``, a stand-in as deep as the real one (``lib/python3.12/site-packages``).
+    """
+    relative = posixpath.relpath(posixpath.join(site, where), posixpath.join(site, here))
     return "$ORIGIN" if relative == "." else f"$ORIGIN/{relative}"
 
 
@@ -575,7 +575,7 @@ def _plan_file(elf: ElfInfo, context: _Context) -> tuple[FilePlan, list[Link]]:
         needed.append(Needed(soname=soname, source="wheel", path=provider.path))
         where = _directory(install_path(provider.path))
         if where not in reachable:
-            kept.append(_origin_entry(where, here))
+            kept.append(_origin_entry(where, here, context.site))
             reachable.add(where)
         if provider.basename != soname:
             links.append(Link(posixpath.join(where, soname), provider.basename))

@@ -159,7 +159,7 @@ def test_data_directory_members_install_elsewhere() -> None:
     )
     tool = result.files[0]
     assert tool.install == "../../../bin/tool"
-    assert tool.runpath == ("$ORIGIN/../lib/python/site-packages/demo.libs",)
+    assert tool.runpath == ("$ORIGIN/../lib/python3.12/site-packages/demo.libs",)
     assert tool.interpreter == "/lib64/ld-linux-x86-64.so.2"
 
 
