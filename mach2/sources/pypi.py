@@ -33,11 +33,10 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import attrs
-import httpx
 from attrs import frozen
 
 from mach2.errors import ArtifactError, CacheError, IndexError_, Mach2Error
@@ -53,6 +52,9 @@ from mach2.sources.http import (
     split_credentials,
     status_error,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -167,8 +169,10 @@ class PyPIClient:
         pages have none) are kept: there is no date to judge them by.  A cached page fetched
         after this moment is used without asking the index again: whatever changed since can
         only be files that are filtered out anyway (or yank flags, which then stay as cached).
-    :param netrc: a netrc file with credentials for private indexes.
-    :param max_connections: worker threads and pooled connections.
+    :param netrc: a netrc file with credentials for private indexes (read once; a missing or
+        malformed file raises :class:`~mach2.errors.InputError`).
+    :param max_connections: worker threads, so requests in flight; the connection pool holds
+        twice as many, so that the page host and the file host do not evict each other's.
     :param timeout: seconds for connecting and for each read.
     :param retries: retries after connection errors, timeouts and 429/5xx answers.
     :param offline: use only the cache; anything missing raises :class:`IndexError_`.

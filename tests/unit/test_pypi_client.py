@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from mach2.errors import ArtifactError, CacheError, IndexError_
+from mach2.errors import ArtifactError, CacheError, IndexError_, InputError
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
 from mach2.sources import http as http_module
@@ -580,3 +580,10 @@ def test_unwritable_cache_is_a_cache_error(index: FakeIndex, tmp_path: Path) -> 
     with client(index, not_a_directory) as pypi, pytest.raises(CacheError) as caught:
         pypi.project_files(normalize("demo"))
     assert caught.value.message.startswith(f"cannot create {not_a_directory}/pages-v1/")
+
+
+def test_malformed_netrc(index: FakeIndex, tmp_path: Path) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine\n")
+    with pytest.raises(InputError, match=f"cannot read netrc file {netrc}"):
+        client(index, tmp_path / "cache", netrc=netrc)
