@@ -20,9 +20,11 @@ from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import locked_packages
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
+from mach2.lock.patchelf import add_patch_plans
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, normalize
 from mach2.model.target import Target
+from mach2.patchelf import load_soname_map, load_user_map
 from mach2.providers.base import Candidate, Dependencies, Provider
 from mach2.providers.order import ProviderOrder, parse_provider_option
 from mach2.providers.pypi import PackageIndex, SdistProvider, WheelProvider
@@ -55,6 +57,10 @@ class LockOptions:
     offline: bool = False
     refresh: bool = False
     allow_prereleases: bool = False
+    #: Plan the RUNPATH rewrites of binary wheels (downloads them once, cached by sha256).
+    patchelf: bool = True
+    #: Extra soname → nixpkgs attribute entries (JSON file, see ``mach2 patchelf``).
+    soname_map: Path | None = None
 
 
 def read_requirement_files(
@@ -181,6 +187,8 @@ def lock_input(
         packages = _resolve_all(
             order, providers, roots, constraints, requirements, options, on_progress
         )
+        if options.patchelf:
+            packages = _plan_binaries(packages, index, options)
     finally:
         if client is not None:
             client.close()
@@ -216,6 +224,26 @@ def lock_input(
         indexes=tuple(index_urls),
         providers=order.effective(),
         generator=f"mach2 {__version__}",
+    )
+
+
+def _plan_binaries(
+    packages: dict[str, LockedPackage], index: PackageIndex, options: LockOptions
+) -> dict[str, LockedPackage]:
+    soname_map = load_soname_map()
+    if options.soname_map is not None:
+        soname_map = soname_map.merged(load_user_map(options.soname_map))
+
+    def download(package: LockedPackage) -> Path:
+        artifact = package.artifact
+        assert artifact.filename and artifact.url
+        file = DistFile(
+            filename=artifact.filename, url=artifact.url, sha256=artifact.sha256, size=artifact.size
+        )
+        return index.download(file)
+
+    return add_patch_plans(
+        packages, target=options.target, download=download, soname_map=soname_map
     )
 
 

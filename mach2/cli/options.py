@@ -80,6 +80,10 @@ def lock_options(function: F) -> F:
         click.option("--offline", is_flag=True, help="use only the cache"),
         click.option("--refresh", is_flag=True, help="refetch index pages even when cached"),
         click.option("--pre", is_flag=True, help="allow pre-releases"),
+        click.option("--no-patchelf", is_flag=True,
+                     help="do not plan RUNPATH rewrites of binary wheels (no wheel downloads)"),
+        click.option("--soname-map", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="extra soname → nixpkgs attribute entries (JSON)"),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -111,6 +115,8 @@ def build_lock_options(
     offline: bool,
     refresh: bool,
     pre: bool,
+    no_patchelf: bool = False,
+    soname_map: Path | None = None,
 ) -> LockOptions:
     index_url = index_url or os.environ.get("PIP_INDEX_URL")
     extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
@@ -129,4 +135,6 @@ def build_lock_options(
         offline=offline,
         refresh=refresh,
         allow_prereleases=pre,
+        patchelf=not no_patchelf,
+        soname_map=soname_map,
     )
