@@ -74,14 +74,20 @@ def _library_root() -> Path:
 
 
 def library_files() -> dict[str, str]:
-    """The Nix library shipped with mach2: relative path → text."""
+    """The Nix library shipped with mach2: relative path → text.
+
+    That is default.nix and the files it imports (``./<name>.nix``); tools that live beside
+    it (the nixpkgs index script) are not part of what an environment needs.
+    """
     root = _library_root()
-    files = {
-        str(path.relative_to(root)): path.read_text(encoding="utf-8")
-        for path in sorted(root.rglob("*.nix"))
-    }
-    if "default.nix" not in files:
-        raise LockError(f"mach2's Nix library is missing from {str(root)!r}")
+    try:
+        default = (root / "default.nix").read_text(encoding="utf-8")
+    except OSError as error:
+        raise LockError(f"mach2's Nix library is missing from {str(root)!r}") from error
+    names = sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.nix)\b", default)))
+    files = {"default.nix": default}
+    for name in names:
+        files[name] = (root / name).read_text(encoding="utf-8")
     return files
 
 

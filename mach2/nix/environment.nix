@@ -19,7 +19,6 @@
 let
   inherit (builtins)
     all
-    attrNames
     concatStringsSep
     isBool
     isFunction

@@ -29,6 +29,16 @@ let
     ;
   inherit (util) describe didYouMean normalizeName;
 
+  listSome =
+    names:
+    let
+      n = builtins.length names;
+    in
+    if n <= 30 then
+      concatStringsSep ", " names
+    else
+      "${concatStringsSep ", " (builtins.genList (builtins.elemAt names) 30)} and ${toString (n - 30)} more";
+
   isOp = name: spec: isAttrs spec && !(spec ? type) && attrNames spec == [ name ];
 
   /**
@@ -118,7 +128,7 @@ let
             where = "_.${name}";
           in
           if !(elem key known) then
-            throw "mach2: `_.${name}` names a package that is not in the environment${didYouMean name known}; packages in the environment: ${concatStringsSep ", " known}"
+            throw "mach2: `_.${name}` names a package that is not in the environment${didYouMean name known}; packages in the environment: ${listSome known}"
           else
             {
               name = attr;
