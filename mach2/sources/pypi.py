@@ -16,6 +16,15 @@ Its costs, measured against pypi.org as reached from our machines (DESIGN §6):
   :meth:`~PyPIClient.prefetch_projects` / :meth:`~PyPIClient.prefetch_metadata` whatever it will
   probably need, then ask for it with the blocking calls.  A blocking call for something not
   started yet runs in the calling thread instead of queueing behind the prefetches.
+
+Use::
+
+    with PyPIClient(cache_dir=cache / "pypi", exclude_newer=cutoff) as pypi:
+        pypi.prefetch_projects([normalize("numpy"), normalize("pandas")])
+        files = pypi.project_files(normalize("numpy"))      # blocks; memoized
+        wheel = pick_a_wheel(files)                          # the provider's job
+        metadata = pypi.wheel_metadata(wheel)                # METADATA bytes
+        print(pypi.stats.requests)
 """
 
 from __future__ import annotations
@@ -480,8 +489,8 @@ class PyPIClient:
     def _metadata_by_range(self, file: DistFile) -> bytes | None:
         """METADATA read via range requests on the wheel's zip directory (``None``: no ranges)."""
         tail = self._http.get_range(file.url, None, ZIP_TAIL)
-        if tail is None:
-            return None
+        if tail is None or tail.start + len(tail.data) != tail.size:
+            return None  # ranges ignored, or not the tail we asked for: download it
 
         def fetch(start: int, end: int) -> bytes:
             reply = self._http.get_range(file.url, start, end - 1)
@@ -586,7 +595,7 @@ def build_files(
 
     :raises ValueError: an upload time is not ISO 8601.
     """
-    parse_time = datetime.fromisoformat
+    parse_time = _utc
     files = [
         DistFile(
             filename=filename,
@@ -604,6 +613,12 @@ def build_files(
     if cutoff is None:
         return tuple(files)
     return tuple(f for f in files if f.upload_time is None or f.upload_time <= cutoff)
+
+
+def _utc(text: str) -> datetime:
+    """An ISO 8601 time; one without a zone (PEP 700 says UTC, some indexes omit the Z) is UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _parse_json(body: bytes, page_url: str) -> list[FileRow]:

@@ -110,14 +110,17 @@ def test_exclude_newer_keeps_files_without_upload_time() -> None:
         {"filename": "a-2.tar.gz", "url": "a-2.tar.gz", "hashes": {},
          "upload-time": "2024-06-01T00:00:00Z"},
         {"filename": "a-3.tar.gz", "url": "a-3.tar.gz", "hashes": {}},
+        {"filename": "a-4.tar.gz", "url": "a-4.tar.gz", "hashes": {},
+         "upload-time": "2024-02-01T00:00:00"},  # no zone: UTC
     )  # fmt: skip
     rows = parse_page(body, "application/json", PAGE_URL)
     cutoff = datetime(2024, 3, 1, tzinfo=UTC)
     assert [f.filename for f in build_files(rows, INDEX_URL, cutoff)] == [
         "a-1.tar.gz",
         "a-3.tar.gz",
+        "a-4.tar.gz",
     ]
-    assert len(build_files(rows, INDEX_URL, None)) == 3
+    assert len(build_files(rows, INDEX_URL, None)) == 4
 
 
 @pytest.mark.parametrize(
