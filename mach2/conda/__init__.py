@@ -1,0 +1,22 @@
+"""Conda building blocks: versions, match specs, repodata, channels, solving, unpacking.
+
+Import the modules directly (nothing is re-exported here, so importing one does not pull in
+the HTTP client or the solver)::
+
+    version      VersionOrder (conda's ordering), pep440()
+    matchspec    MatchSpec.parse / parse_matchspec, .matches(record); VersionSpec
+    repodata     RepodataRecord, load_repodata() (streaming parse, cached per-name index)
+    fetch        fetch_repodata() (cache + ETag/Last-Modified revalidation, .zst first)
+    channels     Channel.parse, parse_channels, target_subdir, open_channels -> ChannelIndex
+    virtual      virtual_packages(target, cuda=), interpreter_packages(target)
+    solve        records_for, sort_records, dependencies, constraints, Requirement/Absent,
+                 solve() (standalone resolvelib solver), unmet()
+    names        pypi_name, conda_names, NameMap (conda <-> PyPI, shipped derived data)
+    extract      extract_package / extract_record (safe, hash-checked), replace_prefix
+    install      relocate_noarch_python (noarch: python layout and entry points)
+    errors       the error classes (all subclass mach2.errors)
+
+docs/conda.md describes how they fit the shared resolver.
+"""
+
+__all__: list[str] = []

@@ -8,9 +8,9 @@ text and then several GB of dicts at once, and would be repeated on every run.  
 2. Each record becomes a compact tuple, ``marshal``-ed and appended to an index file, and the
    index remembers, per package name, where that name's records are.
 3. The index file is keyed by the sha256 of the repodata (a stat fingerprint avoids re-hashing
-   an unchanged file), written atomically, and opened later with ``mmap``: opening costs one
-   small ``marshal.loads`` of the name table, and a name's records are decoded only when the
-   solver asks for that name.
+   an unchanged file) and written atomically.  Opening it costs one ``marshal.loads`` of the
+   name table; a name's records are read (``pread``) and decoded only when the solver asks for
+   that name.
 
 Cost: the first load parses everything once (seconds for conda-forge); later loads are
 milliseconds plus the names actually used.  ``bench/conda_repodata.py`` measures both.
@@ -26,12 +26,12 @@ import codecs
 import hashlib
 import json
 import marshal
-import mmap
 import os
 import struct
 import tempfile
+import weakref
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -53,6 +53,7 @@ _FORMAT: Final = 1
 _CHUNK: Final = 8 << 20
 _PACKAGE_SUFFIXES: Final = (".tar.bz2", ".conda")
 _SECTIONS: Final = ("packages", "packages.conda")
+_SCANSTRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 @frozen(kw_only=True, cache_hash=True)
@@ -128,31 +129,38 @@ def _noarch(raw: Mapping[str, Any]) -> str | None:
 
 def _compact(filename: str, raw: Mapping[str, Any], default_subdir: str) -> Compact:
     """The fields mach2 uses, as a tuple of builtins (what ``marshal`` stores)."""
+    # Types are checked when a name's records are decoded (_record), not here: this runs for
+    # every record of the channel, that only for the names the solver asks about.
+    get = raw.get
     try:
+        track, features, noarch = get("track_features"), get("features"), get("noarch")
         return (
             filename,
-            str(raw["name"]),
-            str(raw["version"]),
-            str(raw["build"]),
-            int(raw.get("build_number") or 0),
-            tuple(str(d) for d in raw.get("depends") or ()),
-            tuple(str(d) for d in raw.get("constrains") or ()),
-            _features(raw.get("track_features")),
-            _features(raw.get("features")),
-            _noarch(raw),
-            str(raw.get("subdir") or default_subdir),
-            raw.get("sha256") or None,
-            raw.get("md5") or None,
-            int(raw["size"]) if raw.get("size") is not None else None,
-            int(raw.get("timestamp") or 0),
+            raw["name"],
+            raw["version"],
+            raw["build"],
+            get("build_number") or 0,
+            tuple(get("depends") or ()),
+            tuple(get("constrains") or ()),
+            _features(track) if track else (),
+            _features(features) if features else (),
+            _noarch(raw) if noarch or "noarch_python" in raw else None,
+            get("subdir") or default_subdir,
+            get("sha256") or None,
+            get("md5") or None,
+            get("size"),
+            get("timestamp") or 0,
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError) as error:
         raise RepodataError(filename, f"malformed record ({error!r})") from None
 
 
 def _record(compact: Compact, channel: str, base_url: str) -> RepodataRecord:
     (filename, name, version, build, build_number, depends, constrains, track_features,
      features, noarch, subdir, sha256, md5, size, timestamp) = compact  # fmt: skip
+    strings = (name, version, build, subdir, *depends, *constrains)
+    if not all(isinstance(s, str) for s in strings) or not isinstance(build_number, int):
+        raise RepodataError(filename, "malformed record (a field has the wrong type)")
     timestamp = int(timestamp)
     if timestamp and timestamp < 100_000_000_000:  # seconds in old repodata, ms in new
         timestamp *= 1000
@@ -171,7 +179,7 @@ def _record(compact: Compact, channel: str, base_url: str) -> RepodataRecord:
         url=f"{base_url.rstrip('/')}/{filename}",
         sha256=sha256,
         md5=md5,
-        size=size,
+        size=int(size) if size is not None else None,
         timestamp=timestamp,
         channel=channel,
     )
@@ -194,6 +202,8 @@ class _Stream:
         self._handle = handle
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._json = json.JSONDecoder()
+        # the C scanner behind raw_decode, without its wrapper (typeshed does not list it)
+        self.scan_once: Callable[[str, int], tuple[Any, int]] = self._json.scan_once  # type: ignore[attr-defined]
         self._source = source
         self.buf = ""
         self.pos = 0
@@ -273,7 +283,27 @@ def _iter_section(stream: _Stream) -> Iterator[tuple[str, Any]]:
     if stream.peek() == "}":
         stream.pos += 1
         return
+    scan, scanstring = stream.scan_once, _SCANSTRING
     while True:
+        # fast path for compact JSON: "key":{...} followed by ',' or '}' in the window
+        buf, pos = stream.buf, stream.pos
+        try:
+            if buf[pos] == '"':
+                key, pos = scanstring(buf, pos + 1)
+                if buf[pos] == ":":
+                    value, pos = scan(buf, pos + 1)
+                    follow = buf[pos]  # IndexError at the window's end: take the slow path
+                    if follow == ",":
+                        stream.pos = pos + 1
+                        yield key, value
+                        continue
+                    if follow == "}":
+                        stream.pos = pos + 1
+                        yield key, value
+                        return
+        except (StopIteration, ValueError, IndexError):
+            pass
+        # slow path: whitespace, or the entry runs past the window (reads more)
         filename = stream.value()
         stream.expect(":")
         yield filename, stream.value()
@@ -301,6 +331,7 @@ def _build_index(source: Path, out: IO[bytes], default_subdir: str) -> None:
     offset = len(_MAGIC) + 8
     positions: dict[str, array[int]] = {}
     info: dict[str, Any] = {}
+    pending: list[bytes] = []
     with source.open("rb") as handle:
         for key, raw in _iter_records(handle, str(source)):
             if key == "info":
@@ -309,14 +340,21 @@ def _build_index(source: Path, out: IO[bytes], default_subdir: str) -> None:
                 continue
             if not isinstance(raw, dict):
                 raise RepodataError(str(source), f"record {key!r} is not an object")
-            blob = marshal.dumps(_compact(key, raw, default_subdir))
-            out.write(blob)
-            slots = positions.get(raw["name"])
+            compact = _compact(key, raw, default_subdir)
+            blob = marshal.dumps(compact)
+            pending.append(blob)
+            if len(pending) >= 4096:
+                out.write(b"".join(pending))
+                pending.clear()
+            slots = positions.get(compact[1])
             if slots is None:
-                slots = positions[raw["name"]] = array("Q")
+                if not isinstance(compact[1], str):
+                    raise RepodataError(str(source), f"record {key!r} has no string name")
+                slots = positions[compact[1]] = array("Q")
             slots.append(offset)
             slots.append(len(blob))
             offset += len(blob)
+    out.write(b"".join(pending))
     header = {
         "format": _FORMAT,
         "info": {k: v for k, v in info.items() if isinstance(v, str | int | float)},
@@ -327,6 +365,32 @@ def _build_index(source: Path, out: IO[bytes], default_subdir: str) -> None:
     out.write(struct.pack("<Q", offset))
 
 
+class _Blob:
+    """Random access to an index: bytes in memory, or a file read with ``pread``.
+
+    Not ``mmap``: page faults on a mapping pull in whole page-cache folios, so touching a few
+    hundred scattered records showed up as 150+ MB of RSS; ``pread`` copies only what is asked.
+    """
+
+    def __init__(self, *, data: bytes | None = None, path: Path | None = None) -> None:
+        self._data = data
+        self._fd = -1
+        if path is not None:
+            self._fd = os.open(path, os.O_RDONLY)
+            weakref.finalize(self, os.close, self._fd)
+            self.size = os.fstat(self._fd).st_size
+        else:
+            self.size = len(data or b"")
+
+    def read(self, offset: int, length: int) -> bytes:
+        if self._data is not None:
+            return self._data[offset : offset + length]
+        chunk = os.pread(self._fd, length, offset)
+        if len(chunk) != length:
+            raise EOFError("index file is truncated")
+        return chunk
+
+
 class SubdirRepodata:
     """The records of one repodata.json (one channel, one subdir), decoded per name on demand.
 
@@ -334,15 +398,18 @@ class SubdirRepodata:
     """
 
     def __init__(
-        self, buffer: mmap.mmap | bytes, *, channel: str, subdir: str, base_url: str, source: str
+        self, blob: _Blob, *, channel: str, subdir: str, base_url: str, source: str
     ) -> None:
-        if buffer[: len(_MAGIC)] != _MAGIC:
+        start = blob.read(0, len(_MAGIC) + 8)
+        if start[: len(_MAGIC)] != _MAGIC:
             raise RepodataError(source, "not a mach2 repodata index")
-        (data_end,) = struct.unpack_from("<Q", buffer, len(_MAGIC))
-        header = marshal.loads(buffer[data_end:])
+        (data_end,) = struct.unpack_from("<Q", start, len(_MAGIC))
+        if not len(_MAGIC) + 8 <= data_end < blob.size:
+            raise RepodataError(source, "truncated mach2 repodata index")
+        header = marshal.loads(blob.read(data_end, blob.size - data_end))
         if not isinstance(header, dict) or header.get("format") != _FORMAT:
             raise RepodataError(source, "index written by another mach2 version")
-        self._buffer = buffer
+        self._blob = blob
         self._names: dict[str, bytes] = header["names"]
         self._cache: dict[str, tuple[RepodataRecord, ...]] = {}
         self.info: dict[str, Any] = header["info"]
@@ -372,7 +439,7 @@ class SubdirRepodata:
         by_stem: dict[str, RepodataRecord] = {}
         for i in range(0, len(slots), 2):
             start = slots[i]
-            compact = marshal.loads(self._buffer[start : start + slots[i + 1]])
+            compact = marshal.loads(self._blob.read(start, slots[i + 1]))
             record = _record(compact, self.channel, self.base_url)
             kept = by_stem.get(record.stem)
             if kept is None or record.filename.endswith(".conda"):
@@ -411,7 +478,7 @@ def load_repodata(
             scratch.seek(0)
             data = scratch.read()
         return SubdirRepodata(
-            data, channel=channel, subdir=subdir, base_url=base_url, source=str(path)
+            _Blob(data=data), channel=channel, subdir=subdir, base_url=base_url, source=str(path)
         )
     digest = sha256 or _fingerprinted_sha256(path, cache_dir)
     index = cache_dir / "repodata-index" / f"{digest}.idx"
@@ -419,11 +486,10 @@ def load_repodata(
         if not index.is_file():
             _write_index(path, index, subdir)
         try:
-            with index.open("rb") as handle:
-                buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             return SubdirRepodata(
-                buffer, channel=channel, subdir=subdir, base_url=base_url, source=str(path)
-            )
+                _Blob(path=index), channel=channel, subdir=subdir, base_url=base_url,
+                source=str(path),
+            )  # fmt: skip
         except (RepodataError, ValueError, EOFError, TypeError, struct.error):
             if attempt:
                 raise
