@@ -32,7 +32,19 @@ let
 
     Type: lockName :: (path | string | null) -> string
   */
-  lockName = lockFile: if lockFile == null then "mach2.lock" else baseNameOf (toString lockFile);
+  lockName =
+    lockFile:
+    let
+      base = baseNameOf (toString lockFile);
+      # builtins.toFile / store paths: drop the hash part.
+      m = match "[0-9a-df-np-sv-z]{32}-(.*)" base;
+    in
+    if lockFile == null then
+      "mach2.lock"
+    else if m == null then
+      base
+    else
+      builtins.head m;
 
   /**
     "3.12.4" -> "3.12".

@@ -16,6 +16,7 @@ in
   lockName = {
     testPath = { expr = l.lockName /some/dir/my.lock; expected = "my.lock"; };
     testNull = { expr = l.lockName null; expected = "mach2.lock"; };
+    testStorePath = { expr = l.lockName (builtins.toFile "mach2.lock" "{}"); expected = "mach2.lock"; };
   };
   majorMinor = {
     testFull = { expr = l.majorMinor "3.12.4"; expected = "3.12"; };
