@@ -4,8 +4,10 @@ Import the modules directly (nothing is re-exported here, so importing one does 
 the HTTP client or the solver)::
 
     version      VersionOrder (conda's ordering), pep440()
-    matchspec    MatchSpec.parse / parse_matchspec, .matches(record); VersionSpec
-    repodata     RepodataRecord, load_repodata() (streaming parse, cached per-name index)
+    matchspec    MatchSpec.parse / parse_matchspec, .matches(record)
+    versionspec  VersionSpec (the version part of a MatchSpec)
+    repodata     RepodataRecord, load_repodata() (streaming parse, cached per-name index;
+                 the streaming JSON reader is _jsonstream)
     fetch        fetch_repodata() (cache + ETag/Last-Modified revalidation, .zst first)
     channels     Channel.parse, parse_channels, target_subdir, open_channels -> ChannelIndex
     virtual      virtual_packages(target, cuda=), interpreter_packages(target)

@@ -22,7 +22,6 @@ which are a bare ``{filename: record}`` dict.  When a build exists as both ``.ta
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import marshal
@@ -31,12 +30,13 @@ import struct
 import tempfile
 import weakref
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Final
 
 from attrs import frozen
 
+from mach2.conda._jsonstream import PACKAGE_SUFFIXES, iter_repodata
 from mach2.conda.errors import RepodataError
 from mach2.conda.version import VersionOrder
 
@@ -50,10 +50,6 @@ __all__ = [
 
 _MAGIC: Final = b"MACH2CRI"  # mach2 conda repodata index
 _FORMAT: Final = 1
-_CHUNK: Final = 8 << 20
-_PACKAGE_SUFFIXES: Final = (".tar.bz2", ".conda")
-_SECTIONS: Final = ("packages", "packages.conda")
-_SCANSTRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 @frozen(kw_only=True, cache_hash=True)
@@ -93,7 +89,7 @@ class RepodataRecord:
     @property
     def stem(self) -> str:
         """The filename without ``.conda``/``.tar.bz2``: ``name-version-build``."""
-        for suffix in _PACKAGE_SUFFIXES:
+        for suffix in PACKAGE_SUFFIXES:
             if self.filename.endswith(suffix):
                 return self.filename[: -len(suffix)]
         return self.filename
@@ -192,128 +188,6 @@ def record_from_json(
     return _record(_compact(filename, raw, subdir), channel, base_url)
 
 
-# -- streaming JSON -----------------------------------------------------------------------------
-
-
-class _Stream:
-    """A sliding window over a JSON text file, decoding one value at a time."""
-
-    def __init__(self, handle: IO[bytes], source: str) -> None:
-        self._handle = handle
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._json = json.JSONDecoder()
-        # the C scanner behind raw_decode, without its wrapper (typeshed does not list it)
-        self.scan_once: Callable[[str, int], tuple[Any, int]] = self._json.scan_once  # type: ignore[attr-defined]
-        self._source = source
-        self.buf = ""
-        self.pos = 0
-        self.eof = False
-
-    def _more(self) -> bool:
-        if self.eof:
-            return False
-        data = self._handle.read(_CHUNK)
-        self.eof = not data
-        text = self._decoder.decode(data, final=self.eof)
-        self.buf = self.buf[self.pos :] + text
-        self.pos = 0
-        return True
-
-    def peek(self) -> str:
-        """The next non-blank character ('' at the end of the file)."""
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
-                self.pos += 1
-            if self.pos < len(self.buf) or not self._more():
-                return self.buf[self.pos : self.pos + 1]
-
-    def expect(self, char: str) -> None:
-        if self.peek() != char:
-            raise self.error(f"expected {char!r}")
-        self.pos += 1
-
-    def value(self) -> Any:
-        """Decode the next JSON value; reads more when the window ends inside it."""
-        self.peek()
-        while True:
-            try:
-                obj, end = self._json.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError:
-                if self._more():
-                    continue
-                raise self.error("invalid JSON") from None
-            if end == len(self.buf) and self._more():
-                continue  # a number may go on in the next chunk
-            self.pos = end
-            return obj
-
-    def error(self, reason: str) -> RepodataError:
-        return RepodataError(self._source, f"{reason} near character {self.pos} of the window")
-
-
-def _iter_records(handle: IO[bytes], source: str) -> Iterator[tuple[str, Any]]:
-    """Yield ``("info", dict)`` and ``(filename, raw record)`` pairs, one at a time."""
-    stream = _Stream(handle, source)
-    stream.expect("{")
-    if stream.peek() == "}":
-        return
-    while True:
-        key = stream.value()
-        stream.expect(":")
-        if key in _SECTIONS:
-            yield from _iter_section(stream)
-        elif isinstance(key, str) and key.endswith(_PACKAGE_SUFFIXES):
-            yield key, stream.value()  # conda's test indexes: a bare packages dict
-        elif key == "info":
-            yield "info", stream.value()
-        else:
-            stream.value()  # removed, repodata_version, signatures, _etag, ...
-        if stream.peek() == ",":
-            stream.pos += 1
-            continue
-        stream.expect("}")
-        return
-
-
-def _iter_section(stream: _Stream) -> Iterator[tuple[str, Any]]:
-    if stream.peek() == "n":  # "packages.conda": null
-        stream.value()
-        return
-    stream.expect("{")
-    if stream.peek() == "}":
-        stream.pos += 1
-        return
-    scan, scanstring = stream.scan_once, _SCANSTRING
-    while True:
-        # fast path for compact JSON: "key":{...} followed by ',' or '}' in the window
-        buf, pos = stream.buf, stream.pos
-        try:
-            if buf[pos] == '"':
-                key, pos = scanstring(buf, pos + 1)
-                if buf[pos] == ":":
-                    value, pos = scan(buf, pos + 1)
-                    follow = buf[pos]  # IndexError at the window's end: take the slow path
-                    if follow == ",":
-                        stream.pos = pos + 1
-                        yield key, value
-                        continue
-                    if follow == "}":
-                        stream.pos = pos + 1
-                        yield key, value
-                        return
-        except (StopIteration, ValueError, IndexError):
-            pass
-        # slow path: whitespace, or the entry runs past the window (reads more)
-        filename = stream.value()
-        stream.expect(":")
-        yield filename, stream.value()
-        if stream.peek() == ",":
-            stream.pos += 1
-            continue
-        stream.expect("}")
-        return
-
-
 # -- the index file -------------------------------------------------------------------------------
 
 
@@ -333,7 +207,7 @@ def _build_index(source: Path, out: IO[bytes], default_subdir: str) -> None:
     info: dict[str, Any] = {}
     pending: list[bytes] = []
     with source.open("rb") as handle:
-        for key, raw in _iter_records(handle, str(source)):
+        for key, raw in iter_repodata(handle, str(source)):
             if key == "info":
                 info = raw if isinstance(raw, dict) else {}
                 default_subdir = str(info.get("subdir") or default_subdir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda import repodata
+from mach2.conda import _jsonstream, repodata
 from mach2.conda.errors import RepodataError
 from mach2.conda.repodata import load_repodata, record_from_json
 
@@ -63,7 +63,7 @@ def _reference(path: Path) -> dict[str, dict[str, object]]:
 )
 def test_streaming_equals_json_load(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiny read window must give exactly what json.load gives (7 bytes; 997 for big files)."""
-    monkeypatch.setattr(repodata, "_CHUNK", 7 if path.stat().st_size < 500_000 else 997)
+    monkeypatch.setattr(_jsonstream, "_CHUNK", 7 if path.stat().st_size < 500_000 else 997)
     data = _load(path, subdir="linux-64")
     reference = _reference(path)
     loaded = {r.filename: r for r in data}
