@@ -7,24 +7,88 @@ planned against the soname map and the libraries shipped by the wheels it depend
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-from mach2.lock.model import LockedPackage
+from mach2.lock.model import LockedPackage, write_atomic
 from mach2.model.target import Target
 from mach2.patchelf import (
+    ElfInfo,
     SiblingLibrary,
     SonameMap,
+    VersionNeed,
     WheelInspection,
     inspect_wheel,
     plan,
     sibling_libraries,
 )
 
-__all__ = ["add_patch_plans", "needs_plan"]
+__all__ = ["InspectionCache", "add_patch_plans", "needs_plan"]
+
+_INSPECTION_FORMAT = 1
+
+
+class InspectionCache:
+    """ELF facts of wheels by sha256, so a warm lock reads no wheel again.
+
+    A wheel's contents never change for a given sha256, so entries are never revalidated; an
+    unreadable entry is ignored and rewritten.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def _path(self, sha256: str) -> Path | None:
+        if self.directory is None or len(sha256) != 64:
+            return None
+        return self.directory / sha256[:2] / f"{sha256}.json"
+
+    def get(self, sha256: str | None) -> WheelInspection | None:
+        path = self._path(sha256) if sha256 else None
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != _INSPECTION_FORMAT:
+                return None
+            return _inspection_from_json(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, sha256: str | None, inspection: WheelInspection) -> None:
+        path = self._path(sha256) if sha256 else None
+        if path is not None:
+            write_atomic(path, json.dumps(_inspection_to_json(inspection), sort_keys=True))
+
+
+def _inspection_to_json(inspection: WheelInspection) -> dict[str, Any]:
+    data = attrs.asdict(inspection, recurse=True)
+    data["format"] = _INSPECTION_FORMAT
+    return data
+
+
+def _inspection_from_json(data: dict[str, Any]) -> WheelInspection:
+    elfs = tuple(
+        ElfInfo(
+            **{
+                **elf,
+                "needed": tuple(elf["needed"]),
+                "rpath": tuple(elf["rpath"]),
+                "runpath": tuple(elf["runpath"]),
+                "version_needs": tuple(
+                    VersionNeed(v["library"], tuple(v["versions"])) for v in elf["version_needs"]
+                ),
+            }
+        )
+        for elf in data["elfs"]
+    )
+    fields = {k: v for k, v in data.items() if k not in ("format", "elfs", "members")}
+    return WheelInspection(members=tuple(data["members"]), elfs=elfs, **fields)
 
 
 def needs_plan(package: LockedPackage) -> bool:
@@ -55,6 +119,7 @@ def add_patch_plans(
     target: Target,
     download: Callable[[LockedPackage], Path],
     soname_map: SonameMap,
+    cache: InspectionCache | None = None,
     workers: int = 8,
 ) -> dict[str, LockedPackage]:
     """Return ``packages`` with a ``patchelf`` plan on every binary wheel (Linux targets)."""
@@ -65,8 +130,15 @@ def add_patch_plans(
     if not binary:
         return result
 
+    cache = cache or InspectionCache(None)
+
     def inspect(key: str) -> WheelInspection:
-        return inspect_wheel(download(packages[key]))
+        sha256 = packages[key].artifact.sha256
+        found = cache.get(sha256)
+        if found is None:
+            found = inspect_wheel(download(packages[key]))
+            cache.put(sha256, found)
+        return found
 
     with ThreadPoolExecutor(workers, thread_name_prefix="mach2-plan") as pool:
         inspections = dict(zip(binary, pool.map(inspect, binary), strict=True))
