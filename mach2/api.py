@@ -35,7 +35,14 @@ from mach2.sources.metadata import parse_metadata
 from mach2.sources.pypi import DEFAULT_INDEX_URL, PyPIClient
 from mach2.sources.sdist import read_sdist_metadata
 
-__all__ = ["LockOptions", "lock_input", "lock_requirements", "read_requirement_files"]
+__all__ = [
+    "LockOptions",
+    "is_fresh",
+    "lock_input",
+    "lock_inputs",
+    "lock_requirements",
+    "read_requirement_files",
+]
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -149,6 +156,49 @@ def _input_hash(parts: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def _timestamp(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _index_urls(requirements: RequirementsInput, options: LockOptions) -> list[str]:
+    urls = list(options.index_urls or [])
+    return urls or [requirements.index_url or DEFAULT_INDEX_URL, *requirements.extra_index_urls]
+
+
+def lock_inputs(
+    requirements: RequirementsInput, requirements_text: str, options: LockOptions
+) -> LockInputs:
+    """What a lock made from these inputs records about them (its staleness key)."""
+    user_providers = canonical_providers(
+        {k: list(v) for k, v in _order(options.providers).user.items()}
+    )
+    requirements_sha256 = hashlib.sha256(requirements_text.encode()).hexdigest()
+    files = dict(requirements.files)
+    return LockInputs(
+        requirements_sha256=requirements_sha256,
+        providers=user_providers,
+        files=files,
+        hash=_input_hash(
+            {
+                "lock-version": 1,
+                "requirements": requirements_sha256,
+                "files": files,
+                "providers": user_providers,
+                "target": options.target.to_json(),
+                "exclude-newer": _timestamp(options.exclude_newer),
+                "indexes": _index_urls(requirements, options),
+                "pre": options.allow_prereleases or requirements.pre,
+            }
+        ),
+    )
+
+
+def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
+    """Whether ``lock`` was made from exactly these inputs (files, providers, target, …)."""
+    requirements, text = read_requirement_files(paths)
+    return lock.inputs.hash == lock_inputs(requirements, text, options).hash
+
+
 def lock_input(
     requirements: RequirementsInput,
     requirements_text: str,
@@ -165,9 +215,7 @@ def lock_input(
     :raises Mach2Error: bad input, an unreachable index, or no solution (with the story).
     """
     order = _order(options.providers)
-    index_urls = list(options.index_urls or [])
-    if not index_urls:
-        index_urls = [requirements.index_url or DEFAULT_INDEX_URL, *requirements.extra_index_urls]
+    index_urls = _index_urls(requirements, options)
     client = None
     if index is None:
         client = PyPIClient(
@@ -192,29 +240,8 @@ def lock_input(
     finally:
         if client is not None:
             client.close()
-    user_providers = canonical_providers({k: list(v) for k, v in order.user.items()})
-    exclude_newer = (
-        options.exclude_newer.strftime("%Y-%m-%dT%H:%M:%SZ") if options.exclude_newer else None
-    )
-    requirements_sha256 = hashlib.sha256(requirements_text.encode()).hexdigest()
-    files = dict(requirements.files)
-    inputs = LockInputs(
-        requirements_sha256=requirements_sha256,
-        providers=user_providers,
-        files=files,
-        hash=_input_hash(
-            {
-                "lock-version": 1,
-                "requirements": requirements_sha256,
-                "files": files,
-                "providers": user_providers,
-                "target": options.target.to_json(),
-                "exclude-newer": exclude_newer,
-                "indexes": index_urls,
-                "pre": options.allow_prereleases or requirements.pre,
-            }
-        ),
-    )
+    inputs = lock_inputs(requirements, requirements_text, options)
+    exclude_newer = _timestamp(options.exclude_newer)
     return Lock(
         target=options.target,
         inputs=inputs,
