@@ -1,0 +1,215 @@
+"""The nixpkgs index file: format 1, the pynixify converter, source references (no Nix here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mach2.sources.nixpkgs_index import (
+    INDEX_FORMAT,
+    NixpkgsIndex,
+    NixpkgsIndexError,
+    NixpkgsSource,
+    evaluate_index,
+    from_pynixify,
+    parse_nixpkgs_source,
+    python_attr,
+    read_index,
+    write_index,
+)
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nixpkgs"
+# GPL-3.0 data (PROVENANCE.md §2): read in place, never copied into the repository.
+PYNIXIFY = SHARED / "pynixify-python3Packages-2020.json"
+needs_pynixify = pytest.mark.skipif(not PYNIXIFY.exists(), reason=f"{PYNIXIFY} is not there")
+
+INDEX: dict[str, Any] = {
+    "format": 1,
+    "nixpkgs": {"source": "<nixpkgs>", "revision": None, "version": "24.05"},
+    "python": "3.12.8",
+    "python-attr": "python312",
+    "system": "x86_64-linux",
+    "packages": [
+        {"attr": "django_4", "name": "Django", "version": "4.2.7", "dependencies": []},
+        {"attr": "django_5", "name": "django", "version": "5.0.1", "dependencies": []},
+        {
+            "attr": "requests",
+            "name": "requests",
+            "version": "2.32.3",
+            "dependencies": ["urllib3"],
+            "extras": {"socks": ["pysocks"]},
+        },
+        {"attr": "urllib3", "name": "urllib3", "version": "2.2.3"},
+    ],
+}
+
+
+def test_from_json_reads_and_looks_up() -> None:
+    index = NixpkgsIndex.from_json(INDEX, where="test")
+    assert [p.attr for p in index.by_name("django")] == ["django_4", "django_5"]
+    assert {p.name for p in index.by_name("django")} == {"django"}  # normalized
+    requests = index.by_attr("requests")
+    assert requests is not None
+    assert requests.dependencies == ("urllib3",)
+    assert requests.extras == {"socks": ("pysocks",)}
+    urllib3 = index.by_attr("urllib3")
+    assert urllib3 is not None and urllib3.dependencies is None  # unknown, not empty
+    assert index.by_name("numpy") == ()
+    assert (index.python, index.python_attr, index.system) == (
+        "3.12.8",
+        "python312",
+        "x86_64-linux",
+    )
+    assert sorted(index.names()) == ["django", "requests", "urllib3"]
+
+
+def test_to_json_round_trips() -> None:
+    index = NixpkgsIndex.from_json(INDEX, where="test")
+    again = NixpkgsIndex.from_json(index.to_json(), where="again")
+    assert again == index
+    assert again.to_json()["packages"][0] == {
+        "attr": "django_4",
+        "name": "django",
+        "version": "4.2.7",
+        "dependencies": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": 2}, "'f.json' has nixpkgs index format 2; this mach2 reads format 1"),
+        ({"packages": {}}, "'f.json': `packages` must be a list"),
+        (
+            {"packages": [{"attr": "a", "name": "a"}]},
+            "'f.json': packages[0].version must be a non-empty string, not None",
+        ),
+        (
+            {"packages": [{"attr": "a", "name": "a", "version": "1", "dependencies": "b"}]},
+            "'f.json': packages[0].dependencies must be a list of attribute names, not 'b'",
+        ),
+        (
+            {"packages": [{"attr": "a", "name": "a", "version": "1", "extras": {"x": [1]}}]},
+            "'f.json': packages[0].extras.x must be a list of attribute names, not [1]",
+        ),
+        ({"python": 3.12}, "'f.json': `python` must be a string, not 3.12"),
+    ],
+)
+def test_malformed_indexes_name_the_field(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(NixpkgsIndexError) as error:
+        NixpkgsIndex.from_json({**INDEX, **change}, where="'f.json'")
+    assert error.value.message == message
+
+
+def test_not_an_index(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(NixpkgsIndexError, match="is not a mach2 nixpkgs index"):
+        read_index(path)
+    path.write_text("{")
+    with pytest.raises(NixpkgsIndexError, match="is not JSON"):
+        read_index(path)
+    with pytest.raises(NixpkgsIndexError, match="cannot read nixpkgs index"):
+        read_index(tmp_path / "missing.json")
+
+
+def test_write_index_is_deterministic_and_readable(tmp_path: Path) -> None:
+    index = NixpkgsIndex.from_json(INDEX, where="test")
+    first, second = tmp_path / "a" / "index.json", tmp_path / "b.json"
+    write_index(index, first)
+    write_index(read_index(first), second)
+    assert first.read_bytes() == second.read_bytes()
+    assert read_index(second) == index
+    assert json.loads(first.read_text())["format"] == INDEX_FORMAT
+
+
+def test_from_pynixify_small() -> None:
+    data = {
+        "pytest": [
+            {
+                "attr": "pytest_4",
+                "pypiName": "pytest",
+                "src": "mirror://pypi/...",
+                "version": "4.6.6",
+            },
+            {
+                "attr": "pytest",
+                "pypiName": "pytest",
+                "src": "mirror://pypi/...",
+                "version": "5.2.4",
+            },
+        ],
+        "Zope.Interface": [{"attr": "zope_interface", "version": "4.7.1"}],
+    }
+    converted = from_pynixify(data)
+    assert converted == {
+        "format": 1,
+        "nixpkgs": {"source": "pynixify dump", "revision": None},
+        "python": None,
+        "packages": [
+            {"attr": "pytest", "name": "pytest", "version": "5.2.4"},
+            {"attr": "pytest_4", "name": "pytest", "version": "4.6.6"},
+            {"attr": "zope_interface", "name": "zope-interface", "version": "4.7.1"},
+        ],
+    }
+    with pytest.raises(NixpkgsIndexError, match="pynixify dump entry 'x' has a malformed row"):
+        from_pynixify({"x": [{"attr": "x"}]})
+
+
+@needs_pynixify
+def test_the_2020_pynixify_dump_converts(tmp_path: Path) -> None:
+    data = json.loads(PYNIXIFY.read_bytes())
+    index = NixpkgsIndex.from_json(from_pynixify(data), where="pynixify")
+    assert len(index.packages) == 2195
+    assert len(set(index.names())) == 2174
+    assert [(p.attr, p.version) for p in index.by_name("requests")] == [("requests", "2.22.0")]
+    assert [(p.attr, p.version) for p in index.by_name("numpy")] == [("numpy", "1.17.4")]
+    assert [p.attr for p in index.by_name("django")] == ["django_2_1", "django_2_2"]
+    assert [p.attr for p in index.by_name("pytest")] == ["pytest", "pytest_4", "pytest_5"]
+    assert all(p.dependencies is None for p in index.packages)
+    # read_index takes the dump directly, and the converted file is the same index.
+    assert read_index(PYNIXIFY) == index
+    converted = tmp_path / "nixpkgs-2020.json"
+    write_index(index, converted)
+    assert read_index(converted) == index
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<nixpkgs>", NixpkgsSource("channel", "nixpkgs")),
+        (
+            "github:NixOS/nixpkgs/nixos-24.05",
+            NixpkgsSource("flake", "github:NixOS/nixpkgs/nixos-24.05"),
+        ),
+        ("flake:nixpkgs", NixpkgsSource("flake", "flake:nixpkgs")),
+        ("path:/src/nixpkgs", NixpkgsSource("flake", "path:/src/nixpkgs")),
+        ("a" * 40, NixpkgsSource("flake", "github:NixOS/nixpkgs/" + "a" * 40)),
+        ("/src/nixpkgs", NixpkgsSource("path", "/src/nixpkgs")),
+        ("./nixpkgs", NixpkgsSource("path", "./nixpkgs")),
+        ("nixpkgs", NixpkgsSource("path", "nixpkgs")),
+    ],
+)
+def test_parse_nixpkgs_source(text: str, expected: NixpkgsSource) -> None:
+    assert parse_nixpkgs_source(text) == expected
+
+
+def test_github_pin_and_python_attr() -> None:
+    source = NixpkgsSource.github("b" * 40, "sha256-x")
+    assert source.value == f"https://github.com/NixOS/nixpkgs/archive/{'b' * 40}.tar.gz"
+    assert source.sha256 == "sha256-x"
+    assert python_attr((3, 12, 8)) == "python312"
+    with pytest.raises(NixpkgsIndexError, match="empty nixpkgs reference"):
+        parse_nixpkgs_source(" ")
+
+
+def test_without_nix_the_error_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(NixpkgsIndexError) as error:
+        evaluate_index(NixpkgsSource("path", str(tmp_path)), nix_bin=tmp_path / "no-nix")
+    assert "nix-instantiate was not found: Nix is needed to index" in error.value.message
+    assert error.value.hint is not None and "--nixpkgs-index FILE" in error.value.hint
+    with pytest.raises(NixpkgsIndexError, match="nixpkgs path '/nonexistent/x' does not exist"):
+        evaluate_index(NixpkgsSource("path", "/nonexistent/x"))
