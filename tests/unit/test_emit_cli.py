@@ -6,10 +6,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 import mach2.api
+import mach2.cli.env_cmd
 from mach2.cli.main import main
 from mach2.lock.model import Lock, read_lock
 
@@ -29,10 +31,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     made: list[Any] = []
 
     def fake_lock(paths: list[Path], options: Any, **_: Any) -> Lock:
+        # The fixture's packages, with the input record a real lock of these inputs gets.
         made.append((paths, options))
-        return read_lock(FIXTURES / "sdist-six.lock")
+        requirements, text = mach2.api.read_requirement_files(paths)
+        inputs = mach2.api.lock_inputs(requirements, text, options)
+        return attrs.evolve(read_lock(FIXTURES / "sdist-six.lock"), inputs=inputs)
 
-    monkeypatch.setattr(mach2.api, "lock_requirements", fake_lock)
+    monkeypatch.setattr(mach2.cli.env_cmd, "lock_requirements", fake_lock)
     return made
 
 
