@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from mach2.api import LockOptions, is_fresh, lock_requirements, read_requirement_files
+from mach2.cli.group import main
 from mach2.cli.lock_cmd import resolving
-from mach2.cli.main import main
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
 from mach2.emit import NixpkgsPin, render_expression, write_env_dir
 from mach2.errors import InputError, LockError

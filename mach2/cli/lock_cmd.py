@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mach2.api import ProgressCallback, lock_requirements
-from mach2.cli.main import main
+from mach2.cli.group import main
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
 from mach2.errors import InputError
 from mach2.lock.model import Lock, read_lock, write_lock

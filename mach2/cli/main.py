@@ -1,56 +1,17 @@
 """The ``mach2`` command line: parses arguments, takes host defaults, renders errors.
 
-Subcommands live in their own modules and are registered on :data:`main` at the bottom.
+Each subcommand lives in its own module and registers on the group of ``mach2.cli.group``;
+importing this module brings them all in.
 """
 
 from __future__ import annotations
 
-import sys
-
-import click
-
-from mach2.errors import Mach2Error
+from mach2.cli import env_cmd, lock_cmd, patchelf_cmd
+from mach2.cli.group import main
 
 __all__ = ["main"]
 
+_COMMANDS = (env_cmd, lock_cmd, patchelf_cmd)  # imported for their registration
 
-class _Group(click.Group):
-    """Turns every :class:`Mach2Error` into one line on stderr and exit code 1."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except Mach2Error as error:
-            click.echo(f"error: {error.message}", err=True)
-            if error.hint:
-                click.echo(f"hint: {error.hint}", err=True)
-            sys.exit(1)
-        except OSError as error:
-            # Unexpected I/O trouble (disk full, permissions): one line, not a traceback.
-            name = f" {error.filename!r}" if error.filename else ""
-            click.echo(f"error:{name} {error.strerror or error}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mach2")
-def main() -> None:
-    """Reproducible Python environments with Nix: lock from PyPI, conda and nixpkgs; build with Nix."""
-
-
-def _register() -> None:
-    # Imported here so that each subcommand module may import this one for `main`.
-    import importlib
-
-    for module in ("lock_cmd", "patchelf_cmd", "env_cmd"):
-        try:
-            importlib.import_module(f"mach2.cli.{module}")
-        except ModuleNotFoundError as error:
-            if error.name != f"mach2.cli.{module}":
-                raise
-
-
-_register()
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mach2.cli.main import main
+from mach2.cli.group import main
 from mach2.model.target import Target
 from mach2.patchelf import (
     CxxRuntime,

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from mach2.errors import LockError
+from mach2.errors import LockError, TargetError
 from mach2.model.target import Target
 
 __all__ = [
@@ -236,7 +236,11 @@ class Lock:
                 providers={k: tuple(v) for k, v in data.get("providers", {}).items()},
                 generator=data.get("generator", "mach2"),
             )
-        except (KeyError, TypeError, AttributeError) as error:
+        except TargetError as error:
+            raise LockError(
+                f"{origin}: malformed target: {error.message}", hint="re-create it with `mach2 lock`"
+            ) from error
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise LockError(
                 f"{origin}: malformed lock ({type(error).__name__}: {error})",
                 hint="re-create it with `mach2 lock`",
@@ -246,6 +250,11 @@ class Lock:
 def read_lock(path: Path) -> Lock:
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise LockError(
+            f"{path}: not a mach2 lock (not UTF-8 text at byte {error.start})",
+            hint="re-create it with `mach2 lock`",
+        ) from None
     except FileNotFoundError:
         raise LockError(
             f"no lock file at {str(path)!r}", hint="create it with `mach2 lock`"

@@ -14,7 +14,7 @@ from typing import Literal
 
 import attrs
 from attrs import frozen
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
 from mach2.errors import TargetError
@@ -172,20 +172,10 @@ class Target:
         return tags
 
     def _macos_tags(self) -> list[str]:
+        # packaging's generator with every argument given explicitly reads nothing from the
+        # host: arm64 gets 11+ arm64/universal2 plus 10.x universal2, x86_64 the 10.x formats.
         arch = "arm64" if self.arch == "aarch64" else "x86_64"
-        binary_formats = [arch, "universal2"] + (
-            ["intel", "fat64", "fat3", "universal"] if arch == "x86_64" else []
-        )
-        versions: list[tuple[int, int]] = []
-        major, minor = self.macos
-        # macOS 11+ wheels use major-only versions (tags say 11_0, 12_0, ...).
-        for m in range(major, 10, -1):
-            versions.append((m, 0))
-        if major >= 11 and arch == "x86_64":
-            versions.extend((10, n) for n in range(16, 3, -1))
-        elif major == 10:
-            versions.extend((10, n) for n in range(minor, 3, -1))
-        return [f"macosx_{v[0]}_{v[1]}_{fmt}" for v in versions for fmt in binary_formats]
+        return list(mac_platforms(self.macos, arch))
 
     @cached_property
     def tags(self) -> tuple[Tag, ...]:

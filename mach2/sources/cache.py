@@ -2,7 +2,7 @@
 
 Layout under the cache directory (a format change bumps the ``-v1`` suffix)::
 
-    pages-v1/<host>-<hash>/<name>            an index page: one JSON header line, then its
+    pages-v2/<host>-<hash>/<name>            an index page: one JSON header line, then its
                                              files as marshal data (see below)
     metadata-v1/<ab>/<key>.metadata          a wheel's METADATA: "sha256=<hex>\\n", then the bytes
     files-v1/<ab>/<sha256>/<filename>        a whole file, verified against its sha256
@@ -100,7 +100,7 @@ class Cache:
         parts = urlsplit(index_url)
         digest = hashlib.sha256(index_url.encode()).hexdigest()[:12]
         host = _UNSAFE.sub("_", parts.netloc) or "local"
-        return self.root / "pages-v1" / f"{host}-{digest}" / name
+        return self.root / "pages-v2" / f"{host}-{digest}" / name
 
     def read_page(
         self, index_url: str, name: str, *, header_only: bool = False
@@ -123,7 +123,7 @@ class Cache:
             meta = json.loads(header)
             rows: list[FileRow] = []
             if not header_only:
-                rows = _decode_rows(payload, int(meta["length"]))
+                rows = _decode_rows(payload, int(meta["length"]), meta.get("sha256"))
             page = CachedPage(
                 url=meta["url"],
                 fetched=datetime.fromisoformat(meta["fetched"]),
@@ -148,6 +148,9 @@ class Cache:
             "etag": page.etag,
             "last_modified": page.last_modified,
             "length": len(payload),
+            # A flipped byte keeps the length; the digest catches it (a page read back wrong
+            # would put a wrong sha256 into a lock).
+            "sha256": hashlib.sha256(payload).hexdigest(),
         }
         header = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
         path = self.page_path(index_url, name)
@@ -233,9 +236,11 @@ class Cache:
         return target
 
 
-def _decode_rows(payload: bytes, length: int) -> list[FileRow]:
+def _decode_rows(payload: bytes, length: int, sha256: str | None) -> list[FileRow]:
     if length != len(payload):
         raise ValueError(f"{len(payload)} bytes of data, the header says {length}")
+    if sha256 != hashlib.sha256(payload).hexdigest():
+        raise ValueError("its sha256 does not match its contents")
     rows = marshal.loads(payload)
     if not isinstance(rows, list) or any(len(row) != 8 for row in rows):
         raise ValueError("the data is not a list of file rows")

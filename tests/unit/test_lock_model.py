@@ -325,22 +325,12 @@ def test_malformed_lock(tmp_path: Path, change: Any, detail: str) -> None:
     assert error.hint == "re-create it with `mach2 lock`"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: read_lock (lock/model.py) lets UnicodeDecodeError escape for a lock that is "
-    "not UTF-8 (a traceback in `mach2 why`)",
-)
 def test_lock_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "mach2.lock"
     path.write_bytes(b"\xff\xfe{}")
     assert lock_error(path).message.startswith(str(path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Lock.from_json lets the TargetError of a malformed target escape: not a "
-    "LockError, and the message does not name the lock file",
-)
 def test_lock_with_a_malformed_target(tmp_path: Path) -> None:
     data = json.loads(small_lock().dumps())
     data["target"]["system"] = "windows"

@@ -317,7 +317,7 @@ def test_corrupt_cached_page(index: FakeIndex, tmp_path: Path) -> None:
     index.add("demo", "demo-1.0.tar.gz", b"old")
     with client(index, tmp_path) as pypi:
         pypi.project_files(normalize("demo"))
-    (page,) = (tmp_path / "pages-v1").glob("*/demo")
+    (page,) = (tmp_path / "pages-v2").glob("*/demo")
     page.write_bytes(page.read_bytes()[:-5])
     with client(index, tmp_path, offline=True) as pypi, pytest.raises(CacheError) as caught:
         pypi.project_files(normalize("demo"))
@@ -579,7 +579,7 @@ def test_unwritable_cache_is_a_cache_error(index: FakeIndex, tmp_path: Path) -> 
     not_a_directory.write_text("")
     with client(index, not_a_directory) as pypi, pytest.raises(CacheError) as caught:
         pypi.project_files(normalize("demo"))
-    assert caught.value.message.startswith(f"cannot create {not_a_directory}/pages-v1/")
+    assert caught.value.message.startswith(f"cannot create {not_a_directory}/pages-v2/")
 
 
 def test_malformed_netrc(index: FakeIndex, tmp_path: Path) -> None:
