@@ -145,11 +145,6 @@ def test_macos_arm64_prefers_the_arm64_wheel() -> None:
     assert wheels(index).candidates(NormalizedName("a")) == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Target._macos_tags gives arm64 no macosx_10_X_universal2 tags "
-    "(packaging.tags.mac_platforms does), so such wheels are rejected on aarch64-darwin",
-)
 def test_macos_arm64_accepts_universal2_wheels_with_a_10_x_floor() -> None:
     index = FakeIndex({"a": {"1.0": {"wheels": ["cp312-cp312-macosx_10_9_universal2"]}}})
     assert [str(c.version) for c in wheels(index, MAC_ARM).candidates(NormalizedName("a"))] == [
