@@ -6,7 +6,8 @@ An env directory holds everything needed to build the environment without mach2 
     requirements.txt  the requirements text the lock was made from (its sha256 is in the lock)
     default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
-    mach2/            a copy of mach2's Nix library
+    mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
+                      script of mach2/patchelf/apply.py that executes the lock's patch plans)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
 change, so re-running on unchanged inputs touches nothing.
@@ -35,6 +36,9 @@ __all__ = [
 
 #: The name of the library copy inside an env directory.
 LIBRARY_DIR_NAME = "mach2"
+#: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
+#: and falls back to ../patchelf/apply.py in the source tree).
+APPLY_SCRIPT_NAME = "patchelf-apply.py"
 
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 _SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
@@ -76,8 +80,10 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it imports (``./<name>.nix``); tools that live beside
-    it (the nixpkgs index script) are not part of what an environment needs.
+    That is default.nix and the files it imports (``./<name>.nix``), plus the patchelf apply
+    script (``mach2/patchelf/apply.py``, copied as ``patchelf-apply.py``: the wheel derivations
+    run it); tools that live beside it (the nixpkgs index script) are not part of what an
+    environment needs.
     """
     root = _library_root()
     try:
@@ -88,6 +94,13 @@ def library_files() -> dict[str, str]:
     files = {"default.nix": default}
     for name in names:
         files[name] = (root / name).read_text(encoding="utf-8")
+    apply_script = Path(str(resources.files("mach2") / "patchelf" / "apply.py"))
+    try:
+        files[APPLY_SCRIPT_NAME] = apply_script.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LockError(
+            f"mach2's patchelf apply script is missing: {str(apply_script)!r}"
+        ) from error
     return files
 
 

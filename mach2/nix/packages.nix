@@ -1,23 +1,33 @@
 # One locked package -> one derivation, per provider, following the nixpkgs contract
 # (DESIGN.md §5, implementation.md "Nix library"):
 #
-#   wheel  buildPythonPackage { format = "wheel"; dontStrip; autoPatchelfHook; buildInputs from
-#          the lock's patchelf plan; dontCheckRuntimeDeps; doCheck = tests; }
+#   wheel  buildPythonPackage { format = "wheel"; dontStrip; dontCheckRuntimeDeps; doCheck = tests;
+#          buildInputs = the nixpkgs libraries of the lock's patch plan; }
+#          With a full plan (`patchelf.files`, what `mach2 lock` writes): postFixup runs
+#          mach2's patchelf apply script (mach2/patchelf/apply.py) on the installed files, which
+#          sets each ELF file's RUNPATH to the plan's $ORIGIN entries plus the /nix/store
+#          directories holding its libraries; nativeBuildInputs = [ patchelf ].
+#          Without one (hand-written `{ attrs = [...]; }`, or no plan): autoPatchelfHook.
 #   sdist  buildPythonPackage { pyproject = true; build-system = the locked backends; ... }
 #   conda, nixpkgs: not implemented yet -- evaluating such a package fails loudly.
 { pkgs, util, ... }:
 let
   inherit (builtins)
     attrNames
+    concatStringsSep
     elem
+    filter
+    foldl'
     hasAttr
     isAttrs
     isList
     isString
     match
+    pathExists
+    replaceStrings
     toJSON
     ;
-  inherit (util) describe getAttrPath identifierKey;
+  inherit (util) describe getAttrPath identifierKey splitOn;
 
   isLinux = pkgs.stdenv.hostPlatform.isLinux or false;
 
@@ -117,6 +127,140 @@ let
   ignoreMissing = pkg: (pkg.patchelf or { })."ignore-missing" or [ ];
 
   /**
+    Whether the lock holds a full patch plan for the wheel (mach2.patchelf.plan's
+    WheelPatchPlan: it lists the ELF `files`), which the apply script executes.  Plans that
+    only name libraries (`{ attrs = [ ... ]; }`) go to autoPatchelfHook.
+
+    Type: hasFullPlan :: attrs -> bool
+  */
+  hasFullPlan = pkg: isAttrs (pkg.patchelf or null) && pkg.patchelf ? files;
+
+  /**
+    mach2's patchelf apply script (standard library only).  An env directory carries a copy
+    beside this file (mach2/emit/env_dir.py writes it from mach2/patchelf/apply.py); the
+    source tree and the installed package have it at ../patchelf/apply.py.  The store name is
+    fixed, so both give the same store path and the same derivations.
+
+    Type: applyScript :: path
+  */
+  applyScript = builtins.path {
+    name = "mach2-patchelf-apply.py";
+    path =
+      if pathExists ./patchelf-apply.py then
+        ./patchelf-apply.py
+      else if pathExists ../patchelf/apply.py then
+        ../patchelf/apply.py
+      else
+        throw "mach2: the patchelf apply script is missing: neither ./patchelf-apply.py nor ../patchelf/apply.py is next to mach2's Nix library (re-run `mach2 env`)";
+  };
+
+  shellQuote = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] s + "'";
+
+  /**
+    A nixpkgs attribute path such as "stdenv.cc.cc.lib", or null when this nixpkgs lacks it.
+
+    Type: findAttr :: string -> any
+  */
+  findAttr =
+    path:
+    foldl' (acc: name: if acc != null && isAttrs acc && acc ? ${name} then acc.${name} else null) pkgs (
+      splitOn "\\." path
+    );
+
+  # nixpkgs' lib.getLib: the `lib` output if there is one and none was chosen, else `out`.
+  getLib = drv: if drv.outputSpecified or false then drv else drv.lib or drv.out or drv;
+
+  /**
+    The postFixup commands that execute the wheel's patch plan (postFixup: after stdenv's
+    patchELF/shrink-rpath, which would drop /run/opengl-driver/lib).  The library path is the
+    plan's nixpkgs libraries, then every buildInputs entry (and what it propagates), so
+    `_.<pkg>.buildInputs.add` supplies libraries the plan could not map.  A plan attribute
+    this nixpkgs lacks is left out and reported; the apply script then fails the build naming
+    the package, file and soname (as for `unresolved` ones).  `ignore-missing` sonames are
+    passed as host libraries (like the built-in libcuda/GPU-driver allow-list).
+
+    Type: applyPlan :: attrs -> string -> attrs -> string
+  */
+  applyPlan =
+    final: key: pkg:
+    let
+      python = final.python;
+      buildPython = python.pythonOnBuildForHost or python;
+      attrPaths = planList key pkg "attrs" ++ planList key pkg "libraries";
+      absent = filter (path: findAttr path == null) attrPaths;
+      present = map findAttr (filter (path: findAttr path != null) attrPaths);
+      files =
+        if isList pkg.patchelf.files then
+          pkg.patchelf.files
+        else
+          throw "mach2: locked package `${key}`: `patchelf.files` must be a list, not ${describe pkg.patchelf.files}";
+      needing =
+        path:
+        concatStringsSep ", " (
+          builtins.concatLists (
+            map (
+              file:
+              map (n: "${n.soname} (needed by ${file.install or file.path or "?"})") (
+                filter (n: (n.attr or null) == path) (file.needed or [ ])
+              )
+            ) files
+          )
+        );
+      siblingArgs = map (
+        sibling:
+        let
+          attr = attrFor (identifierKey sibling);
+        in
+        if hasAttr attr final then
+          "--sibling ${shellQuote "${sibling}=${final.${attr}}/${python.sitePackages}"}"
+        else
+          throw "mach2: locked package `${key}` loads libraries of `${sibling}`, which is not in the lock"
+      ) (planList key pkg "siblings");
+      allowArgs = map (pattern: "--allow ${shellQuote pattern}") (ignoreMissing pkg);
+      plan = builtins.toFile "mach2-patchelf-plan-${key}.json" (toJSON pkg.patchelf);
+    in
+    ''
+      mach2ApplyPatchPlan() {
+        local libraryPath=${shellQuote (concatStringsSep ":" (map (d: "${getLib d}/lib") present))}
+        local -A seen=()
+        mach2AddLibraries() {
+          local input
+          for input in "$@"; do
+            [ -n "''${seen[$input]-}" ] && continue
+            seen[$input]=1
+            [ -d "$input/lib" ] && libraryPath="''${libraryPath:+$libraryPath:}$input/lib"
+            if [ -f "$input/nix-support/propagated-build-inputs" ]; then
+              mach2AddLibraries $(< "$input/nix-support/propagated-build-inputs")
+            fi
+          done
+          return 0
+        }
+        mach2AddLibraries ''${buildInputs-}
+        local interpreter=()
+        if [ -n "''${NIX_CC-}" ] && [ -f "$NIX_CC/nix-support/dynamic-linker" ]; then
+          interpreter=(--interpreter "$(< "$NIX_CC/nix-support/dynamic-linker")")
+        fi
+    ''
+    + concatStringsSep "" (
+      map (
+        path:
+        "  echo ${
+          shellQuote "mach2: ${key}: this nixpkgs has no `pkgs.${path}` (the patch plan's library for ${needing path}); looking for it in buildInputs only"
+        } >&2\n"
+      ) absent
+    )
+    + ''
+        echo "mach2: applying the patch plan of ${key} (RUNPATHs into /nix/store)"
+        ${buildPython.interpreter} -I ${applyScript} --plan ${plan} \
+          --site-packages "$out/${python.sitePackages}" \
+          --library-path "$libraryPath" \
+          --patchelf ${pkgs.patchelf}/bin/patchelf \
+          "''${interpreter[@]}" ${concatStringsSep " " (siblingArgs ++ allowArgs)}
+      }
+      mach2ApplyPatchPlan
+    '';
+
+  /**
     The python-set attributes of a list of lock keys, minus the `skip` ones (cycle edges).
 
     Type: lookup :: attrs -> string -> string -> [string] -> [derivation]
@@ -158,6 +302,28 @@ let
     };
 
   wheel =
+    args@{ key, pkg, ... }:
+    if isLinux && hasFullPlan pkg then planWheel args else autoPatchelfWheel args;
+
+  # A wheel with a full patch plan: the plan replaces autoPatchelfHook.
+  planWheel =
+    args@{ key, pkg, final, ... }:
+    final.buildPythonPackage (
+      common args
+      // {
+        format = "wheel";
+        # Stripping breaks manylinux libraries (mach-nix learned this the hard way).
+        dontStrip = true;
+        nativeBuildInputs = [ pkgs.patchelf ];
+        # The plan's libraries that this nixpkgs has; a missing one fails at apply, by soname.
+        buildInputs = filter (d: d != null) (
+          map findAttr (planList key pkg "attrs" ++ planList key pkg "libraries")
+        );
+        postFixup = applyPlan final key pkg;
+      }
+    );
+
+  autoPatchelfWheel =
     args@{ key, pkg, ... }:
     args.final.buildPythonPackage (
       common args

@@ -83,6 +83,20 @@ let
         '';
       };
 
+      # pkgs/by-name/pa/patchelf: the host's patchelf (test.sh installs it); bin/patchelf as in
+      # nixpkgs.  The stand-in's stdenv does not put it on PATH by itself (nixpkgs' does).
+      patchelf = mkDerivation {
+        name = "patchelf-standin";
+        buildCommand = ''
+          if ! [ -x /usr/bin/patchelf ]; then
+            echo "nixpkgs stand-in: needs the host's /usr/bin/patchelf (apt-get install patchelf)" >&2
+            exit 1
+          fi
+          mkdir -p $out/bin
+          ln -s /usr/bin/patchelf $out/bin/patchelf
+        '';
+      };
+
       # pkgs/data/misc/cacert: the host's CA bundle under the nixpkgs file name.
       cacert = mkDerivation {
         name = "nss-cacert-standin";
