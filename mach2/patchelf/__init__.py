@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import BinaryIO
 
 from mach2.model.target import Target
-from mach2.patchelf.inspect import (
+from mach2.patchelf.scan import (
     ElfInfo,
     ElfReadError,
     VersionNeed,

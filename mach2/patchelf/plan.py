@@ -1,6 +1,6 @@
 """The PatchPlan: where every library an ELF file of a wheel needs will come from.  Pure.
 
-:func:`plan` turns a :class:`~mach2.patchelf.inspect.WheelInspection` into a
+:func:`plan` turns a :class:`~mach2.patchelf.scan.WheelInspection` into a
 :class:`WheelPatchPlan` without touching files or the network; :mod:`mach2.patchelf.apply`
 executes it at build time.  Each needed soname is classified by these rules, in order:
 
@@ -34,7 +34,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from mach2.errors import LockError
 from mach2.model.target import Target
-from mach2.patchelf.inspect import ElfInfo, WheelInspection
+from mach2.patchelf.scan import ElfInfo, WheelInspection
 from mach2.patchelf.sonames import SonameMap
 
 __all__ = [

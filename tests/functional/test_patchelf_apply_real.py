@@ -41,7 +41,7 @@ from mach2.patchelf import (
     plan,
 )
 from mach2.patchelf.apply import ApplyError, apply_plan
-from mach2.patchelf.inspect import read_elf
+from mach2.patchelf.scan import read_elf
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "patchelf"))
 from wheels import pypi_wheel

@@ -15,6 +15,7 @@ from mach2.sources.nixpkgs_index import (
     NixpkgsSource,
     evaluate_index,
     from_pynixify,
+    input_identity,
     parse_nixpkgs_source,
     python_attr,
     read_index,
@@ -213,3 +214,16 @@ def test_without_nix_the_error_says_what_to_do(tmp_path: Path) -> None:
     assert error.value.hint is not None and "--nixpkgs-index FILE" in error.value.hint
     with pytest.raises(NixpkgsIndexError, match="nixpkgs path '/nonexistent/x' does not exist"):
         evaluate_index(NixpkgsSource("path", "/nonexistent/x"))
+
+
+def test_input_identity(tmp_path: Path) -> None:
+    path = tmp_path / "index.json"
+    path.write_text("{}")
+    digest = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    assert input_identity(path, "<nixpkgs>") == f"file:{digest}"  # the file wins
+    assert input_identity(None, "<nixpkgs>") == "<nixpkgs>"
+    pin = NixpkgsSource.github("c" * 40, "sha256-y")
+    assert input_identity(None, pin) == f"tarball:{pin.value}#sha256-y"
+    assert input_identity(None, None) is None
+    with pytest.raises(NixpkgsIndexError, match="cannot read nixpkgs index"):
+        input_identity(tmp_path / "missing.json", None)

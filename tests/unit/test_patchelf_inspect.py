@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mach2.patchelf.inspect import ElfInfo, ElfReadError, VersionNeed, inspect_wheel
+from mach2.patchelf.scan import ElfInfo, ElfReadError, VersionNeed, inspect_wheel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "patchelf"))
 from elfgen import make_elf

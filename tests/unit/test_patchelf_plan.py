@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mach2.model.target import Target
-from mach2.patchelf.inspect import ElfInfo, VersionNeed, WheelInspection
+from mach2.patchelf.scan import ElfInfo, VersionNeed, WheelInspection
 from mach2.patchelf.plan import (
     CxxRuntime,
     Needed,
