@@ -41,6 +41,7 @@ __all__ = [
     "NixpkgsSource",
     "evaluate_index",
     "from_pynixify",
+    "input_identity",
     "parse_nixpkgs_source",
     "python_attr",
     "read_index",
@@ -338,6 +339,26 @@ def parse_nixpkgs_source(text: str) -> NixpkgsSource:
             "empty nixpkgs reference", hint="give a path, <nixpkgs> or a flake reference"
         )
     return NixpkgsSource("path", text)
+
+
+def input_identity(index_file: Path | None, nixpkgs: str | NixpkgsSource | None) -> str | None:
+    """What a lock's input hash records of the nixpkgs it was made with, cheaply (no Nix).
+
+    A prepared file counts by content; a nixpkgs reference as written (a moving channel or
+    branch does not make a lock stale: pin a revision for that).
+
+    :raises NixpkgsIndexError: the index file cannot be read.
+    """
+    if index_file is not None:
+        try:
+            return "file:" + hashlib.sha256(index_file.read_bytes()).hexdigest()
+        except OSError as error:
+            raise NixpkgsIndexError(
+                f"cannot read nixpkgs index {str(index_file)!r}: {error.strerror}"
+            ) from None
+    if isinstance(nixpkgs, NixpkgsSource):
+        return f"{nixpkgs.kind}:{nixpkgs.value}#{nixpkgs.sha256 or ''}"
+    return nixpkgs
 
 
 def python_attr(python: tuple[int, ...]) -> str:
