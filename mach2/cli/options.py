@@ -60,10 +60,14 @@ def lock_options(function: F) -> F:
     """Decorate a command with the options that describe how to lock."""
     decorators = [
         click.option("-r", "--requirement", "requirements", multiple=True, type=click.Path(path_type=Path),
-                     help="requirements.txt, pyproject.toml (repeatable)"),
+                     help="requirements.txt, pyproject.toml, environment.yml (repeatable)"),
         click.option("-p", "--providers", default=None,
                      help="provider order: 'wheel,sdist' or '_default=wheel,sdist;numpy=sdist' "
-                     "(default: wheel,sdist,nixpkgs)"),
+                     "(default: wheel,sdist,nixpkgs; conda first for an environment.yml)"),
+        click.option("--channel", "channels", multiple=True, metavar="NAME=URL_OR_DIR",
+                     help="conda channel (repeatable, highest priority first): providers name it "
+                     "conda/NAME, plain conda is all channels; also a bare name (conda-forge)"),
+        click.option("--cuda", default=None, help="offer conda's __cuda virtual package at this version"),
         click.option("--python", "python", default="3.12", show_default=True,
                      help="target CPython version (3.12 or 3.12.7)"),
         click.option("--system", default=None,
@@ -117,6 +121,8 @@ def build_lock_options(
     pre: bool,
     no_patchelf: bool = False,
     soname_map: Path | None = None,
+    channels: tuple[str, ...] = (),
+    cuda: str | None = None,
 ) -> LockOptions:
     index_url = index_url or os.environ.get("PIP_INDEX_URL")
     extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
@@ -137,4 +143,6 @@ def build_lock_options(
         allow_prereleases=pre,
         patchelf=not no_patchelf,
         soname_map=soname_map,
+        channels=channels,
+        cuda=cuda,
     )

@@ -12,9 +12,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from mach2.errors import InputError
+from mach2.inputs.conda_env import read_environment_input
 from mach2.inputs.pyproject import read_pyproject
 from mach2.inputs.requirements import (
     HASH_LENGTHS,
+    CondaEntry,
     RequirementEntry,
     RequirementsInput,
     parse_requirements,
@@ -23,6 +25,7 @@ from mach2.inputs.requirements import (
 
 __all__ = [
     "HASH_LENGTHS",
+    "CondaEntry",
     "RequirementEntry",
     "RequirementsInput",
     "parse_requirements",
@@ -39,27 +42,25 @@ def read_input(
     extras: Iterable[str] = (),
     groups: Iterable[str] = (),
 ) -> RequirementsInput:
-    """Read ``path`` by its file name: ``pyproject.toml`` as PEP 621, the rest as pip syntax.
+    """Read ``path`` by its file name: ``pyproject.toml`` as PEP 621, ``*.yml``/``*.yaml`` as a
+    conda environment file (mach2.inputs.conda_env), the rest as pip syntax.
 
     One entry point lets the CLI accept ``-r pyproject.toml`` and ``-r requirements.txt``
     alike.  Extras and groups only exist in pyproject.toml, so asking for them with a
     requirements file is an error rather than being ignored.
 
     :param environ: ``${VAR}`` values for requirements files (the CLI passes ``os.environ``).
-    :raises InputError: a conda environment file (not supported yet), extras or groups for
-        a requirements file, or any error of the reader used.
+    :raises InputError: extras or groups for a requirements or environment file, or any
+        error of the reader used.
     """
     extras, groups = tuple(extras), tuple(groups)
     if path.name == "pyproject.toml":
         return read_pyproject(path, extras=extras, groups=groups)
-    if path.suffix in (".yml", ".yaml"):
-        raise InputError(
-            f"{path.as_posix()}: conda environment files are not supported yet",
-            hint="list the packages in a requirements file instead",
-        )
     if extras or groups:
         raise InputError(
             f"{path.as_posix()}: extras and dependency groups apply to pyproject.toml only",
             hint="write 'name[extra]' in the requirements file instead",
         )
+    if path.suffix in (".yml", ".yaml"):
+        return read_environment_input(path, environ=environ)
     return read_requirements(path, environ=environ)

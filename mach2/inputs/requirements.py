@@ -39,13 +39,16 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import attrs
 from attrs import frozen
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 
+from mach2.conda.matchspec import MatchSpec
 from mach2.errors import InputError
 
 __all__ = [
     "HASH_LENGTHS",
+    "CondaEntry",
     "RequirementEntry",
     "RequirementsInput",
     "parse_requirements",
@@ -158,6 +161,19 @@ class RequirementEntry:
         )
 
 
+@frozen(kw_only=True)
+class CondaEntry:
+    """One conda spec of an environment.yml (``numpy >=1.26``), with where it was written.
+
+    ``marker`` is the line's selector (``# [linux]``) as a PEP 508 marker, so that it is
+    decided by the Target like the markers of pip lines.
+    """
+
+    spec: MatchSpec
+    origin: str
+    marker: Marker | None = None
+
+
 _FILE_URL_HINT: Final = "write it as 'NAME @ file:///absolute/path' or 'NAME @ https://...'"
 _ARCHIVE_URL_HINT: Final = "point at a wheel or sdist by https:// or file:// URL"
 
@@ -173,6 +189,8 @@ class RequirementsInput:
     ``no_binary`` / ``only_binary`` are pip's format control *after* its rules were applied
     (``:all:`` clears both sets, ``:none:`` clears one, naming a project in one set removes
     it from the other); project names are normalized.  Sorted, ``:all:`` first.
+
+    ``conda`` and ``channels`` come from environment.yml files (mach2.inputs.conda_env).
     """
 
     requirements: tuple[RequirementEntry, ...] = ()
@@ -184,6 +202,8 @@ class RequirementsInput:
     no_binary: tuple[str, ...] = ()
     only_binary: tuple[str, ...] = ()
     files: tuple[tuple[str, str], ...] = ()
+    conda: tuple[CondaEntry, ...] = ()
+    channels: tuple[str, ...] = ()
 
     def merged(self, other: RequirementsInput) -> RequirementsInput:
         """Combine inputs given one after another (``-r a.txt -r b.txt`` on the CLI).
@@ -212,6 +232,8 @@ class RequirementsInput:
             no_binary=control.sorted_no(),
             only_binary=control.sorted_only(),
             files=_unique(self.files + other.files),
+            conda=self.conda + other.conda,
+            channels=_unique(self.channels + other.channels),
         )
 
 

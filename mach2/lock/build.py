@@ -1,13 +1,24 @@
-"""Resolution → Lock: one entry per package, with why it is there and where it comes from."""
+"""Resolution → Lock: one entry per package, with why it is there and where it comes from.
+
+Conda packages (mach2.providers.conda) are keyed by their resolver name: the PyPI name for a
+PyPI project (``numpy``), ``conda:<conda name>`` for the rest; ``version`` is the conda
+version as written, and the artifact is ``{"kind": "conda", "filename", "url", "sha256",
+"size", "channel", "subdir", "conda-name", "build", "md5"?, "noarch"?}``.  A record without a
+sha256 (md5-only channels such as intel) cannot be locked: MissingSha256.  ``constrains`` are
+not dependencies and the :func:`~mach2.resolve.requirement.absent` pins are not packages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mach2.conda.extract import require_sha256
+from mach2.conda.repodata import RepodataRecord
 from mach2.model.artifact import DistFile
-from mach2.model.names import PYTHON_IDENTIFIER, normalize
+from mach2.model.names import CONDA_NAMESPACE, PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.providers.base import Candidate
 from mach2.resolve.factory import Factory
+from mach2.resolve.requirement import ABSENT_PROVIDER
 from mach2.resolve.resolver import Resolution
 
 from .model import LockedArtifact, LockedPackage
@@ -18,6 +29,11 @@ __all__ = ["locked_packages", "why_provider"]
 def why_provider(factory: Factory, candidate: Candidate) -> str:
     """In words: why ``candidate`` came from its provider and not an earlier one in the order."""
     name = candidate.name
+    if is_conda_native(name):
+        order = factory.conda_order(name)
+        return (
+            f"{candidate.provider}: conda-only package, from the conda providers {','.join(order)}"
+        )
     order = factory.order.for_package(name)
     rule = factory.order.explain(name)
     chosen = candidate.provider
@@ -47,7 +63,35 @@ def _artifact(candidate: Candidate) -> LockedArtifact:
             sha256=file.sha256,
             size=file.size,
         )
+    if isinstance(file, RepodataRecord):
+        return _conda_artifact(file)
     raise TypeError(f"no lock artifact for {candidate.describe()}")
+
+
+def _conda_artifact(record: RepodataRecord) -> LockedArtifact:
+    extra: dict[str, object] = {
+        "channel": record.channel,
+        "subdir": record.subdir,
+        "conda-name": record.name,
+        "build": record.build,
+    }
+    if record.md5:
+        extra["md5"] = record.md5
+    if record.noarch:
+        extra["noarch"] = record.noarch
+    return LockedArtifact(
+        kind="conda",
+        filename=record.filename,
+        url=record.url,
+        sha256=require_sha256(record),
+        size=record.size,
+        extra=extra,
+    )
+
+
+def _version(candidate: Candidate) -> str:
+    record = candidate.artifact
+    return record.version.text if isinstance(record, RepodataRecord) else str(candidate.version)
 
 
 def locked_packages(
@@ -68,14 +112,14 @@ def locked_packages(
     dependencies: dict[str, dict[str, set[str]]] = {}
     bases: dict[str, Candidate] = {}
     for identifier, candidate in resolution.mapping.items():
-        if identifier == PYTHON_IDENTIFIER:
+        if identifier == PYTHON_IDENTIFIER or candidate.provider == ABSENT_PROVIDER:
             continue
         name: str = candidate.name
         bases.setdefault(name, candidate.base)
         extras.setdefault(name, set()).update(candidate.extras)
         needed = dependencies.setdefault(name, {})
         for requirement in resolution.dependencies[identifier]:
-            if requirement.name in (PYTHON_IDENTIFIER, name):
+            if requirement.name in (PYTHON_IDENTIFIER, name) or requirement.constraint:
                 continue
             needed.setdefault(requirement.name, set()).add(requirement.text)
     packages: dict[str, LockedPackage] = {}
@@ -102,8 +146,8 @@ def locked_packages(
             build = {k: " ; ".join(sorted(v)) for k, v in sorted(texts.items())}
         packages[name] = LockedPackage(
             key=name,
-            name=name,
-            version=str(candidate.version),
+            name=name.removeprefix(CONDA_NAMESPACE),
+            version=_version(candidate),
             provider=candidate.provider,
             why_provider=why_provider(factory, candidate),
             artifact=artifact,

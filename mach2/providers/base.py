@@ -31,6 +31,9 @@ class Candidate:
         excluded from equality so that equal versions of a provider compare equal.
     :param extras: non-empty for an extras candidate ``name[extras]``, which depends exactly on
         its base candidate (same provider and version).
+    :param variant: tells apart candidates that share name, version and provider: a conda
+        record's ``channel/subdir/filename`` (one version has many builds: the openblas and
+        the mkl ``libblas 3.9.0``); empty for the other providers.
     """
 
     name: NormalizedName
@@ -38,6 +41,7 @@ class Candidate:
     provider: str
     artifact: object = attrs.field(eq=False, repr=False)
     extras: frozenset[str] = frozenset()
+    variant: str = ""
 
     @property
     def identifier(self) -> str:
@@ -51,7 +55,8 @@ class Candidate:
         return attrs.evolve(self, extras=extras)
 
     def describe(self) -> str:
-        return f"{self.identifier} {self.version} ({self.provider})"
+        build = f" {self.variant.rsplit('/', 1)[-1]}" if self.variant else ""
+        return f"{self.identifier} {self.version}{build} ({self.provider})"
 
 
 @frozen(kw_only=True)
@@ -61,10 +66,16 @@ class Dependencies:
     requires_dist: tuple[str, ...]
     requires_python: str | None = None
     provides_extra: tuple[str, ...] = ()
-    #: Where the list came from (``metadata``, ``pkg-info``, ``pep517``, ``nixpkgs``, ...).
+    #: Where the list came from (``metadata``, ``pkg-info``, ``pep517``, ``nixpkgs``, ``conda``, ...).
     source: str = "metadata"
     #: sdists: the build-system requirements.
     build_requires: tuple[str, ...] | None = None
+    #: conda candidates (``requires_dist`` is empty): ``(identifier name, MatchSpec text)`` of
+    #: each ``depends`` the resolver must meet (the interpreter's and virtual packages' are
+    #: already met by every candidate the provider lists), and of each ``constrains`` (binding
+    #: only when that identifier is installed).
+    conda_depends: tuple[tuple[str, str], ...] = ()
+    conda_constrains: tuple[tuple[str, str], ...] = ()
 
 
 class Provider(Protocol):

@@ -31,6 +31,7 @@ __all__ = [
     "BUILTIN_DEFAULTS",
     "PROVIDER_KINDS",
     "ProviderOrder",
+    "is_conda_provider",
     "parse_provider_option",
     "validate_provider",
 ]
@@ -41,6 +42,11 @@ _CONDA_CHANNEL = re.compile(r"^conda/[A-Za-z0-9][A-Za-z0-9._-]*$")
 BOOTSTRAP = ("pip", "setuptools", "wheel", "flit-core", "installer", "build", "packaging",
               "pyproject-hooks", "hatchling", "poetry-core", "setuptools-scm", "calver")  # fmt: skip
 BUILTIN_DEFAULTS: Mapping[str, tuple[str, ...]] = {"_default": ("wheel", "sdist", "nixpkgs")}
+
+
+def is_conda_provider(name: str) -> bool:
+    """``conda`` (the configured channels) or ``conda/<channel>``."""
+    return name == "conda" or name.startswith("conda/")
 
 
 def validate_provider(name: str, *, where: str) -> str:

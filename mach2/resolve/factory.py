@@ -6,6 +6,14 @@ adapter (``adapter.py``) stays thin by delegating here.
 
 Candidates are yielded *provider-major*: all candidates of the first provider allowed for a
 package (newest first), then those of the next (DESIGN.md §3).
+
+Conda (mach2.providers.conda): conda candidates' dependencies are conda MatchSpecs
+(``Dependencies.conda_depends``/``conda_constrains``), turned into
+``Requirement.from_matchspec``; an identifier only ``constrains`` mention gets the single
+:func:`absent` candidate.  ``conda:<name>`` identifiers (conda-only packages) take their
+providers from :meth:`Factory.providers_for`.  Conda candidates never serve an extras
+identifier (conda packages have no extras): ``name[extra]`` comes from the next provider,
+which then also supplies the base (the extras candidate pins it exactly).
 """
 
 from __future__ import annotations
@@ -21,14 +29,15 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
+from mach2.conda.matchspec import parse_matchspec
 from mach2.errors import InputError, Mach2Error, ProviderError
 from mach2.model.artifact import DistFile
-from mach2.model.names import PYTHON_IDENTIFIER
+from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies, Provider
-from mach2.providers.order import ProviderOrder
+from mach2.providers.order import ProviderOrder, is_conda_provider
 from mach2.providers.pypi import sdist_version, wheel_tags
-from mach2.resolve.requirement import Requirement
+from mach2.resolve.requirement import ABSENT_PROVIDER, Requirement, absent
 
 __all__ = ["Factory"]
 
@@ -126,7 +135,23 @@ class Factory:
     # -- candidates ----------------------------------------------------------------------
 
     def providers_for(self, name: NormalizedName) -> list[tuple[str, Provider]]:
-        return [(p, self.providers[p]) for p in self.order.for_package(name) if p in self.providers]
+        kinds = self.conda_order(name) if is_conda_native(name) else self.order.for_package(name)
+        return [(p, self.providers[p]) for p in kinds if p in self.providers]
+
+    def conda_order(self, name: NormalizedName) -> tuple[str, ...]:
+        """The providers of a conda-only package (``conda:<name>``), best first.
+
+        The conda providers of the user's entry for ``conda:<name>`` when there is one; else
+        every conda provider the order names, in the order they are first named (``_default``
+        first, then the entries as written): ``numpy = "conda/intel"`` takes numpy's
+        libraries from intel.
+        """
+        key = normalize(name)
+        if key in self.order.user:
+            return tuple(p for p in self.order.user[key] if is_conda_provider(p))
+        entries = [self.order.for_package("_default"), *self.order.user.values()]
+        named = dict.fromkeys(p for entry in entries for p in entry if is_conda_provider(p))
+        return tuple(named) or tuple(p for p in self.providers if is_conda_provider(p))
 
     def find_matches(
         self,
@@ -138,13 +163,19 @@ class Factory:
             ok = all(r.is_satisfied_by(self.python_candidate) for r in requirements)
             return [self.python_candidate] if ok else []
         name, extras = self.names[identifier]
+        if requirements and all(r.constraint for r in requirements):
+            nothing = absent(name)  # only conda `constrains` mention it: "not installed" fits
+            return [] if nothing in incompatible else [nothing]
         wanted = [*requirements, *self.constraints.get(name, ())]
         direct = next((r for r in wanted if r.url is not None), None)
         if direct is not None:
             pool = [self._url_candidate(direct)]
         else:
             pool = [
-                c for _, provider in self.providers_for(name) for c in provider.candidates(name)
+                c
+                for kind, provider in self.providers_for(name)
+                if not (extras and is_conda_provider(kind))  # conda packages have no extras
+                for c in provider.candidates(name)
             ]
         allowed = [self._satisfying(r, pool) for r in wanted]
         matches = [
@@ -183,7 +214,9 @@ class Factory:
         """Pre-releases only when asked for (--pre, a specifier naming one) or nothing else fits."""
         if self.allow_prereleases or any(r.specifier.prereleases for r in wanted):
             return matches
-        finals = [c for c in matches if not c.version.is_prerelease]
+        # conda-only packages follow conda, which has no such rule (its pre-releases live in
+        # channel labels); a conda candidate of a PyPI project follows pip's rule.
+        finals = [c for c in matches if not c.version.is_prerelease or is_conda_native(c.name)]
         return finals or matches
 
     def _url_candidate(self, requirement: Requirement) -> Candidate:
@@ -228,13 +261,17 @@ class Factory:
 
     def dependencies(self, candidate: Candidate) -> tuple[Requirement, ...]:
         """The candidate's requirements for the target (markers evaluated, extras applied)."""
-        if candidate.provider == "python":
+        if candidate.provider in ("python", ABSENT_PROVIDER):
             return ()
         found = self._dependencies.get(candidate)
         if found is not None:
             return found
         raw = self.raw_dependencies(candidate)
         origin = f"{candidate.identifier} {candidate.version}"
+        if raw.source == "conda":
+            found = self._conda_dependencies(candidate, raw, origin)
+            self._dependencies[candidate] = found
+            return found
         result: list[Requirement] = []
         if candidate.extras:
             result.append(self.register(Requirement.exactly(candidate.base, origin=origin)))
@@ -259,6 +296,24 @@ class Factory:
         self._dependencies[candidate] = found
         self.prefetch(r for r in found if r.name != PYTHON_IDENTIFIER)
         return found
+
+    def _conda_dependencies(
+        self, candidate: Candidate, raw: Dependencies, origin: str
+    ) -> tuple[Requirement, ...]:
+        """A conda candidate's ``depends`` and ``constrains`` as MatchSpec requirements."""
+        result: list[Requirement] = []
+        if candidate.extras:  # not offered by find_matches; kept exact should that change
+            result.append(self.register(Requirement.exactly(candidate.base, origin=origin)))
+        for specs, constraint in ((raw.conda_depends, False), (raw.conda_constrains, True)):
+            for name, text in specs:
+                requirement = Requirement.from_matchspec(
+                    NormalizedName(name), parse_matchspec(text), origin=origin,
+                    constraint=constraint,
+                )  # fmt: skip
+                if not constraint:
+                    self.required_by.setdefault(requirement.identifier, candidate)
+                result.append(self.register(requirement))
+        return tuple(result)
 
     # -- speculative prefetching -----------------------------------------------------------
 

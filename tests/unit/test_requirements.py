@@ -686,13 +686,12 @@ def test_read_input_pyproject(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["environment.yml", "env.yaml"])
-def test_read_input_conda_environment_not_supported_yet(tmp_path: Path, name: str) -> None:
+def test_read_input_conda_environment_missing(tmp_path: Path, name: str) -> None:
+    # Environment files are read since issue 5 (tests/unit/test_conda_provider.py); a
+    # missing one is a one-line input error naming it.
     with pytest.raises(InputError) as info:
         read_input(tmp_path / name)
-    assert str(info.value) == (
-        f"{(tmp_path / name).as_posix()}: conda environment files are not supported yet "
-        "(list the packages in a requirements file instead)"
-    )
+    assert str(info.value) == f"{tmp_path / name}: cannot read (FileNotFoundError)"
 
 
 def test_read_input_extras_for_requirements_file(tmp_path: Path) -> None:
