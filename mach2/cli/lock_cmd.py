@@ -18,7 +18,7 @@ from mach2.cli.group import main
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
 from mach2.errors import InputError
 from mach2.lock.model import Lock, read_lock, write_lock
-from mach2.model.names import normalize
+from mach2.model.names import is_conda_native, normalize
 
 __all__ = ["lock", "resolving", "why"]
 
@@ -106,7 +106,7 @@ def _paths_to(lock: Lock, key: str) -> list[list[str]]:
 def why(name: str, lock_path: Path) -> None:
     """Why NAME is in the lock, and why it came from its provider."""
     lock = read_lock(lock_path)
-    key = normalize(name)
+    key = name if is_conda_native(name) else normalize(name)  # conda:_openmp_mutex as is
     package = lock.packages.get(key)
     if package is None:
         raise InputError(

@@ -642,6 +642,9 @@ def test_cli_lock_an_environment_yml_with_a_channel(conda_forge: str, tmp_path: 
     lock = json.loads((tmp_path / "mach2.lock").read_text())
     assert set(lock["packages"]) == {lock_key(n) for n in closure_without_interpreter()}
     assert lock["packages"]["numpy"]["artifact"]["kind"] == "conda"
+    why = _mach2(tmp_path, "why", "conda:_openmp_mutex")
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("_openmp_mutex 4.5 from conda\n")
 
 
 def test_cli_conda_provider_without_a_channel(tmp_path: Path) -> None:
