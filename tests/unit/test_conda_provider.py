@@ -683,3 +683,34 @@ def test_pandas_from_pypi_with_numpy_from_conda(conda_forge: str, tmp_path: Path
     assert {k for k, p in lock.packages.items() if p.provider == "conda"} == {
         lock_key(n) for n in closure_without_interpreter()
     }
+
+
+def test_which_channels_serve_conda_only_packages(tmp_path: Path) -> None:
+    """``numpy = conda/b`` takes numpy's libraries from b first; ``conda:<name>`` entries win."""
+    a = channel(tmp_path, record("libx", "2.0"), record("liby", "2.0"), name="a")
+    b = channel(
+        tmp_path,
+        record("numpy", "1.26.4", "py312_0", depends=["libx", "liby"]),
+        record("libx", "1.0"), record("liby", "1.0"),
+        name="b",
+    )  # fmt: skip
+    index = FakeIndex({})
+    lock = lock_with(
+        index, "numpy\n", providers={"_default": "conda/a,wheel", "numpy": "conda/b"},
+        channels=[a, b], patchelf=False,
+    )  # fmt: skip
+    assert {k: (p.provider, p.version) for k, p in lock.packages.items()} == {
+        "numpy": ("conda/b", "1.26.4"),
+        "conda:libx": ("conda/a", "2.0"),  # conda/a is named first (in _default)
+        "conda:liby": ("conda/a", "2.0"),
+    }
+    lock = lock_with(
+        index, "numpy\n", patchelf=False, channels=[a, b],
+        providers="_default=wheel;numpy=conda/b;conda:libx=conda/b",
+    )  # fmt: skip
+    assert {k: (p.provider, p.version) for k, p in lock.packages.items()} == {
+        "numpy": ("conda/b", "1.26.4"),
+        "conda:libx": ("conda/b", "1.0"),  # its own entry
+        "conda:liby": ("conda/b", "1.0"),  # the only conda provider the order names
+    }
+    assert lock.packages["conda:libx"].artifact.extra["channel"] == "b"
