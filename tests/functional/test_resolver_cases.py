@@ -288,7 +288,9 @@ def _wheel_rows() -> list[Any]:
     if not path.exists():
         return []
     rows = json.loads(path.read_text())["cases"]
-    return [pytest.param(row, id=f"{row['wheel_fn']}@{row['py_ver']}") for row in rows]
+    return [
+        pytest.param(row, id=f"{row['wheel_fn']}@{row['py_ver']}-{row['system']}") for row in rows
+    ]
 
 
 @pytest.mark.parametrize("row", _wheel_rows())
