@@ -1,4 +1,6 @@
 # The lock as a python package-set overlay (`final: prev: { <name> = derivation; }`).
+# <name> is the lock key (`mach2-<key>` for bootstrap packages); a nixpkgs package is defined
+# from `prev.<attr>`, so `final.django = prev.django_4` when key and attribute differ.
 #
 # Attribute names come from the lock alone (never from `final`/`prev`), so the overlay is
 # cheap to evaluate and cannot recurse.  Dependency cycles, which buildPythonPackage's
@@ -94,12 +96,13 @@ let
           attrNames (lockPackages.${key}.dependencies or { })
         );
     in
-    final: _prev:
+    final: prev:
     listToAttrs (
       map (key: {
         name = attrFor key;
         value = mkPackage {
-          inherit final key tests;
+          # `prev` is for nixpkgs packages: `prev.<attr>` untouched, or overridden.
+          inherit final prev key tests;
           pkg = lockPackages.${key};
           dependencies = dependenciesOf key;
         };

@@ -9,7 +9,10 @@
 #          directories holding its libraries; nativeBuildInputs = [ patchelf ].
 #          Without one (hand-written `{ attrs = [...]; }`, or no plan): autoPatchelfHook.
 #   sdist  buildPythonPackage { pyproject = true; build-system = the locked backends; ... }
-#   conda, nixpkgs: not implemented yet -- evaluating such a package fails loudly.
+#   nixpkgs  (docs/nixpkgs.md §5) `prev.<attr>` itself when this nixpkgs has the locked version
+#          (same .drv, a binary-cache hit); else `prev.<attr>.overridePythonAttrs` with the
+#          lock's version, src and Python dependencies (native inputs, patches, phases kept).
+#   conda: not implemented yet -- evaluating such a package fails loudly.
 { pkgs, util, ... }:
 let
   inherit (builtins)
@@ -20,6 +23,7 @@ let
     foldl'
     hasAttr
     isAttrs
+    isBool
     isList
     isString
     match
@@ -68,14 +72,21 @@ let
     let
       url = artifact.url or (throw "mach2: locked package `${key}` has no `artifact.url`");
       sha256 = artifact.sha256 or (throw "mach2: locked package `${key}` has no `artifact.sha256`");
-      m = match ".*/([^/?#]+)([?#].*)?" url;
-      filename = artifact.filename or (if m == null then url else builtins.head m);
     in
     pkgs.fetchurl {
       inherit url sha256;
       # The name must keep the original filename: the wheel installer reads its tags.
-      name = filename;
+      name = artifactFilename key artifact;
     };
+
+  # The artifact's file name: `artifact.filename`, else the last path segment of its url.
+  artifactFilename =
+    key: artifact:
+    let
+      url = artifact.url or (throw "mach2: locked package `${key}` has no `artifact.url`");
+      m = match ".*/([^/?#]+)([?#].*)?" url;
+    in
+    artifact.filename or (if m == null then url else builtins.head m);
 
   planList =
     key: pkg: field:
@@ -285,6 +296,7 @@ let
       pkg,
       dependencies,
       tests,
+      ...
     }:
     {
       pname = key;
@@ -353,6 +365,147 @@ let
       }
     );
 
+  # A Python module of any interpreter (buildPythonPackage, toPythonModule); applications
+  # (`pythonModule = false`) and native libraries are not.
+  isPythonModule = d: isAttrs d && (d.pythonModule or false) != false;
+
+  /**
+    What `format`/`pyproject` the override needs for the lock's file: a wheel installs as
+    `format = "wheel"`; an sdist replacing a nixpkgs wheel builds with `pyproject = true` and
+    the lock's `build-system` (if it has one, else nixpkgs' own).  Otherwise nixpkgs' way of
+    building is kept.
+
+    Type: overrideFormat :: attrs -> string -> attrs -> attrs -> attrs
+  */
+  overrideFormat =
+    final: key: pkg: old:
+    let
+      isWheel = match ".*\\.whl" (artifactFilename key pkg.artifact) != null;
+      oldFormat = old.format or null;
+    in
+    if isWheel then
+      (
+        if oldFormat == "wheel" then
+          { }
+        else
+          {
+            format = "wheel";
+            pyproject = null;
+            dontStrip = true;
+          }
+      )
+    else if oldFormat == "wheel" then
+      {
+        format = null;
+        pyproject = true;
+      }
+      // (
+        if pkg ? "build-system" then
+          { build-system = lookup final "to build the sdist" key (attrNames pkg."build-system"); }
+        else
+          { }
+      )
+    else
+      { };
+
+  /**
+    A package of the nixpkgs provider (docs/nixpkgs.md §5).  `prev.<attr>` itself, untouched,
+    when the lock says the version is nixpkgs' (`nixpkgs.exact`) and this nixpkgs has that
+    version (so the .drv is nixpkgs' own when its dependencies are too: a binary-cache hit).
+    Otherwise its `overridePythonAttrs` with the lock's version and src and the lock's Python
+    dependencies (Python modules are dropped from the inherited propagatedBuildInputs; native
+    inputs, build-system, patches and phases are kept).  With `dependencies-from = "unknown"`
+    the lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
+    overlay defines `final.<attrFor key>` from it.
+
+    Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests } -> derivation
+  */
+  nixpkgsPackage =
+    args@{
+      final,
+      key,
+      pkg,
+      dependencies,
+      tests,
+      ...
+    }:
+    let
+      prev =
+        args.prev
+          or (throw "mach2: locked package `${key}` comes from nixpkgs: mkPackage needs the overlay's `prev` for it");
+      info =
+        if isAttrs (pkg.nixpkgs or null) then
+          pkg.nixpkgs
+        else
+          throw "mach2: locked package `${key}` has provider nixpkgs but no `nixpkgs` object (${
+            describe (pkg.nixpkgs or null)
+          }); re-create the lock with `mach2 lock`";
+      attr =
+        let
+          a = info.attr or pkg.artifact.attr or null;
+        in
+        if isString a && a != "" then
+          a
+        else
+          throw "mach2: locked package `${key}` has provider nixpkgs but `nixpkgs.attr` is ${describe a}; re-create the lock with `mach2 lock`";
+      version = pkg.version or (throw "mach2: locked package `${key}` has no `version`");
+      nixpkgsVersion = info.version or version;
+      exact = info.exact or false;
+      old =
+        if hasAttr attr prev then
+          prev.${attr}
+        else
+          throw "mach2: locked package `${key}` is nixpkgs attribute `${attr}`, which this nixpkgs does not have; re-lock against it (mach2 lock --nixpkgs <this nixpkgs>) or lock ${key} with another provider (e.g. -p '${key}=wheel,sdist')";
+      oldVersion = old.version or null;
+      has =
+        if oldVersion == null then "`${attr}` of unknown version" else "`${attr}` ${toString oldVersion}";
+      same = exact == true && oldVersion == nixpkgsVersion;
+      locked =
+        if exact != true then
+          "locked at ${version} over nixpkgs' `${attr}`"
+        else if nixpkgsVersion == version then
+          "nixpkgs' `${attr}` ${version}"
+        else
+          "nixpkgs' `${attr}` ${toString nixpkgsVersion} (${version})";
+      keepDependencies = (info."dependencies-from" or null) == "unknown";
+    in
+    if !(isBool exact) then
+      throw "mach2: locked package `${key}`: `nixpkgs.exact` must be true or false, not ${describe exact}"
+    else if same then
+      old
+    else if !(isAttrs (pkg.artifact or null) && pkg.artifact ? url) then
+      throw "mach2: locked package `${key}` is ${locked}, but this nixpkgs has ${has} and the lock has no source for ${version} (PyPI has no sdist of it); lock ${key} with another provider (e.g. -p '${key}=wheel,sdist') or re-lock against this nixpkgs (mach2 lock --nixpkgs <this nixpkgs>)"
+    else if !(old ? overridePythonAttrs) then
+      throw "mach2: locked package `${key}` is ${locked}, but this nixpkgs has ${has} and `${attr}` is not a buildPythonPackage (no overridePythonAttrs), so mach2 cannot change its version; lock ${key} with another provider (e.g. -p '${key}=wheel,sdist')"
+    else
+      old.overridePythonAttrs (
+        o:
+        {
+          inherit version;
+          src = fetchArtifact key pkg.artifact;
+          # Mixed providers trip nixpkgs' runtime-deps check; the lock already resolved them.
+          dontCheckRuntimeDeps = true;
+          doCheck = tests;
+          passthru = (o.passthru or { }) // {
+            mach2 = {
+              inherit key attr;
+              provider = "nixpkgs";
+              why = pkg."why-provider" or "";
+            };
+          };
+        }
+        // (
+          if keepDependencies then
+            { }
+          else
+            {
+              dependencies = lookup final "a dependency" key dependencies;
+              propagatedBuildInputs = filter (d: !(isPythonModule d)) (o.propagatedBuildInputs or [ ]);
+            }
+        )
+        // overrideFormat final key pkg o
+      );
+
   notYet =
     provider: key:
     throw "mach2: provider ${provider} for ${key} is not supported by this mach2 Nix library yet; lock ${key} with another provider (e.g. -p '${key}=wheel,sdist')";
@@ -360,7 +513,9 @@ let
   /**
     The derivation for locked package `key` in the python set `final`.
 
-    Type: mkPackage :: { final, key, pkg, dependencies, tests } -> derivation
+    `prev` (the package set below the lock's overlay) is needed for nixpkgs packages only.
+
+    Type: mkPackage :: { final, prev?, key, pkg, dependencies, tests } -> derivation
   */
   mkPackage =
     args@{ key, pkg, ... }:
@@ -373,7 +528,9 @@ let
       wheel args
     else if provider == "sdist" then
       sdist args
-    else if provider == "nixpkgs" || match "conda(/.*)?" providerName != null then
+    else if provider == "nixpkgs" then
+      nixpkgsPackage args
+    else if match "conda(/.*)?" providerName != null then
       notYet providerName key
     else if provider == "url" || kind == "url" then
       (

@@ -10,6 +10,55 @@ let
   lockData = mocks.lock packages [ "a" ];
   overlay = o.lockOverlay { inherit lockData; tests = false; };
   final = mocks.fakeSet (overlay final { });
+
+  # nixpkgs packages (docs/nixpkgs.md §5): defined from `prev`, under the lock key.
+  fromNixpkgs =
+    name: version:
+    {
+      marker = "prev-${name}";
+      inherit version;
+      overridePythonAttrs =
+        f:
+        let
+          args = {
+            pname = name;
+            format = "wheel";
+          };
+        in
+        {
+          overridden = args // f args;
+        };
+    };
+  nixPrev = {
+    django_4 = fromNixpkgs "django_4" "4.2.7";
+    setuptools = fromNixpkgs "setuptools" "69.0.0";
+    wheel = fromNixpkgs "wheel" "0.42.0";
+  };
+  nixLocked =
+    key: attr: version:
+    (mocks.wheel key [ ])
+    // {
+      inherit version;
+      provider = "nixpkgs";
+      artifact = {
+        kind = "nixpkgs";
+        inherit attr;
+        url = "https://files.example/${key}-${version}.tar.gz";
+        sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+      };
+      nixpkgs = {
+        inherit attr version;
+        exact = true;
+      };
+    };
+  nixLock = mocks.lock {
+    app = mocks.wheel "app" [ "django" "setuptools" "wheel" ];
+    django = nixLocked "django" "django_4" "4.2.7";
+    setuptools = nixLocked "setuptools" "setuptools" "69.0.0";
+    wheel = nixLocked "wheel" "wheel" "0.43.0";
+  } [ "app" ];
+  nixOverlay = (o.lockOverlay { lockData = nixLock; tests = false; }) nixFinal nixPrev;
+  nixFinal = mocks.fakeSet (nixPrev // nixOverlay);
 in
 {
   backEdges = {
@@ -29,6 +78,22 @@ in
     testDeps = {
       expr = map (d: d.buildPythonPackage.pname) final.a.buildPythonPackage.dependencies;
       expected = [ "b" ];
+    };
+    # The key (`django`) is defined, the attribute (`django_4`) left alone; bootstrap
+    # packages only as mach2-<key>: never `setuptools`/`wheel` themselves.
+    testNixpkgsNames = {
+      expr = builtins.attrNames nixOverlay;
+      expected = [ "app" "django" "mach2-setuptools" "mach2-wheel" ];
+    };
+    testNixpkgsAlias = { expr = nixFinal.django.marker; expected = "prev-django_4"; };
+    testNixpkgsBootstrapExact = { expr = nixFinal.mach2-setuptools == nixPrev.setuptools; expected = true; };
+    testNixpkgsBootstrapMismatch = {
+      expr = { inherit (nixFinal.mach2-wheel.overridden) pname version; untouched = nixFinal.wheel.marker; };
+      expected = { pname = "wheel"; version = "0.43.0"; untouched = "prev-wheel"; };
+    };
+    testNixpkgsDependents = {
+      expr = map (d: d.marker or d.overridden.version) nixFinal.app.buildPythonPackage.dependencies;
+      expected = [ "prev-django_4" "prev-setuptools" "0.43.0" ];
     };
   };
 }

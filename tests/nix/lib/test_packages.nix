@@ -16,6 +16,67 @@ let
     "build-system" = { setuptools = "setuptools>=61"; };
   };
   sdistArgs = (build "requests" sdistPkg [ ]).buildPythonPackage;
+
+  # nixpkgs packages: `prev` holds nixpkgs-like packages whose overridePythonAttrs records
+  # the merged arguments (origArgs // f origArgs), as buildPythonPackage's does.
+  nixpkgsDrv =
+    marker: version: args:
+    let
+      origArgs = args // { inherit version; passthru.kept = true; };
+    in
+    {
+      inherit marker version;
+      pythonModule = "<python>";
+      overridePythonAttrs = f: { overridden = origArgs // f origArgs; };
+    };
+  prev = {
+    requests = nixpkgsDrv "prev-requests" "2.22.0" {
+      pname = "requests";
+      format = "wheel";
+      dependencies = [ "<old-certifi>" ];
+      propagatedBuildInputs = [ "<libnative>" { pythonModule = "<python>"; name = "old-idna"; } { pythonModule = false; name = "app"; } ];
+      nativeBuildInputs = [ "<hook>" ];
+      buildInputs = [ "<zlib>" ];
+      patches = [ "<patch>" ];
+    };
+    django_4 = nixpkgsDrv "prev-django_4" "4.2.7" { pname = "django"; pyproject = true; build-system = [ "<old-setuptools>" ]; };
+    notPython = { marker = "prev-notPython"; version = "1.0"; };
+  };
+  nixpkgsPkg =
+    key: attr: version: nixpkgsVersion:
+    {
+      name = key;
+      inherit version;
+      provider = "nixpkgs";
+      artifact = {
+        kind = "nixpkgs";
+        inherit attr;
+        filename = "${key}-${version}.tar.gz";
+        url = "https://files.example/${key}-${version}.tar.gz";
+        sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+      };
+      nixpkgs = {
+        inherit attr;
+        version = nixpkgsVersion;
+        exact = true;
+        "dependencies-from" = "pypi";
+      };
+      dependencies = { idna = "idna>=2.5"; };
+    };
+  buildNix = key: pkg: p.mkPackage {
+    final = set;
+    inherit key pkg prev;
+    dependencies = [ "idna" ];
+    tests = false;
+  };
+  # Locked against a nixpkgs with requests 2.21.0; this one has 2.22.0.
+  requestsOld = nixpkgsPkg "requests" "requests" "2.21.0" "2.21.0";
+  overridden = (buildNix "requests" requestsOld).overridden;
+  djangoWheel = (nixpkgsPkg "django" "django_4" "4.2.8" "4.2.8") // {
+    artifact = (nixpkgsPkg "django" "django_4" "4.2.8" "4.2.8").artifact // {
+      filename = "Django-4.2.8-py3-none-any.whl";
+    };
+  };
 in
 {
   bootstrapNames = {
@@ -81,7 +142,89 @@ in
     };
     testMissingDependency = { expr = build "requests" pkg [ "flask" ]; throws = true; };
     testConda = { expr = build "numpy" (pkg // { provider = "conda/conda-forge"; }) [ ]; throws = true; };
-    testNixpkgs = { expr = build "numpy" (pkg // { provider = "nixpkgs"; }) [ ]; throws = true; };
+    # docs/nixpkgs.md §5: an exact version is prev.<attr> itself; another one is overridden.
+    testNixpkgsExact = {
+      expr = let x = buildNix "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0"); in
+        { inherit (x) marker; same = x == prev.requests; };
+      expected = { marker = "prev-requests"; same = true; };
+    };
+    testNixpkgsExactIsUntouched = {
+      expr = (buildNix "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0")) ? overridden;
+      expected = false;
+    };
+    testNixpkgsKeyIsNotAttr = {
+      expr = (buildNix "django" (nixpkgsPkg "django" "django_4" "4.2.7" "4.2.7")).marker;
+      expected = "prev-django_4";
+    };
+    testNixpkgsMismatch = {
+      expr = {
+        inherit (overridden) version dependencies propagatedBuildInputs nativeBuildInputs buildInputs patches dontCheckRuntimeDeps doCheck;
+        src = overridden.src.fetchurl;
+        mach2 = overridden.passthru.mach2;
+        keptPassthru = overridden.passthru.kept;
+      };
+      expected = {
+        version = "2.21.0";
+        dependencies = [ "<idna>" ];
+        # Python modules dropped (the lock's dependencies replace them); the rest kept.
+        propagatedBuildInputs = [ "<libnative>" { pythonModule = false; name = "app"; } ];
+        nativeBuildInputs = [ "<hook>" ];
+        buildInputs = [ "<zlib>" ];
+        patches = [ "<patch>" ];
+        dontCheckRuntimeDeps = true;
+        doCheck = false;
+        src = {
+          url = "https://files.example/requests-2.21.0.tar.gz";
+          sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+          name = "requests-2.21.0.tar.gz";
+        };
+        mach2 = { key = "requests"; attr = "requests"; provider = "nixpkgs"; why = ""; };
+        keptPassthru = true;
+      };
+    };
+    # An sdist replacing nixpkgs' wheel is built from source.
+    testNixpkgsSdistOverWheel = {
+      expr = { inherit (overridden) format pyproject; };
+      expected = { format = null; pyproject = true; };
+    };
+    testNixpkgsSdistOverWheelBuildSystem = {
+      expr = (buildNix "requests" (requestsOld // { "build-system" = { setuptools = "setuptools"; }; })).overridden.build-system;
+      expected = [ "<setuptools>" ];
+    };
+    testNixpkgsSdistKeepsPyproject = {
+      expr = let o = (buildNix "django" (nixpkgsPkg "django" "django_4" "4.2.8" "4.2.8")).overridden; in
+        { inherit (o) pyproject build-system; hasFormat = o ? format; };
+      expected = { pyproject = true; build-system = [ "<old-setuptools>" ]; hasFormat = false; };
+    };
+    testNixpkgsWheelOverSdist = {
+      expr = let o = (buildNix "django" djangoWheel).overridden; in { inherit (o) format pyproject dontStrip; name = o.src.fetchurl.name; };
+      expected = { format = "wheel"; pyproject = null; dontStrip = true; name = "Django-4.2.8-py3-none-any.whl"; };
+    };
+    # The lock says the version is nixpkgs' but this nixpkgs has the same version string under
+    # another lock (exact = false): overridden all the same.
+    testNixpkgsNotExact = {
+      expr = (buildNix "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0" // {
+        nixpkgs = (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0").nixpkgs // { exact = false; };
+      })).overridden.version;
+      expected = "2.22.0";
+    };
+    testNixpkgsUnknownDependencies = {
+      expr = let o = (buildNix "requests" (requestsOld // { nixpkgs = requestsOld.nixpkgs // { "dependencies-from" = "unknown"; }; })).overridden; in
+        { inherit (o) dependencies; propagated = builtins.length o.propagatedBuildInputs; };
+      expected = { dependencies = [ "<old-certifi>" ]; propagated = 3; };
+    };
+    testNixpkgsNoUrl = {
+      expr = buildNix "requests" (requestsOld // { artifact = { kind = "nixpkgs"; attr = "requests"; }; });
+      throws = true;
+    };
+    testNixpkgsMissingAttr = { expr = buildNix "requests" (nixpkgsPkg "requests" "requests_2" "2.22.0" "2.22.0"); throws = true; };
+    testNixpkgsNotOverridable = { expr = buildNix "x" (nixpkgsPkg "x" "notPython" "2.0" "2.0"); throws = true; };
+    testNixpkgsExactNotBool = {
+      expr = buildNix "requests" (requestsOld // { nixpkgs = requestsOld.nixpkgs // { exact = "yes"; }; });
+      throws = true;
+    };
+    testNixpkgsWithoutNixpkgsObject = { expr = build "numpy" (pkg // { provider = "nixpkgs"; }) [ ]; throws = true; };
+    testNixpkgsWithoutPrev = { expr = build "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0") [ ]; throws = true; };
     testUnknownProvider = { expr = build "numpy" (pkg // { provider = "pypi"; }) [ ]; throws = true; };
     testUrlWheel = {
       expr = (build "x" (pkg // { provider = "url"; artifact = pkg.artifact // { kind = "url"; }; }) [ ]).buildPythonPackage.format;

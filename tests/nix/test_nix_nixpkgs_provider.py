@@ -1,0 +1,336 @@
+"""The nixpkgs provider's emission (docs/nixpkgs.md §5) with real Nix and the nixpkgs stand-in.
+
+The stand-in's Python set is empty; tests/nixpkgs-standin/python-index-fixture.nix gives it
+six real packages as nixpkgs defines them (certifi 2019.11.28, chardet 3.0.4, idna 2.8,
+urllib3 1.25.7, requests 2.22.0, six 1.13.0).  The locks are hand-written fixtures
+(tests/nix/fixtures/nixpkgs-*.lock):
+
+* nixpkgs-exact: every package at the stand-in's version -> nixpkgs' derivations untouched;
+* nixpkgs-mismatch: locked against another nixpkgs (requests 2.21.0, idna 2.7) -> overridden,
+  with urllib3 from a wheel;
+* nixpkgs-bootstrap: packaging (a build-system bootstrap package) at another version;
+* nixpkgs-alias: lock key `urllib3` from attribute `urllib3_1`, packaging exact, and a wheel
+  (requests-toolbelt) depending on a nixpkgs package.
+
+The last two use HOOKED, an overlay that adds `packaging` and `urllib3_1` and makes every
+package but packaging need `packaging` to build, like nixpkgs' hooks
+(pythonRuntimeDepsCheckHook): that is what made overriding bootstrap packages in place
+recurse infinitely in mach-nix (#529/#564).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nixhelpers import FIXTURES, LIBRARY, STANDIN, nix_build, nix_error, nix_eval
+
+FIXTURE_OVERLAY = f"(import {STANDIN}/python-index-fixture.nix)"
+
+PYPI = "https://files.pythonhosted.org/packages"
+
+HOOKED = """
+(final: prev:
+  let
+    wheel = name: version: url: sha256: final.fetchurl {
+      inherit url sha256;
+      name = "${name}-${version}-py2.py3-none-any.whl";
+    };
+    packages = self: super: {
+      # mk-python-derivation.nix: every package but the bootstrap ones is built with hooks
+      # made of the set's own bootstrap packages.  In miniature: packaging.
+      buildPythonPackage = args: super.buildPythonPackage (args // (
+        if (args.pname or "") == "packaging" then { }
+        else { nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ self.packaging ]; }));
+      packaging = self.buildPythonPackage {
+        pname = "packaging";
+        version = "20.0";
+        format = "wheel";
+        src = wheel "packaging" "20.0"
+          "PYPI/d8/5b/3098db49a61ccc8583ffead6aedc226f08ff56dc03106b6ec54451e27a30/packaging-20.0-py2.py3-none-any.whl"
+          "aec3fdbb8bc9e4bb65f0634b9f551ced63983a529d6a8931817d52fdd0816ddb";
+      };
+      # A second attribute for one PyPI project, like django_4 next to django.
+      urllib3_1 = self.buildPythonPackage {
+        pname = "urllib3";
+        version = "1.24.3";
+        format = "wheel";
+        src = wheel "urllib3" "1.24.3"
+          "PYPI/01/11/525b02e4acc0c747de8b6ccdab376331597c569c42ea66ab0a1dbd36eca2/urllib3-1.24.3-py2.py3-none-any.whl"
+          "a637e5fae88995b256e3409dc4d52c2e2e0ba32c42a6365fee8bbd2238de3cfb";
+      };
+    };
+    python311 = prev.python311.override (old: {
+      packageOverrides = final.lib.composeExtensions (old.packageOverrides or (_: _: { })) packages;
+    });
+  in
+  { inherit python311; python3 = python311; python3Packages = python311.pkgs; python311Packages = python311.pkgs; })
+""".replace("PYPI", PYPI)
+
+
+def expr(body: str, *, hooked: bool = False) -> str:
+    """`body` with `pkgs` (the stand-in plus the fixture overlay, and HOOKED if asked), `base`
+    (its python3.pkgs: nixpkgs' own packages), `mach2` and `fixtures` bound."""
+    overlays = FIXTURE_OVERLAY + (" " + HOOKED if hooked else "")
+    return (
+        f"let pkgs = import {STANDIN} {{ overlays = [ {overlays} ]; }}; "
+        f"base = pkgs.python3.pkgs; mach2 = import {LIBRARY} {{ inherit pkgs; }}; "
+        f"fixtures = {FIXTURES}; in {body}"
+    )
+
+
+def env(lock: str | Path, extra: str = "") -> str:
+    """mkPython of a fixture lock (a name) or of a lock file (a path)."""
+    lock_file = f'fixtures + "/{lock}.lock"' if isinstance(lock, str) else str(lock)
+    return f"(mach2.mkPython {{ lockFile = {lock_file}; {extra} }})"
+
+
+def url(lock: str, key: str) -> str:
+    data = json.loads((FIXTURES / f"{lock}.lock").read_text(encoding="utf-8"))
+    value: str = data["packages"][key]["artifact"]["url"]
+    return value
+
+
+def python(env_path: Path, code: str) -> str:
+    result = subprocess.run(
+        [str(env_path / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+VERSIONS = "from importlib.metadata import version; print(' '.join(version(n) for n in {names!r}))"
+
+
+def versions(env_path: Path, *names: str) -> str:
+    return python(env_path, VERSIONS.format(names=list(names)))
+
+
+FIXTURE_NAMES = ["certifi", "chardet", "idna", "requests", "urllib3"]
+
+
+# 1. Exact version: nixpkgs' derivation itself (same .drv: a binary-cache hit).
+
+
+def test_exact_versions_are_nixpkgs_derivations_untouched() -> None:
+    names = " ".join(f'"{n}"' for n in FIXTURE_NAMES)
+    result: dict[str, Any] = nix_eval(
+        expr(
+            f"let e = {env('nixpkgs-exact')}; ps = e.python.pkgs; in {{ "
+            f"env = map (n: ps.${{n}}.drvPath) [ {names} ]; "
+            f"nixpkgs = map (n: base.${{n}}.drvPath) [ {names} ]; "
+            "selected = map (p: p.drvPath) (e.selectPkgs ps); "
+            "marked = builtins.any (p: p ? mach2) (e.selectPkgs ps); "
+            "drv = e.drvPath; }"
+        )
+    )
+    assert result["env"] == result["nixpkgs"]
+    # The environment installs exactly those derivations (lock keys are sorted).
+    assert result["selected"] == result["nixpkgs"]
+    assert not result["marked"]
+    assert result["drv"].endswith(".drv")
+
+
+@pytest.mark.network
+def test_exact_versions_build_and_import() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-exact")))
+    assert versions(out, "requests", "idna", "urllib3") == "2.22.0 2.8 1.25.7"
+    assert python(out, "import requests; print(requests.__version__)") == "2.22.0"
+
+
+# 2. Another version: src/version overridden, Python dependencies the lock's.
+
+MISMATCH = f"""
+let
+  e = {env("nixpkgs-mismatch")};
+  ps = e.python.pkgs;
+  info = p: {{ inherit (p) drvPath version; src = p.src.url; mach2 = p.mach2 or null; }};
+in {{
+  idna = info ps.idna;
+  requests = info ps.requests;
+  urllib3 = {{ inherit (ps.urllib3) version; provider = ps.urllib3.mach2.provider; }};
+  base = {{ idna = info base.idna; requests = info base.requests; }};
+  same = map (n: ps.${{n}}.drvPath == base.${{n}}.drvPath) [ "certifi" "chardet" ];
+  requestsDependencies = map (p: p.drvPath) ps.requests.dependencies;
+  lockDependencies = map (n: ps.${{n}}.drvPath) [ "certifi" "chardet" "idna" "urllib3" ];
+  requestsNative = map (p: p.name) ps.requests.nativeBuildInputs;
+  drv = e.drvPath;
+}}
+"""
+
+
+def test_another_version_overrides_src_version_and_dependencies() -> None:
+    result: dict[str, Any] = nix_eval(expr(MISMATCH))
+    idna, requests = result["idna"], result["requests"]
+    # certifi and chardet are exact: nixpkgs' own.
+    assert result["same"] == [True, True]
+    assert idna["drvPath"] != result["base"]["idna"]["drvPath"]
+    assert (idna["version"], idna["src"]) == ("2.7", url("nixpkgs-mismatch", "idna"))
+    assert idna["mach2"] == {
+        "key": "idna",
+        "attr": "idna",
+        "provider": "nixpkgs",
+        "why": "hand-written test fixture (nixpkgs provider)",
+    }
+    assert requests["drvPath"] != result["base"]["requests"]["drvPath"]
+    assert (requests["version"], requests["src"]) == ("2.21.0", url("nixpkgs-mismatch", "requests"))
+    assert result["base"]["requests"]["version"] == "2.22.0"
+    # nixpkgs' dependencies are replaced by the lock's: urllib3 is the wheel it locked.
+    assert result["requestsDependencies"] == result["lockDependencies"]
+    assert result["urllib3"] == {"version": "1.24.3", "provider": "wheel"}
+    assert result["drv"].endswith(".drv")
+
+
+@pytest.mark.network
+def test_another_version_builds_and_imports() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-mismatch")))
+    assert versions(out, "requests", "idna", "urllib3", "certifi", "chardet") == (
+        "2.21.0 2.7 1.24.3 2019.11.28 3.0.4"
+    )
+    # requests checks its urllib3/chardet versions on import (RequestsDependencyWarning).
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import requests\n"
+        "print(requests.__version__, [w.category.__name__ for w in caught if 'Dependency' in w.category.__name__])"
+    )
+    assert python(out, code) == "2.21.0 []"
+
+
+# 3. Bootstrap packages: never overridden in place.
+
+BOOTSTRAP = f"""
+let
+  e = {env("nixpkgs-bootstrap")};
+  ps = e.python.pkgs;
+in {{
+  untouched = ps.packaging.drvPath == base.packaging.drvPath;
+  locked = {{ inherit (ps.mach2-packaging) version; src = ps.mach2-packaging.src.url; }};
+  selected = map (p: p.name) (e.selectPkgs ps);
+  # six is exact; it is rebuilt only if its build hook (packaging) changed.
+  six = ps.six.drvPath == base.six.drvPath;
+  drv = e.drvPath;
+}}
+"""
+
+
+def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> None:
+    result: dict[str, Any] = nix_eval(expr(BOOTSTRAP, hooked=True))
+    assert result["untouched"]
+    assert result["locked"] == {"version": "20.1", "src": url("nixpkgs-bootstrap", "packaging")}
+    assert result["selected"] == [
+        "python3.11-packaging-20.1",
+        "python3.11-pyparsing-2.4.6",
+        "python3.11-six-1.13.0",
+    ]
+    assert result["six"]
+    assert result["drv"].endswith(".drv")
+
+
+def test_overriding_a_bootstrap_package_in_place_would_recurse() -> None:
+    """What mach2 avoids: `packaging = <the override>` makes packaging's dependencies (built
+    with the hook) need packaging itself."""
+    in_place = 'overridesPost = [ (final: prev: { packaging = final."mach2-packaging"; }) ];'
+    error = nix_error(expr(f"{env('nixpkgs-bootstrap', in_place)}.drvPath", hooked=True))
+    assert "infinite recursion" in error
+
+
+@pytest.mark.network
+def test_a_bootstrap_package_at_another_version_builds() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-bootstrap"), hooked=True))
+    assert versions(out, "packaging", "pyparsing", "six") == "20.1 2.4.6 1.13.0"
+    code = "import packaging.requirements as r; print(r.Requirement('a>1').specifier)"
+    assert python(out, code) == ">1"
+
+
+# 4. Lock key != attribute; dependents get the locked derivation.
+
+ALIAS = f"""
+let
+  e = {env("nixpkgs-alias")};
+  ps = e.python.pkgs;
+in {{
+  urllib3 = ps.urllib3.drvPath == base.urllib3_1.drvPath;
+  attrLeftAlone = ps.urllib3_1.drvPath == base.urllib3_1.drvPath;
+  nixpkgsUrllib3 = base.urllib3.version;
+  requestsDependencies = map (p: p.drvPath) ps.requests.dependencies;
+  lockUrllib3 = base.urllib3_1.drvPath;
+  requests = {{ inherit (ps.requests) version; marked = ps.requests ? mach2; }};
+  toolbelt = map (p: p.drvPath) ps.requests-toolbelt.dependencies == [ ps.requests.drvPath ];
+  packaging = ps.mach2-packaging.drvPath == base.packaging.drvPath
+    && ps.packaging.drvPath == base.packaging.drvPath;
+  drv = e.drvPath;
+}}
+"""
+
+
+def test_a_key_other_than_the_attribute() -> None:
+    result: dict[str, Any] = nix_eval(expr(ALIAS, hooked=True))
+    # final.urllib3 = prev.urllib3_1; urllib3_1 itself is left alone.
+    assert result["urllib3"]
+    assert result["attrLeftAlone"]
+    assert result["nixpkgsUrllib3"] == "1.25.7"
+    # nixpkgs' requests (exact, untouched) is instantiated with final.urllib3: the locked one.
+    assert result["lockUrllib3"] in result["requestsDependencies"]
+    assert result["requests"] == {"version": "2.22.0", "marked": False}
+    # A wheel depending on a nixpkgs package gets the locked derivation.
+    assert result["toolbelt"]
+    # An exact bootstrap package is nixpkgs' own, under mach2-packaging and as packaging.
+    assert result["packaging"]
+    assert result["drv"].endswith(".drv")
+
+
+@pytest.mark.network
+def test_a_key_other_than_the_attribute_builds() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-alias"), hooked=True))
+    assert versions(out, "urllib3", "requests", "requests-toolbelt", "packaging") == (
+        "1.24.3 2.22.0 0.9.1 20.0"
+    )
+    assert python(out, "import requests_toolbelt, urllib3; print(urllib3.__version__)") == "1.24.3"
+
+
+# 5. Errors.
+
+
+def edited(tmp_path: Path, lock: str, key: str, field: str, value: Any) -> Path:
+    """A copy of a fixture lock with packages[key][field] replaced."""
+    data = json.loads((FIXTURES / f"{lock}.lock").read_text(encoding="utf-8"))
+    data["packages"][key][field] = value
+    path = tmp_path / f"{lock}.lock"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+NO_SOURCE = {"kind": "nixpkgs", "attr": "idna"}
+
+
+def test_another_version_without_a_source_is_a_clear_error(tmp_path: Path) -> None:
+    # PyPI has no sdist of that version: the lock has no url for it.
+    lock = edited(tmp_path, "nixpkgs-mismatch", "idna", "artifact", NO_SOURCE)
+    error = nix_error(expr(f"{env(lock)}.drvPath"))
+    assert (
+        "mach2: locked package `idna` is nixpkgs' `idna` 2.7, but this nixpkgs has `idna` 2.8 "
+        "and the lock has no source for 2.7 (PyPI has no sdist of it); lock idna with another "
+        "provider (e.g. -p 'idna=wheel,sdist') or re-lock against this nixpkgs" in error
+    )
+    # An exact package needs none.
+    exact = edited(tmp_path, "nixpkgs-exact", "idna", "artifact", NO_SOURCE)
+    assert nix_eval(expr(f"{env(exact)}.python.pkgs.idna.drvPath == base.idna.drvPath"))
+
+
+def test_an_attribute_this_nixpkgs_lacks_is_a_clear_error(tmp_path: Path) -> None:
+    nixpkgs = {
+        "attr": "requests_2",
+        "version": "2.22.0",
+        "exact": True,
+        "dependencies-from": "pypi",
+    }
+    lock = edited(tmp_path, "nixpkgs-exact", "requests", "nixpkgs", nixpkgs)
+    error = nix_error(expr(f"{env(lock)}.drvPath"))
+    assert (
+        "mach2: locked package `requests` is nixpkgs attribute `requests_2`, which this nixpkgs "
+        "does not have; re-lock against it" in error
+    )
