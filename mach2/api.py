@@ -13,25 +13,38 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import attrs
 from attrs import frozen
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from mach2 import __version__
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import locked_packages
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
-from mach2.lock.patchelf import add_patch_plans
+from mach2.lock.patchelf import InspectionCache, add_patch_plans
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.patchelf import load_soname_map, load_user_map
 from mach2.providers.base import Candidate, Dependencies, Provider
+from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies, pypi_source
 from mach2.providers.order import ProviderOrder, parse_provider_option
 from mach2.providers.pypi import PackageIndex, SdistProvider, WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
 from mach2.sources.metadata import parse_metadata
+from mach2.sources.nixpkgs_index import (
+    NixpkgsIndex,
+    NixpkgsSource,
+    evaluate_index,
+    input_identity,
+    parse_nixpkgs_source,
+    python_attr,
+    read_index,
+)
 from mach2.sources.pypi import DEFAULT_INDEX_URL, PyPIClient
 from mach2.sources.sdist import read_sdist_metadata
 
@@ -73,6 +86,12 @@ class LockOptions:
     channels: Sequence[str] = ()
     #: Offer conda's ``__cuda`` virtual package at this driver version.
     cuda: str | None = None
+    #: The nixpkgs provider's packages: a prepared index file (docs/nixpkgs.md) ...
+    nixpkgs_index: Path | None = None
+    #: ... or a nixpkgs to index with Nix: a path, ``<nixpkgs>``, a flake reference, a
+    #: revision, or ``NixpkgsSource.github(rev, sha256)`` (the env dir's pin).  Neither: no
+    #: nixpkgs provider (a ``nixpkgs`` entry of the user is then an error).
+    nixpkgs: str | NixpkgsSource | None = None
 
 
 def read_requirement_files(
@@ -162,6 +181,38 @@ def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependenci
     return read
 
 
+def _nixpkgs_index(options: LockOptions) -> NixpkgsIndex | None:
+    if options.nixpkgs_index is not None:
+        return read_index(options.nixpkgs_index)
+    if options.nixpkgs is not None:
+        source = options.nixpkgs
+        return evaluate_index(
+            source if isinstance(source, NixpkgsSource) else parse_nixpkgs_source(source),
+            python=python_attr(options.target.python),
+            system=options.target.system,
+            cache_dir=options.cache_dir,
+            refresh=options.refresh,
+        )
+    return None
+
+
+def _with_nixpkgs_sources(
+    packages: dict[str, LockedPackage], index: PackageIndex
+) -> dict[str, LockedPackage]:
+    """Give nixpkgs packages PyPI's sdist of their version, for the Nix side's override path."""
+    result = dict(packages)
+    for key, package in packages.items():
+        if package.provider != "nixpkgs":
+            continue
+        sdist = pypi_source(index, normalize(package.name), Version(package.version))
+        if sdist is not None:
+            artifact = attrs.evolve(
+                package.artifact, filename=sdist.filename, url=sdist.url, sha256=sdist.sha256
+            )
+            result[key] = attrs.evolve(package, artifact=artifact)
+    return result
+
+
 def _input_hash(parts: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -195,6 +246,9 @@ def lock_inputs(
         "pre": options.allow_prereleases or requirements.pre,
     }
     parts.update(_conda_inputs(requirements, options))  # nothing without conda: same hashes
+    nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
+    if nixpkgs is not None:  # only with a nixpkgs, so that other locks keep their hash
+        parts["nixpkgs"] = nixpkgs
     return LockInputs(
         requirements_sha256=requirements_sha256,
         providers=user_providers,
@@ -243,11 +297,20 @@ def lock_input(
     roots, constraints = _roots(requirements, options.target)
     try:
         providers.update(_conda_providers(requirements, options))
+        nixpkgs_index = _nixpkgs_index(options)
+        if nixpkgs_index is not None:
+            providers["nixpkgs"] = NixpkgsProvider(
+                nixpkgs_index,
+                options.target,
+                pypi_dependencies(index, _wheel_dependencies, options.target),
+            )
         packages = _resolve_all(
             order, providers, roots, constraints, requirements, options, on_progress
         )
         if options.patchelf:
             packages = _plan_binaries(packages, index, options)
+        if nixpkgs_index is not None:
+            packages = _with_nixpkgs_sources(packages, index)
     finally:
         if client is not None:
             client.close()
@@ -280,8 +343,9 @@ def _plan_binaries(
         )
         return index.download(file)
 
+    cache = InspectionCache(options.cache_dir / "elf-inspections" if options.cache_dir else None)
     return add_patch_plans(
-        packages, target=options.target, download=download, soname_map=soname_map
+        packages, target=options.target, download=download, soname_map=soname_map, cache=cache
     )
 
 
@@ -360,8 +424,6 @@ def _resolve_all(
 
 
 def _pin(package: LockedPackage) -> Requirement:
-    from packaging.specifiers import SpecifierSet
-
     return Requirement(
         name=normalize(package.name),
         specifier=SpecifierSet(f"=={package.version}"),
@@ -371,16 +433,12 @@ def _pin(package: LockedPackage) -> Requirement:
 
 
 def _as_build_only(package: LockedPackage) -> LockedPackage:
-    import attrs
-
     return attrs.evolve(package, build_only=True)
 
 
 def _with_build_system(
     factory: Factory, package: LockedPackage, texts: Sequence[str]
 ) -> LockedPackage:
-    import attrs
-
     build: dict[str, set[str]] = {}
     for text in texts:
         parsed = factory.parse(text)

@@ -23,6 +23,7 @@ from mach2.cli.options import build_lock_options, lock_options, requirement_path
 from mach2.emit import NixpkgsPin, render_expression, write_env_dir
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock, write_atomic
+from mach2.sources.nixpkgs_index import NixpkgsSource
 
 __all__ = ["env", "gen"]
 
@@ -91,7 +92,14 @@ def env(
     """
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
     paths = requirement_paths(requirements)
-    lock_opts = build_lock_options(**options)
+    # A pinned nixpkgs is also the nixpkgs provider's (unless an index file is given), so the
+    # lock and the env directory agree on it.
+    source = (
+        NixpkgsSource.github(pin.rev, pin.sha256)
+        if pin and not options.get("nixpkgs_index")
+        else None
+    )
+    lock_opts = build_lock_options(**options, nixpkgs=source)
     lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts)
     if lock is None:
         lock, text = _lock(paths, lock_opts)

@@ -57,6 +57,9 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("mach2.lock"),
               show_default=True, help="where to write the lock")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="print a JSON summary on stdout")
+@click.option("--nixpkgs", default=None, metavar="REF",
+              help="index this nixpkgs with Nix for the nixpkgs provider: a path, <channel>, "
+              "a flake reference or a revision")  # fmt: skip
 def lock(requirements: tuple[Path, ...], output: Path, as_json: bool, **options: Any) -> None:
     """Resolve requirements into a lock file."""
     paths = requirement_paths(requirements)

@@ -19,6 +19,7 @@ import click
 from mach2.api import LockOptions
 from mach2.errors import InputError
 from mach2.model.target import Target
+from mach2.sources.nixpkgs_index import NixpkgsSource
 
 __all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
 
@@ -68,6 +69,8 @@ def lock_options(function: F) -> F:
                      help="conda channel (repeatable, highest priority first): providers name it "
                      "conda/NAME, plain conda is all channels; also a bare name (conda-forge)"),
         click.option("--cuda", default=None, help="offer conda's __cuda virtual package at this version"),
+        click.option("--nixpkgs-index", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="the nixpkgs provider's packages: a prepared index (docs/nixpkgs.md)"),
         click.option("--python", "python", default="3.12", show_default=True,
                      help="target CPython version (3.12 or 3.12.7)"),
         click.option("--system", default=None,
@@ -123,6 +126,8 @@ def build_lock_options(
     soname_map: Path | None = None,
     channels: tuple[str, ...] = (),
     cuda: str | None = None,
+    nixpkgs_index: Path | None = None,
+    nixpkgs: str | NixpkgsSource | None = None,
 ) -> LockOptions:
     index_url = index_url or os.environ.get("PIP_INDEX_URL")
     extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
@@ -145,4 +150,6 @@ def build_lock_options(
         soname_map=soname_map,
         channels=channels,
         cuda=cuda,
+        nixpkgs_index=nixpkgs_index,
+        nixpkgs=nixpkgs,
     )

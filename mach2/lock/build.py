@@ -17,6 +17,8 @@ from mach2.conda.repodata import RepodataRecord
 from mach2.model.artifact import DistFile
 from mach2.model.names import CONDA_NAMESPACE, PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.providers.base import Candidate
+from mach2.providers.nixpkgs import NixpkgsArtifact
+from mach2.providers.nixpkgs import lock_fields as nixpkgs_lock_fields
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import ABSENT_PROVIDER
 from mach2.resolve.resolver import Resolution
@@ -65,6 +67,9 @@ def _artifact(candidate: Candidate) -> LockedArtifact:
         )
     if isinstance(file, RepodataRecord):
         return _conda_artifact(file)
+    if isinstance(file, NixpkgsArtifact):
+        # url/sha256/filename of PyPI's sdist of the version are added by the api when known.
+        return LockedArtifact(kind="nixpkgs", extra={"attr": file.attr})
     raise TypeError(f"no lock artifact for {candidate.describe()}")
 
 
@@ -156,5 +161,10 @@ def locked_packages(
             build_system=build,
             build_only=name in build_only,
             requires_python=raw.requires_python,
+            extra=(
+                {"nixpkgs": nixpkgs_lock_fields(candidate, raw)}
+                if candidate.provider == "nixpkgs"
+                else {}
+            ),
         )
     return packages

@@ -37,6 +37,7 @@ DEFAULT_MACOS = (11, 0)
 #: The patch release nixpkgs carries for each minor, used when only ``3.12`` is given, so that
 #: ``python_full_version`` markers evaluate the way they will in the built environment.
 NIXPKGS_PYTHON_MICRO = {
+    (3, 8): 20,
     (3, 9): 24,
     (3, 10): 19,
     (3, 11): 14,

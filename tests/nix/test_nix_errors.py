@@ -106,11 +106,11 @@ def test_conda_provider_fails_loudly(tmp_path: Path) -> None:
     )
 
 
-def test_nixpkgs_provider_fails_loudly(tmp_path: Path) -> None:
+def test_nixpkgs_provider_without_its_lock_fields(tmp_path: Path) -> None:
     data = json.loads((FIXTURES / "requests-pyyaml.lock").read_text(encoding="utf-8"))
     data["packages"]["idna"]["provider"] = "nixpkgs"
     error = nix_error(_mk(_variant(tmp_path, {"packages": data["packages"]})))
-    assert "provider nixpkgs for idna is not supported by this mach2 Nix library yet" in error
+    assert "locked package `idna` has provider nixpkgs but no `nixpkgs` object" in error
 
 
 @pytest.mark.network
