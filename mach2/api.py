@@ -307,6 +307,7 @@ def lock_input(
         packages = _resolve_all(
             order, providers, roots, constraints, requirements, options, on_progress
         )
+        packages = _hash_direct_references(packages, index)
         if options.patchelf:
             packages = _plan_binaries(packages, index, options)
         if nixpkgs_index is not None:
@@ -326,6 +327,24 @@ def lock_input(
         providers=order.effective(),
         generator=f"mach2 {__version__}",
     )
+
+
+def _hash_direct_references(
+    packages: dict[str, LockedPackage], index: PackageIndex
+) -> dict[str, LockedPackage]:
+    """Every artifact in the lock has a sha256: a `name @ url` without one is downloaded and hashed."""
+    result = dict(packages)
+    for key, package in packages.items():
+        artifact = package.artifact
+        if artifact.sha256 is None and artifact.url and artifact.filename:
+            path = index.download(
+                DistFile(filename=artifact.filename, url=artifact.url, sha256=None)
+            )
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            result[key] = attrs.evolve(
+                package, artifact=attrs.evolve(artifact, sha256=digest, size=path.stat().st_size)
+            )
+    return result
 
 
 def _plan_binaries(

@@ -36,11 +36,14 @@ def why_provider(factory: Factory, candidate: Candidate) -> str:
         return (
             f"{candidate.provider}: conda-only package, from the conda providers {','.join(order)}"
         )
+    chosen = candidate.provider
+    url = getattr(candidate.artifact, "url", None)
+    if url in factory.direct_urls:  # `name @ url`: the file decides, not the order
+        return f"{chosen}: a direct reference to {url}"
     order = factory.order.for_package(name)
     rule = factory.order.explain(name)
-    chosen = candidate.provider
-    if chosen not in order:  # a direct URL picks its own provider
-        return f"{chosen}: a direct reference"
+    if chosen not in order:
+        return f"{chosen}: not in the order ({rule}), taken as a direct reference"
     earlier = order[: order.index(chosen)]
     if not earlier:
         return f"{chosen} is first for {name} in {rule}"

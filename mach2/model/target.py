@@ -176,7 +176,9 @@ class Target:
         # packaging's generator with every argument given explicitly reads nothing from the
         # host: arm64 gets 11+ arm64/universal2 plus 10.x universal2, x86_64 the 10.x formats.
         arch = "arm64" if self.arch == "aarch64" else "x86_64"
-        return list(mac_platforms(self.macos, arch))
+        # Apple silicon starts at macOS 11: a lower floor means 11 there.
+        floor = max(self.macos, (11, 0)) if arch == "arm64" else self.macos
+        return list(mac_platforms(floor, arch))
 
     @cached_property
     def tags(self) -> tuple[Tag, ...]:

@@ -24,6 +24,8 @@ from mach2.providers.base import Candidate, Dependencies
 
 __all__ = ["PackageIndex", "SdistProvider", "WheelProvider", "sdist_version", "wheel_tags"]
 
+_UNRANKED = 1 << 30
+
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
 
 
@@ -122,6 +124,8 @@ class _PyPIProvider:
         self._candidates: dict[NormalizedName, tuple[Candidate, ...]] = {}
         self._rejected: dict[NormalizedName, dict[str, list[str]]] = {}
         self._dependencies: dict[Candidate, Dependencies] = {}
+        self._yanked: dict[NormalizedName, tuple[Candidate, ...]] = {}
+        self._alternatives: dict[tuple[NormalizedName, Version], tuple[DistFile, ...]] = {}
         self._lock = threading.Lock()
 
     def prefetch(self, name: NormalizedName) -> None:
@@ -130,12 +134,25 @@ class _PyPIProvider:
     def candidates(self, name: NormalizedName) -> Sequence[Candidate]:
         found = self._candidates.get(name)
         if found is None:
+            files = self.index.project_files(name)
             rejected: dict[str, list[str]] = {}
-            found = self._select(name, self.index.project_files(name), rejected)
+            found = self._select(name, files, rejected, yanked=False)
+            yanked_files = [f for f in files if f.yanked is not None]
+            yanked = self._select(name, yanked_files, {}, yanked=True) if yanked_files else ()
             with self._lock:
                 self._candidates[name] = found
+                self._yanked[name] = yanked
                 self._rejected[name] = rejected
         return found
+
+    def yanked(self, name: NormalizedName) -> Sequence[Candidate]:
+        """Candidates made of yanked files only (PEP 592: for exact pins, as a last resort)."""
+        self.candidates(name)
+        return self._yanked.get(name, ())
+
+    def alternatives(self, candidate: Candidate) -> tuple[DistFile, ...]:
+        """Every usable file of the candidate's version, best first (``--hash`` may pick one)."""
+        return self._alternatives.get((candidate.name, candidate.version), ())
 
     def rejections(self, name: NormalizedName) -> dict[str, list[str]]:
         """Reason → versions, for files of ``name`` this provider could not use."""
@@ -143,9 +160,48 @@ class _PyPIProvider:
         return self._rejected.get(name, {})
 
     def _select(
-        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
+        self,
+        name: NormalizedName,
+        files: Sequence[DistFile],
+        rejected: dict[str, list[str]],
+        *,
+        yanked: bool,
     ) -> tuple[Candidate, ...]:
+        """One candidate per version, its artifact the best-ranked usable file."""
+        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
+        for file in files:
+            found = self._rank(name, file, rejected, yanked=yanked)
+            if found is not None:
+                version, rank = found
+                ranked.setdefault(version, []).append((rank, file.filename, file))
+        candidates = []
+        for version in sorted(ranked, reverse=True):
+            usable = tuple(file for _, _, file in sorted(ranked[version], key=lambda t: t[:2]))
+            if not yanked:
+                self._alternatives[(name, version)] = usable
+            candidates.append(
+                Candidate(name=name, version=version, provider=self.name, artifact=usable[0])
+            )
+        return tuple(candidates)
+
+    def _rank(
+        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+    ) -> tuple[Version, int] | None:
+        """The file's version and rank (0 best), or None (noted in ``rejected``) if unusable."""
         raise NotImplementedError
+
+    def _usable(
+        self, file: DistFile, version_text: str, rejected: dict[str, list[str]], *, yanked: bool
+    ) -> Version | None:
+        """Checks every kind of file shares: yanked (per pass), Requires-Python, the version."""
+        if (file.yanked is not None) != yanked:
+            if not yanked:
+                self._note(rejected, "yanked", version_text)
+            return None
+        if not self._requires_python(file.requires_python):
+            self._note(rejected, f"requires Python {file.requires_python}", version_text)
+            return None
+        return self._version(version_text)
 
     def _note(self, rejected: dict[str, list[str]], reason: str, version: str) -> None:
         versions = rejected.setdefault(reason, [])
@@ -174,54 +230,35 @@ class WheelProvider(_PyPIProvider):
     ) -> None:
         super().__init__(index, target)
         self._parse_metadata = parse_metadata
-        self._rank = target.tag_rank
+        self._tag_rank = target.tag_rank
         self._platforms = frozenset(target.platform_tags) | {"any"}
 
-    def _select(
-        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
-    ) -> tuple[Candidate, ...]:
-        best: dict[Version, tuple[int, DistFile]] = {}
-        for file in files:
-            filename = file.filename
-            if not filename.endswith(".whl"):
-                continue
-            fields = wheel_tags(filename)
-            if fields is None:
-                continue
-            version_text, pythons, abis, platforms = fields
-            if file.yanked is not None:
-                self._note(rejected, "yanked", version_text)
-                continue
-            # Cheap string test first: most files of a big project are for other platforms.
-            if not any(p in self._platforms for p in platforms.split(".")):
-                self._note(rejected, "no wheel for the target platform", version_text)
-                continue
-            rank = min(
-                (
-                    self._rank.get((py, abi, plat), 1 << 30)
-                    for py in pythons.split(".")
-                    for abi in abis.split(".")
-                    for plat in platforms.split(".")
-                ),
-                default=1 << 30,
-            )
-            if rank == 1 << 30:
-                self._note(rejected, "no wheel for the target Python", version_text)
-                continue
-            if not self._requires_python(file.requires_python):
-                self._note(rejected, f"requires Python {file.requires_python}", version_text)
-                continue
-            version = self._version(version_text)
-            if version is None:
-                continue
-            current = best.get(version)
-            if current is None or rank < current[0]:
-                best[version] = (rank, file)
-        ordered = sorted(best.items(), reverse=True)
-        return tuple(
-            Candidate(name=name, version=version, provider=self.name, artifact=file)
-            for version, (_rank, file) in ordered
+    def _rank(
+        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+    ) -> tuple[Version, int] | None:
+        filename = file.filename
+        fields = wheel_tags(filename) if filename.endswith(".whl") else None
+        if fields is None:
+            return None
+        version_text, pythons, abis, platforms = fields
+        # Cheap string test first: most files of a big project are for other platforms.
+        if not any(p in self._platforms for p in platforms.split(".")):
+            self._note(rejected, "no wheel for the target platform", version_text)
+            return None
+        rank = min(
+            (
+                self._tag_rank.get((py, abi, plat), _UNRANKED)
+                for py in pythons.split(".")
+                for abi in abis.split(".")
+                for plat in platforms.split(".")
+            ),
+            default=_UNRANKED,
         )
+        if rank == _UNRANKED:
+            self._note(rejected, "no wheel for the target Python", version_text)
+            return None
+        version = self._usable(file, version_text, rejected, yanked=yanked)
+        return None if version is None else (version, rank)
 
     def dependencies(self, candidate: Candidate) -> Dependencies:
         file = candidate.artifact
@@ -247,34 +284,17 @@ class SdistProvider(_PyPIProvider):
         super().__init__(index, target)
         self._read_metadata = read_metadata
 
-    def _select(
-        self, name: NormalizedName, files: Sequence[DistFile], rejected: dict[str, list[str]]
-    ) -> tuple[Candidate, ...]:
-        best: dict[Version, DistFile] = {}
-        for file in files:
-            if file.filename.endswith(".whl"):
-                continue
-            version_text = sdist_version(file.filename, name)
-            if version_text is None:
-                continue
-            if file.yanked is not None:
-                self._note(rejected, "yanked", version_text)
-                continue
-            if not self._requires_python(file.requires_python):
-                self._note(rejected, f"requires Python {file.requires_python}", version_text)
-                continue
-            version = self._version(version_text)
-            if version is None:
-                continue
-            current = best.get(version)
-            if current is None or (
-                file.filename.endswith(".tar.gz") and not current.filename.endswith(".tar.gz")
-            ):
-                best[version] = file
-        return tuple(
-            Candidate(name=name, version=version, provider=self.name, artifact=file)
-            for version, file in sorted(best.items(), reverse=True)
-        )
+    def _rank(
+        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+    ) -> tuple[Version, int] | None:
+        if file.filename.endswith(".whl"):
+            return None
+        version_text = sdist_version(file.filename, name)
+        if version_text is None:
+            return None
+        version = self._usable(file, version_text, rejected, yanked=yanked)
+        # .tar.gz is the standard format (PEP 625); other archives only when it is missing.
+        return None if version is None else (version, 0 if file.filename.endswith(".tar.gz") else 1)
 
     def dependencies(self, candidate: Candidate) -> Dependencies:
         file = candidate.artifact

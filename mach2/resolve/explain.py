@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import attrs
 from packaging.utils import NormalizedName
 
-from mach2.errors import ResolutionFailed
+from mach2.errors import Mach2Error, ResolutionFailed
 from mach2.model.names import PYTHON_IDENTIFIER
 from mach2.resolve.factory import Factory
 
@@ -15,19 +16,7 @@ __all__ = ["explain_impossible"]
 
 
 def _chain(factory: Factory, info: Any) -> str:
-    """``numpy<1 ← seaborn 0.13.2 ← requirements.txt:2``: the requirement and who asked."""
-    links = [info.requirement.text]
-    parent, top = info.parent, None
-    while parent is not None and len(links) < 50:  # the bound guards against cycles
-        links.append(f"{parent.identifier} {parent.version}")
-        top = parent.identifier
-        if top in factory.root_origin:
-            break
-        parent = factory.required_by.get(top)
-    origin = info.requirement.origin if top is None else factory.root_origin.get(top)
-    if origin:
-        links.append(origin)
-    return " ← ".join(links)
+    return factory.chain(info.requirement, info.parent)
 
 
 def _name(factory: Factory, identifier: str) -> NormalizedName:
@@ -45,6 +34,24 @@ def _rejections(factory: Factory, identifier: str) -> list[str]:
             shown = ", ".join(versions[:5]) + (" …" if len(versions) > 5 else "")
             lines.append(f"{kind}: {reason}: {shown}")
     return lines
+
+
+def _left_out(factory: Factory, name: NormalizedName) -> list[str]:
+    """Providers outside the package's order that would have had it (a hint, not a rejection)."""
+    allowed = {kind for kind, _ in factory.providers_for(name)}
+    notes = []
+    for kind, provider in sorted(factory.providers.items()):
+        if kind in allowed:
+            continue
+        try:
+            versions = [str(c.version) for c in provider.candidates(name)]
+        except Mach2Error:
+            continue  # that provider does not know the name either
+        if versions:
+            shown = ", ".join(versions[:5]) + (" …" if len(versions) > 5 else "")
+            rule = factory.order.explain(name)
+            notes.append(f"{kind} has {shown} but is not in the order ({rule})")
+    return notes
 
 
 def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionFailed:
@@ -68,7 +75,7 @@ def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionF
         name = _name(factory, identifier)
         pool = [c for _, p in factory.providers_for(name) for c in p.candidates(name)]
         if not pool:
-            rejected = _rejections(factory, identifier)
+            rejected = _rejections(factory, identifier) + _left_out(factory, name)
             providers = ",".join(k for k, _ in factory.providers_for(name)) or "no provider"
             detail = "; ".join(rejected) if rejected else "no files at all"
             return ResolutionFailed(
@@ -78,6 +85,16 @@ def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionF
                 hint="try another --python/--system/--glibc, or allow another provider with -p",
             )
         for info in infos:
+            requirement = info.requirement
+            if requirement.hashes and not any(factory.satisfies(requirement, c) for c in pool):
+                ignoring = attrs.evolve(requirement, hashes=frozenset())
+                if any(ignoring.is_satisfied_by(c) for c in pool):
+                    return ResolutionFailed(
+                        f"no file of {name} has a sha256 named by the --hash values of "
+                        f"{_chain(factory, info)}",
+                        reasons=(_chain(factory, info),),
+                        hint="check the --hash lines (pip hash FILE prints a file's)",
+                    )
             if not any(info.requirement.is_satisfied_by(c) for c in pool):
                 versions = sorted({c.version for c in pool}, reverse=True)
                 shown = ", ".join(str(v) for v in versions[:5]) + (
@@ -89,6 +106,8 @@ def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionF
                     hint="loosen that requirement",
                 )
             reasons.append(_chain(factory, info))
+        for constraint in factory.constraints.get(name, ()):
+            reasons.append(f"{constraint.text} (constraint) ← {constraint.origin}")
     names = ", ".join(sorted({factory.names.get(i, (i,))[0] for i in by_identifier}))
     return ResolutionFailed(
         f"conflicting requirements for {names}: " + " | ".join(reasons),

@@ -23,6 +23,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit
 
+import attrs
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
@@ -38,6 +39,7 @@ from mach2.providers.base import Candidate, Dependencies, Provider
 from mach2.providers.order import ProviderOrder, is_conda_provider
 from mach2.providers.pypi import sdist_version, wheel_tags
 from mach2.resolve.requirement import ABSENT_PROVIDER, Requirement, absent
+from mach2.sources.pypi import UnknownProject
 
 __all__ = ["Factory"]
 
@@ -71,14 +73,18 @@ class Factory:
         self.names: dict[str, tuple[NormalizedName, frozenset[str]]] = {}
         #: identifier → the candidate whose dependency first brought it in (for explanations)
         self.required_by: dict[str, Candidate] = {}
+        #: identifier → the first requirement that asked for it (its text, for explanations)
+        self.introduced_by: dict[str, Requirement] = {}
+        #: URLs of direct references (``name @ url``) turned into candidates
+        self.direct_urls: set[str] = set()
         #: identifier → where the root requirement for it was written
         self.root_origin: dict[str, str] = {}
         self._pep508: dict[str, Pep508 | None] = {}
         self._markers: dict[tuple[str, str], bool] = {}
         self._dependencies: dict[Candidate, tuple[Requirement, ...]] = {}
         self._raw: dict[Candidate, Dependencies] = {}
-        self._satisfied: dict[tuple[Hashable, int], frozenset[Candidate]] = {}
-        self._satisfies: dict[tuple[Hashable, Candidate], bool] = {}
+        self._satisfied: dict[tuple[Hashable, str | None, int], frozenset[Candidate]] = {}
+        self._satisfies: dict[tuple[Hashable, Candidate, str | None], bool] = {}
         self._prefetched: set[NormalizedName] = set()
         self._prefetch_lock = threading.Lock()
         self._pool = (
@@ -168,31 +174,106 @@ class Factory:
             return [] if nothing in incompatible else [nothing]
         wanted = [*requirements, *self.constraints.get(name, ())]
         direct = next((r for r in wanted if r.url is not None), None)
+        hashes = [r.hashes for r in wanted if r.hashes]
         if direct is not None:
-            pool = [self._url_candidate(direct)]
+            pool, pool_key = [self._url_candidate(direct)], direct.url
         else:
-            pool = [
+            pool, pool_key = self._candidates_of(name, extras, requirements), None
+        if hashes:  # --hash may name another compatible file of a version than the best one
+            pool = [self._file_with_hashes(c, hashes) for c in pool]
+            pool_key = "hashes"
+        matches = self._matching(pool, pool_key, wanted, incompatible, extras)
+        if not matches and direct is None and _pins_exactly(wanted):
+            # PEP 592: a yanked file is chosen only when an exact pin matches nothing else.
+            matches = self._matching(self._yanked(name), "yanked", wanted, incompatible, extras)
+        return self._filter_prereleases(matches, wanted)
+
+    def _candidates_of(
+        self, name: NormalizedName, extras: frozenset[str], requirements: Sequence[Requirement]
+    ) -> list[Candidate]:
+        try:
+            return [
                 c
                 for kind, provider in self.providers_for(name)
                 if not (extras and is_conda_provider(kind))  # conda packages have no extras
                 for c in provider.candidates(name)
             ]
-        allowed = [self._satisfying(r, pool) for r in wanted]
+        except UnknownProject as error:
+            # Say who asked: a misspelt name deep in someone's metadata is otherwise a riddle.
+            asked = requirements[0] if requirements else None
+            parent = self.required_by.get(asked.identifier) if asked else None
+            transitive = asked is not None and asked.identifier not in self.root_origin
+            chain = self.chain(asked, parent) if transitive and parent else ""
+            raise UnknownProject(error.name, error.index_urls, chain=chain) from None
+
+    def _matching(
+        self,
+        pool: Sequence[Candidate],
+        pool_key: str | None,
+        wanted: Sequence[Requirement],
+        incompatible: set[Candidate],
+        extras: frozenset[str],
+    ) -> list[Candidate]:
+        allowed = [self._satisfying(r, pool, pool_key) for r in wanted]
         matches = [
             c.with_extras(extras) if extras else c for c in pool if all(c in ok for ok in allowed)
         ]
-        matches = [c for c in matches if c not in incompatible]
-        return self._filter_prereleases(matches, wanted)
+        return [c for c in matches if c not in incompatible]
+
+    def _file_with_hashes(
+        self, candidate: Candidate, hashes: Sequence[frozenset[str]]
+    ) -> Candidate:
+        """The candidate with the first of its files whose sha256 every --hash list names."""
+        alternatives = getattr(self.providers.get(candidate.provider), "alternatives", None)
+        if alternatives is None:
+            return candidate
+        for file in alternatives(candidate):
+            if all(f"sha256:{file.sha256}" in allowed for allowed in hashes):
+                return attrs.evolve(candidate, artifact=file)
+        return candidate
+
+    def _yanked(self, name: NormalizedName) -> list[Candidate]:
+        return [
+            c
+            for _, provider in self.providers_for(name)
+            for c in getattr(provider, "yanked", lambda _: ())(name)
+        ]
+
+    def chain(self, requirement: Requirement | None, parent: Candidate | None) -> str:
+        """``nope>=1 ← b 1.0 ← a 1.0 ← requirements.txt:1``: a requirement and who asked.
+
+        Extras candidates depend on their base by an exact pin; the story shows the
+        requirement that brought in the extras identifier instead.
+        """
+        if requirement is None:
+            return ""
+        if requirement.pinned is not None and parent is not None:
+            introduced = self.introduced_by.get(parent.identifier)
+            if introduced is not None:
+                requirement, parent = introduced, self.required_by.get(parent.identifier)
+        links = [requirement.text]
+        top = None
+        while parent is not None and len(links) < 50:  # the bound guards against cycles
+            links.append(f"{parent.identifier} {parent.version}")
+            top = parent.identifier
+            if top in self.root_origin:
+                break
+            parent = self.required_by.get(top)
+        origin = requirement.origin if top is None else self.root_origin.get(top)
+        if origin:
+            links.append(origin)
+        return " ← ".join(links)
 
     def _satisfying(
-        self, requirement: Requirement, pool: Sequence[Candidate]
+        self, requirement: Requirement, pool: Sequence[Candidate], pool_key: str | None
     ) -> frozenset[Candidate]:
         """The candidates of ``pool`` that satisfy ``requirement``, computed once per requirement.
 
         resolvelib asks for the same identifier's matches again after every pin; checking each
-        specifier against each version every time was most of a warm run.
+        specifier against each version every time was most of a warm run.  ``pool_key`` tells
+        apart pools of the same size that are not the index's (a direct URL, hashed files).
         """
-        key = (requirement.match_key, len(pool))
+        key = (requirement.match_key, pool_key, len(pool))
         found = self._satisfied.get(key)
         if found is None:
             found = frozenset(c for c in pool if self.satisfies(requirement, c))
@@ -201,8 +282,10 @@ class Factory:
 
     def satisfies(self, requirement: Requirement, candidate: Candidate) -> bool:
         """:meth:`Requirement.is_satisfied_by`, memoized: resolvelib re-checks every pin after
-        every step, and specifier matching is the hot spot of a warm run."""
-        key = (requirement.match_key, candidate)
+        every step, and specifier matching is the hot spot of a warm run.  Candidates compare
+        by version and provider; the file's URL is part of the key because URL and hash
+        requirements look at it."""
+        key = (requirement.match_key, candidate, getattr(candidate.artifact, "url", None))
         found = self._satisfies.get(key)
         if found is None:
             found = self._satisfies[key] = requirement.is_satisfied_by(candidate)
@@ -234,6 +317,7 @@ class Factory:
         if sha256 is None:
             sha256 = next((h[7:] for h in requirement.hashes if h.startswith("sha256:")), None)
         file = DistFile(filename=filename, url=url.split("#", 1)[0], sha256=sha256)
+        self.direct_urls.add(file.url)
         fields = wheel_tags(filename) if filename.endswith(".whl") else None
         version_text = fields[0] if fields else sdist_version(filename, requirement.name)
         try:
@@ -289,6 +373,7 @@ class Factory:
                 continue  # the base candidate, pinned above, brings the unconditional ones
             requirement = Requirement.from_pep508(parsed, origin=origin)
             self.required_by.setdefault(requirement.identifier, candidate)
+            self.introduced_by.setdefault(requirement.identifier, requirement)
             if requirement not in seen:
                 seen.add(requirement)
                 result.append(self.register(requirement))
@@ -374,3 +459,12 @@ _HOW_TO_ENABLE = {
     "wheel": "the wheel provider is always available; check the spelling",
     "sdist": "the sdist provider is always available; check the spelling",
 }
+
+
+def _pins_exactly(requirements: Sequence[Requirement]) -> bool:
+    """Whether a requirement pins one version (``==1.0`` or ``===1.0``, not ``==1.*``)."""
+    return any(
+        s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*"))
+        for r in requirements
+        for s in r.specifier
+    )

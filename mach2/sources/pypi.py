@@ -90,12 +90,14 @@ _K = TypeVar("_K")
 class UnknownProject(Mach2Error):
     """No configured index knows the project (every index answered 404)."""
 
-    def __init__(self, name: NormalizedName, index_urls: Sequence[str]) -> None:
+    def __init__(self, name: NormalizedName, index_urls: Sequence[str], *, chain: str = "") -> None:
         self.name = name
         self.index_urls = tuple(index_urls)
         where = " or ".join(self.index_urls)
+        asked = f" (required as {chain})" if chain else ""
         super().__init__(
-            f"no package named {name!r} on {where}", hint="check the spelling and the index URLs"
+            f"no package named {name!r} on {where}{asked}",
+            hint="check the spelling and the index URLs",
         )
 
 

@@ -53,11 +53,6 @@ def test_unknown_transitive_package_is_reported() -> None:
     assert error.message.startswith("no package named 'nope'")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an unknown transitive package is reported without who required it "
-    "(UnknownProject escapes the resolver; no chain like 'nope>=1 ← b 1.0 ← a 1.0 ← ...')",
-)
 def test_unknown_transitive_package_says_who_required_it() -> None:
     spec = {"a": {"1.0": {"deps": ["b"]}}, "b": {"1.0": {"deps": ["nope>=1"]}}}
     error = failure(spec, "a\n")
@@ -120,22 +115,12 @@ def test_nothing_compatible_names_only_the_providers_of_the_order() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: explain.py says 'no files at all' when the index lists files that only "
-    "providers left out of the order could use",
-)
 def test_files_left_out_by_the_order_are_not_called_no_files_at_all() -> None:
     error = failure({"a": {"1.0": {"sdist": True}}}, "a\n", providers="wheel")
     assert "no files at all" not in error.message
     assert "sdist" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: explain.py says 'no files at all' when the only files are sdists the "
-    "order excludes (build bootstrap), though the index lists them",
-)
 def test_bootstrap_sdists_left_out_are_not_called_no_files_at_all() -> None:
     spec = {
         "a": {"1.0": {"sdist": True, "build_requires": ["setuptools"]}},
@@ -203,11 +188,6 @@ def test_conflict_chains_through_dependencies() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a conflict through extras shows the internal base pins (c==1.0 ← c[x] 1.0) "
-    "instead of the requirements that clash (c[x]<2, c[y]>=2)",
-)
 def test_conflict_through_extras_shows_the_clashing_requirements() -> None:
     spec = {
         "a": {"1.0": {"deps": ["c[x]<2"]}},
@@ -219,11 +199,6 @@ def test_conflict_through_extras_shows_the_clashing_requirements() -> None:
     assert "c[y]>=2 ← b 1.0 ← requirements.txt:2" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: explain_impossible ignores the -c constraints, so the story of a conflict "
-    "with a constraint leaves the constraint out",
-)
 def test_conflict_with_a_constraint_names_the_constraint(tmp_path: Path) -> None:
     (tmp_path / "constraints.txt").write_text("b>5\n")
     spec = {"a": {"1.0": {"deps": ["b"]}}, "b": {"1.0": {}, "2.0": {}}}
@@ -232,11 +207,6 @@ def test_conflict_with_a_constraint_names_the_constraint(tmp_path: Path) -> None
     assert "constraints.txt:1" in error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when --hash rules out every file the error says 'no version of a matches a' "
-    "without mentioning the hashes",
-)
 def test_hash_mismatch_is_explained() -> None:
     error = failure({"a": {"1.0": {}}}, f"a --hash=sha256:{'0' * 64}\n")
     assert "hash" in error.message

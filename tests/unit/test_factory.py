@@ -470,10 +470,6 @@ def test_yanked_files_are_skipped() -> None:
     assert versions(lock) == {"a": ("1.0", "sdist")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: PEP 592 (and pip, uv) select a yanked version pinned with ==; mach2 refuses it",
-)
 def test_a_yanked_version_pinned_with_double_equals_is_used() -> None:
     spec = {"a": {"1.0": {}, "2.0": {"yanked": "broken"}}}
     assert versions(lock_with(spec, "a==2.0\n")) == {"a": ("2.0", "wheel")}
@@ -535,11 +531,6 @@ def test_hash_matching_no_file_fails() -> None:
         lock_with(HASHED, f"a --hash=sha256:{'0' * 64}\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: WheelProvider keeps only the best-ranked wheel per version, so --hash of "
-    "another compatible wheel of that version never matches",
-)
 def test_hash_of_a_compatible_but_not_best_ranked_wheel_is_used() -> None:
     spec = {
         "a": {
@@ -600,11 +591,6 @@ def test_a_direct_url_from_a_dependency() -> None:
     assert versions(lock_with(index, "a\nb\n")) == {"a": ("2.0", "sdist"), "b": ("1.0", "wheel")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Factory._satisfying memoizes by (requirement, len(pool)); a direct-URL pool "
-    "of one candidate reuses the answer computed for a one-version index pool",
-)
 def test_a_direct_url_next_to_a_plain_requirement_when_the_index_has_one_version() -> None:
     index = FakeIndex(
         {
@@ -615,11 +601,6 @@ def test_a_direct_url_next_to_a_plain_requirement_when_the_index_has_one_version
     assert versions(lock_with(index, "a\nb\n")) == {"a": ("2.0", "sdist"), "b": ("1.0", "wheel")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a direct reference without #sha256 is locked with sha256 null "
-    "(DESIGN §3: every artifact in the lock has a sha256)",
-)
 def test_a_direct_url_without_hash_still_gets_a_sha256() -> None:
     index = FakeIndex(DIRECT)
     wheel = index.file("a-1.0-py3-none-any.whl")
@@ -627,11 +608,6 @@ def test_a_direct_url_without_hash_still_gets_a_sha256() -> None:
     assert lock.packages["a"].artifact.sha256 == wheel.sha256
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: why_provider (lock/build.py) lists the index's wheels of a direct-URL sdist; "
-    "a project the index does not know then fails the lock with UnknownProject",
-)
 def test_a_direct_sdist_of_a_project_the_index_does_not_know() -> None:
     index = FakeIndex(
         {"private": {"0.5": {"sdist": True, "unlisted": True, "deps": ["b"]}}, "b": {"1.0": {}}}

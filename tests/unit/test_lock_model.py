@@ -363,4 +363,4 @@ def test_why_provider_of_a_direct_reference_outside_the_order() -> None:
     wheel = index.file("a-1.0-py3-none-any.whl")
     lock = lock_with(index, f"a @ {wheel.url}#sha256={wheel.sha256}\n", providers="sdist")
     assert lock.packages["a"].provider == "wheel"
-    assert lock.packages["a"].why_provider == "wheel: a direct reference"
+    assert lock.packages["a"].why_provider == f"wheel: a direct reference to {wheel.url}"

@@ -185,11 +185,6 @@ def test_arm64_darwin_starts_at_macos_11() -> None:
     assert "macosx_10_9_universal2" in tags  # universal2 wheels carry an arm64 slice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: --macos 10.15 on aarch64-darwin yields macosx_10_*_arm64 tags (no such macOS); "
-    "Target._macos_tags passes the floor to packaging.tags.mac_platforms unclamped",
-)
 def test_arm64_darwin_floor_is_macos_11_even_when_asked_lower() -> None:
     try:
         tags = Target.from_strings("3.12", "aarch64-darwin", macos="10.15").platform_tags
