@@ -66,6 +66,13 @@ def sdist_version(filename: str, name: NormalizedName) -> str | None:
             break
     else:
         return None
+    # Fast path: the name part has the name's length (true unless separators were doubled).
+    head = stem[: len(name)]
+    if (
+        stem[len(name) : len(name) + 1] == "-"
+        and head.lower().replace("_", "-").replace(".", "-") == name
+    ):
+        return stem[len(name) + 1 :] or None
     position = stem.find("-")
     while position != -1:
         if canonicalize_name(stem[:position]) == name:
@@ -131,19 +138,34 @@ class _PyPIProvider:
     def prefetch(self, name: NormalizedName) -> None:
         self.index.prefetch_projects([name])
 
+    def answers_offline(self, name: NormalizedName) -> bool:
+        """Whether listing ``name`` needs no request (then crawling ahead would only cost CPU)."""
+        check = getattr(self.index, "answers_offline", None)
+        return bool(check and check(name))
+
     def candidates(self, name: NormalizedName) -> Sequence[Candidate]:
         found = self._candidates.get(name)
         if found is None:
-            files = self.index.project_files(name)
-            rejected: dict[str, list[str]] = {}
-            found = self._select(name, files, rejected, yanked=False)
+            files = self._files(name)
+            # Why files were unusable is only needed to explain a failure: not noted here.
+            found = self._select(name, files, None, yanked=False)
             yanked_files = [f for f in files if f.yanked is not None]
-            yanked = self._select(name, yanked_files, {}, yanked=True) if yanked_files else ()
+            yanked = self._select(name, yanked_files, None, yanked=True) if yanked_files else ()
             with self._lock:
                 self._candidates[name] = found
                 self._yanked[name] = yanked
-                self._rejected[name] = rejected
         return found
+
+    def _files(self, name: NormalizedName) -> Sequence[DistFile]:
+        """The project's files this provider could use, by filename (all, if the index can't)."""
+        matching = getattr(self.index, "project_files_matching", None)
+        if matching is None:
+            return self.index.project_files(name)
+        return matching(name, self._may_use)  # type: ignore[no-any-return]
+
+    def _may_use(self, filename: str) -> bool:
+        """A cheap test on the filename alone; :meth:`_rank` decides for real."""
+        return True
 
     def yanked(self, name: NormalizedName) -> Sequence[Candidate]:
         """Candidates made of yanked files only (PEP 592: for exact pins, as a last resort)."""
@@ -156,14 +178,18 @@ class _PyPIProvider:
 
     def rejections(self, name: NormalizedName) -> dict[str, list[str]]:
         """Reason → versions, for files of ``name`` this provider could not use."""
-        self.candidates(name)
-        return self._rejected.get(name, {})
+        found = self._rejected.get(name)
+        if found is None:
+            found = {}
+            self._select(name, self.index.project_files(name), found, yanked=False)
+            self._rejected[name] = found
+        return found
 
     def _select(
         self,
         name: NormalizedName,
         files: Sequence[DistFile],
-        rejected: dict[str, list[str]],
+        rejected: dict[str, list[str]] | None,
         *,
         yanked: bool,
     ) -> tuple[Candidate, ...]:
@@ -176,7 +202,10 @@ class _PyPIProvider:
                 ranked.setdefault(version, []).append((rank, file.filename, file))
         candidates = []
         for version in sorted(ranked, reverse=True):
-            usable = tuple(file for _, _, file in sorted(ranked[version], key=lambda t: t[:2]))
+            files_of = ranked[version]
+            if len(files_of) > 1:
+                files_of.sort(key=lambda t: t[:2])
+            usable = tuple(file for _, _, file in files_of)
             if not yanked:
                 self._alternatives[(name, version)] = usable
             candidates.append(
@@ -185,13 +214,23 @@ class _PyPIProvider:
         return tuple(candidates)
 
     def _rank(
-        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+        self,
+        name: NormalizedName,
+        file: DistFile,
+        rejected: dict[str, list[str]] | None,
+        *,
+        yanked: bool,
     ) -> tuple[Version, int] | None:
         """The file's version and rank (0 best), or None (noted in ``rejected``) if unusable."""
         raise NotImplementedError
 
     def _usable(
-        self, file: DistFile, version_text: str, rejected: dict[str, list[str]], *, yanked: bool
+        self,
+        file: DistFile,
+        version_text: str,
+        rejected: dict[str, list[str]] | None,
+        *,
+        yanked: bool,
     ) -> Version | None:
         """Checks every kind of file shares: yanked (per pass), Requires-Python, the version."""
         if (file.yanked is not None) != yanked:
@@ -203,7 +242,9 @@ class _PyPIProvider:
             return None
         return self._version(version_text)
 
-    def _note(self, rejected: dict[str, list[str]], reason: str, version: str) -> None:
+    def _note(self, rejected: dict[str, list[str]] | None, reason: str, version: str) -> None:
+        if rejected is None:
+            return
         versions = rejected.setdefault(reason, [])
         if version not in versions:
             versions.append(version)
@@ -233,8 +274,19 @@ class WheelProvider(_PyPIProvider):
         self._tag_rank = target.tag_rank
         self._platforms = frozenset(target.platform_tags) | {"any"}
 
+    def _may_use(self, filename: str) -> bool:
+        if not filename.endswith(".whl"):
+            return False
+        platforms = filename[:-4].rpartition("-")[2]
+        return any(p in self._platforms for p in platforms.split("."))
+
     def _rank(
-        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+        self,
+        name: NormalizedName,
+        file: DistFile,
+        rejected: dict[str, list[str]] | None,
+        *,
+        yanked: bool,
     ) -> tuple[Version, int] | None:
         filename = file.filename
         fields = wheel_tags(filename) if filename.endswith(".whl") else None
@@ -284,8 +336,16 @@ class SdistProvider(_PyPIProvider):
         super().__init__(index, target)
         self._read_metadata = read_metadata
 
+    def _may_use(self, filename: str) -> bool:
+        return not filename.endswith(".whl")
+
     def _rank(
-        self, name: NormalizedName, file: DistFile, rejected: dict[str, list[str]], *, yanked: bool
+        self,
+        name: NormalizedName,
+        file: DistFile,
+        rejected: dict[str, list[str]] | None,
+        *,
+        yanked: bool,
     ) -> tuple[Version, int] | None:
         if file.filename.endswith(".whl"):
             return None

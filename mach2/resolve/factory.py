@@ -276,7 +276,15 @@ class Factory:
         key = (requirement.match_key, pool_key, len(pool))
         found = self._satisfied.get(key)
         if found is None:
-            found = frozenset(c for c in pool if self.satisfies(requirement, c))
+            if requirement.by_version_only:
+                # One specifier check per distinct version (a wheel and an sdist share one).
+                versions = {c.version for c in pool if c.provider != ABSENT_PROVIDER}
+                accepted = set(requirement.specifier.filter(versions, prereleases=True))
+                found = frozenset(
+                    c for c in pool if c.version in accepted and c.provider != ABSENT_PROVIDER
+                )
+            else:
+                found = frozenset(c for c in pool if self.satisfies(requirement, c))
             self._satisfied[key] = found
         return found
 
@@ -417,7 +425,11 @@ class Factory:
                 if requirement.name in self._prefetched:
                     continue
                 self._prefetched.add(requirement.name)
-            for _, provider in self.providers_for(requirement.name)[:1]:
+            first = self.providers_for(requirement.name)[:1]
+            offline = getattr(first[0][1], "answers_offline", None) if first else None
+            if offline is not None and offline(requirement.name):
+                continue  # a warm cache answers at once: crawling would only compete for the GIL
+            for _, provider in first:
                 provider.prefetch(requirement.name)
             self._pool.submit(self._crawl, requirement)
 

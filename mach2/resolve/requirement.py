@@ -135,6 +135,11 @@ class Requirement:
         return (self.name, str(self.specifier), self.url, self.hashes, self.pinned, spec,
                 self.constraint)  # fmt: skip
 
+    @property
+    def by_version_only(self) -> bool:
+        """Whether only the candidate's version decides (no URL, hashes, pin, conda spec)."""
+        return not (self.url or self.hashes or self.pinned or self.conda or self.constraint)
+
     def is_satisfied_by(self, candidate: Candidate) -> bool:
         if candidate.provider == ABSENT_PROVIDER:
             return self.constraint

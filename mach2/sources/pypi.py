@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import attrs
@@ -237,7 +237,7 @@ class PyPIClient:
         )
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
         self._lock = threading.Lock()
-        self._projects: dict[NormalizedName, _Task[tuple[DistFile, ...]]] = {}
+        self._projects: dict[NormalizedName, _Task[_Listing]] = {}
         self._metadata: dict[DistFile, _Task[bytes]] = {}
         self._downloads: dict[DistFile, _Task[Path]] = {}
 
@@ -255,7 +255,26 @@ class PyPIClient:
         :raises IndexError_: an index could not be reached (or, offline, the page is not cached).
         :raises CacheError: the cached page is damaged.
         """
-        return self._task(self._projects, name, self._load_project).result()
+        return self._listed(name, None)
+
+    def project_files_matching(
+        self, name: NormalizedName, accept: Callable[[str], bool]
+    ) -> tuple[DistFile, ...]:
+        """:meth:`project_files`, only those whose filename ``accept`` takes.
+
+        A big page lists thousands of files for other platforms; filtering on the filename
+        before making records is most of what a warm resolve saves.
+        """
+        return self._listed(name, accept)
+
+    def _listed(
+        self, name: NormalizedName, accept: Callable[[str], bool] | None
+    ) -> tuple[DistFile, ...]:
+        listing = self._task(self._projects, name, self._load_project).result()
+        try:
+            return listing.files(accept)
+        except (ValueError, TypeError) as error:
+            self._unreadable(listing.page, error)
 
     def prefetch_projects(self, names: Iterable[NormalizedName]) -> None:
         """Start fetching these projects' pages in the background; returns at once.
@@ -347,11 +366,11 @@ class PyPIClient:
 
     # -- project pages -----------------------------------------------------------------------
 
-    def _load_project(self, name: NormalizedName) -> tuple[DistFile, ...]:
+    def _load_project(self, name: NormalizedName) -> _Listing:
         for index_url in self.index_urls:
             page = self._page(index_url, name)
             if page.status == 200:
-                return self._files(page, index_url)
+                return _Listing(page, index_url, self.exclude_newer)
         raise UnknownProject(name, self.index_urls)
 
     def _page(self, index_url: str, name: NormalizedName) -> CachedPage:
@@ -395,6 +414,10 @@ class PyPIClient:
         """Fetched after ``exclude_newer``: whatever changed since is filtered out anyway."""
         return self.exclude_newer is not None and page.fetched > self.exclude_newer
 
+    def answers_offline(self, name: NormalizedName) -> bool:
+        """Whether the project's page comes from the cache without a request (warm runs)."""
+        return self._answered_by_cache(name)
+
     def _answered_by_cache(self, name: NormalizedName) -> bool:
         """Whether :meth:`_load_project` will not touch the network (so need not be prefetched)."""
         if self.refresh or not (self.offline or self.exclude_newer):
@@ -421,18 +444,15 @@ class PyPIClient:
                 hint="check that the URL is a PEP 503/691 simple index",
             ) from error
 
-    def _files(self, page: CachedPage, index_url: str) -> tuple[DistFile, ...]:
-        try:
-            return build_files(page.rows, index_url, self.exclude_newer)
-        except (ValueError, TypeError) as error:
-            if page.path is None:
-                raise IndexError_(
-                    f"{page.url} lists a file mach2 cannot read: {error}",
-                    hint="report it to the index operator",
-                ) from error
-            raise CacheError(
-                f"corrupt cache entry {page.path}: {error}", hint="delete it or run with --refresh"
+    def _unreadable(self, page: CachedPage, error: Exception) -> NoReturn:
+        if page.path is None:
+            raise IndexError_(
+                f"{page.url} lists a file mach2 cannot read: {error}",
+                hint="report it to the index operator",
             ) from error
+        raise CacheError(
+            f"corrupt cache entry {page.path}: {error}", hint="delete it or run with --refresh"
+        ) from error
 
     # -- wheel metadata ----------------------------------------------------------------------
 
@@ -587,6 +607,26 @@ def parse_page(body: bytes, content_type: str, page_url: str) -> list[FileRow]:
         raise PageError(f"{type(error).__name__}: {error}") from error
 
 
+class _Listing:
+    """A project's rows (after ``exclude_newer``), turned into records on demand."""
+
+    def __init__(self, page: CachedPage, index_url: str, cutoff: datetime | None) -> None:
+        self.page = page
+        self.index_url = index_url
+        self.cutoff = cutoff
+        self.rows = page.rows
+        self._all: tuple[DistFile, ...] | None = None
+
+    def files(self, accept: Callable[[str], bool] | None = None) -> tuple[DistFile, ...]:
+        if accept is None:
+            if self._all is None:
+                self._all = build_files(self.rows, self.index_url, self.cutoff)
+            return self._all
+        if self._all is not None:
+            return tuple(f for f in self._all if accept(f.filename))
+        return build_files([r for r in self.rows if accept(r[0])], self.index_url, self.cutoff)
+
+
 def build_files(
     rows: Iterable[FileRow], index_url: str, cutoff: datetime | None
 ) -> tuple[DistFile, ...]:
@@ -597,6 +637,9 @@ def build_files(
 
     :raises ValueError: an upload time is not ISO 8601.
     """
+    if cutoff is not None:
+        limit = cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        rows = [row for row in rows if row[4] is None or _not_after(row[4], cutoff, limit)]
     parse_time = _utc
     files = [
         DistFile(
@@ -612,9 +655,21 @@ def build_files(
         )
         for filename, url, sha256, size, uploaded, yanked, requires_python, metadata_sha256 in rows
     ]
-    if cutoff is None:
-        return tuple(files)
-    return tuple(f for f in files if f.upload_time is None or f.upload_time <= cutoff)
+    return tuple(files)
+
+
+def _not_after(text: str, cutoff: datetime, limit: str) -> bool:
+    """``text`` (an upload time) is not after ``cutoff``; ``limit`` is the cutoff to the second.
+
+    Comparing the ``YYYY-MM-DDTHH:MM:SS`` prefix as a string decides all but the files of the
+    cutoff's very second, without parsing 60,000 timestamps on a warm resolve.  Text that is
+    not in UTC (an explicit offset) is parsed.
+    """
+    if len(text) >= 19 and text[10] == "T" and (text.endswith("Z") or len(text) in (19, 26)):
+        head = text[:19]
+        if head != limit:
+            return head < limit
+    return _utc(text) <= cutoff
 
 
 def _utc(text: str) -> datetime:
