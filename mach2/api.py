@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from attrs import frozen
@@ -27,26 +28,14 @@ from mach2.lock.patchelf import InspectionCache, add_patch_plans
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
-from mach2.patchelf import load_soname_map, load_user_map
 from mach2.providers.base import Candidate, Dependencies, Provider
-from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies, pypi_source
 from mach2.providers.order import ProviderOrder, parse_provider_option
 from mach2.providers.pypi import PackageIndex, SdistProvider, WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
 from mach2.sources.metadata import parse_metadata
-from mach2.sources.nixpkgs_index import (
-    NixpkgsIndex,
-    NixpkgsSource,
-    evaluate_index,
-    input_identity,
-    parse_nixpkgs_source,
-    python_attr,
-    read_index,
-)
 from mach2.sources.pypi import DEFAULT_INDEX_URL, PyPIClient
-from mach2.sources.sdist import read_sdist_metadata
 
 __all__ = [
     "LockOptions",
@@ -56,6 +45,12 @@ __all__ = [
     "lock_requirements",
     "read_requirement_files",
 ]
+
+if TYPE_CHECKING:
+    from mach2.sources.nixpkgs_index import NixpkgsIndex, NixpkgsSource
+
+# The nixpkgs, sdist-build and patchelf modules are imported where they are used: a lock that
+# needs none of them (warm, PyPI wheels) should not pay for loading them.
 
 ProgressCallback = Callable[[str, int], None]
 
@@ -166,6 +161,8 @@ def _wheel_dependencies(data: bytes) -> Dependencies:
 
 def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependencies]:
     def read(path: Path, file: DistFile) -> Dependencies:
+        from mach2.sources.sdist import read_sdist_metadata
+
         sha256 = file.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
         metadata = read_sdist_metadata(
             path, sha256=sha256, cache_dir=options.cache_dir, python=options.host_python
@@ -182,6 +179,14 @@ def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependenci
 
 
 def _nixpkgs_index(options: LockOptions) -> NixpkgsIndex | None:
+    from mach2.sources.nixpkgs_index import (
+        NixpkgsSource,
+        evaluate_index,
+        parse_nixpkgs_source,
+        python_attr,
+        read_index,
+    )
+
     if options.nixpkgs_index is not None:
         return read_index(options.nixpkgs_index)
     if options.nixpkgs is not None:
@@ -200,6 +205,8 @@ def _with_nixpkgs_sources(
     packages: dict[str, LockedPackage], index: PackageIndex
 ) -> dict[str, LockedPackage]:
     """Give nixpkgs packages PyPI's sdist of their version, for the Nix side's override path."""
+    from mach2.providers.nixpkgs import pypi_source
+
     result = dict(packages)
     for key, package in packages.items():
         if package.provider != "nixpkgs":
@@ -246,7 +253,11 @@ def lock_inputs(
         "pre": options.allow_prereleases or requirements.pre,
     }
     parts.update(_conda_inputs(requirements, options))  # nothing without conda: same hashes
-    nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
+    nixpkgs = None
+    if options.nixpkgs_index is not None or options.nixpkgs is not None:
+        from mach2.sources.nixpkgs_index import input_identity
+
+        nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
     if nixpkgs is not None:  # only with a nixpkgs, so that other locks keep their hash
         parts["nixpkgs"] = nixpkgs
     return LockInputs(
@@ -299,6 +310,8 @@ def lock_input(
         providers.update(_conda_providers(requirements, options))
         nixpkgs_index = _nixpkgs_index(options)
         if nixpkgs_index is not None:
+            from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies
+
             providers["nixpkgs"] = NixpkgsProvider(
                 nixpkgs_index,
                 options.target,
@@ -350,6 +363,8 @@ def _hash_direct_references(
 def _plan_binaries(
     packages: dict[str, LockedPackage], index: PackageIndex, options: LockOptions
 ) -> dict[str, LockedPackage]:
+    from mach2.patchelf import load_soname_map, load_user_map
+
     soname_map = load_soname_map()
     if options.soname_map is not None:
         soname_map = soname_map.merged(load_user_map(options.soname_map))

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mach2.api import LockOptions, is_fresh, lock_requirements, read_requirement_files
 from mach2.cli.group import main
 from mach2.cli.lock_cmd import resolving
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
-from mach2.emit import NixpkgsPin, render_expression, write_env_dir
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock, write_atomic
-from mach2.sources.nixpkgs_index import NixpkgsSource
+
+if TYPE_CHECKING:
+    from mach2.api import LockOptions
+    from mach2.emit import NixpkgsPin
 
 __all__ = ["env", "gen"]
 
 
 def _pin(rev: str | None, sha256: str | None) -> NixpkgsPin | None:
+    from mach2.emit import NixpkgsPin
+
     if rev is None and sha256 is None:
         return None
     if rev is None or sha256 is None:
@@ -55,6 +58,8 @@ def _nixpkgs_options(function: Any) -> Any:
 
 
 def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
+    from mach2.api import lock_requirements, read_requirement_files
+
     _, text = read_requirement_files(paths)
     click.echo(f"locking {', '.join(map(str, paths))} for {options.target.describe()}", err=True)
     with resolving(False) as on_progress:
@@ -64,6 +69,8 @@ def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
 
 def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | None:
     """The directory's lock when it was made from exactly these inputs."""
+    from mach2.api import is_fresh
+
     if not path.exists():
         return None
     try:
@@ -90,6 +97,10 @@ def env(
 
     Build it with `nix-build DIRECTORY`, enter it with `nix-shell DIRECTORY`.
     """
+    from mach2.api import read_requirement_files
+    from mach2.emit import write_env_dir
+    from mach2.sources.nixpkgs_index import NixpkgsSource
+
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
     paths = requirement_paths(requirements)
     # A pinned nixpkgs is also the nixpkgs provider's (unless an index file is given), so the
@@ -127,6 +138,8 @@ def gen(
     **options: Any,
 ) -> None:
     """Print one standalone Nix expression for the environment (lock embedded)."""
+    from mach2.emit import render_expression
+
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
     lock, text = _lock(requirement_paths(requirements), build_lock_options(**options))
     expression = render_expression(lock, text, nixpkgs=pin)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from mach2.api import ProgressCallback, lock_requirements
 from mach2.cli.group import main
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
 from mach2.errors import InputError
@@ -24,8 +21,11 @@ __all__ = ["lock", "resolving", "why"]
 
 
 @contextmanager
-def resolving(quiet: bool) -> Iterator[ProgressCallback | None]:
+def resolving(quiet: bool) -> Iterator[Callable[[str, int], None] | None]:
     """A spinner on stderr counting pinned packages (only on a terminal)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
         yield None
@@ -62,6 +62,8 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
               "a flake reference or a revision")  # fmt: skip
 def lock(requirements: tuple[Path, ...], output: Path, as_json: bool, **options: Any) -> None:
     """Resolve requirements into a lock file."""
+    from mach2.api import lock_requirements
+
     paths = requirement_paths(requirements)
     lock_opts = build_lock_options(**options)
     with resolving(as_json) as on_progress:

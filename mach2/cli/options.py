@@ -12,14 +12,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mach2.api import LockOptions
 from mach2.errors import InputError
 from mach2.model.target import Target
-from mach2.sources.nixpkgs_index import NixpkgsSource
+
+if TYPE_CHECKING:
+    from mach2.api import LockOptions
+    from mach2.sources.nixpkgs_index import NixpkgsSource
 
 __all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
 
@@ -129,6 +131,8 @@ def build_lock_options(
     nixpkgs_index: Path | None = None,
     nixpkgs: str | NixpkgsSource | None = None,
 ) -> LockOptions:
+    from mach2.api import LockOptions
+
     index_url = index_url or os.environ.get("PIP_INDEX_URL")
     extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
     index_urls = [index_url, *extras] if index_url else None

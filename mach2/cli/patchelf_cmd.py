@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mach2.cli.group import main
 from mach2.model.target import Target
-from mach2.patchelf import (
-    CxxRuntime,
-    WheelInspection,
-    WheelPatchPlan,
-    inspect_wheel,
-    load_soname_map,
-    load_user_map,
-    plan,
-)
-from mach2.patchelf.fetch import fetch_wheel
+
+if TYPE_CHECKING:
+    from mach2.patchelf import WheelInspection, WheelPatchPlan
 
 __all__ = ["patchelf"]
 
@@ -76,6 +70,9 @@ def plan_command(
     cache_dir: Path | None,
 ) -> None:
     """Plan the patching of WHEEL (a file or an http(s) URL, optionally with #sha256=)."""
+    from mach2.patchelf import CxxRuntime, inspect_wheel, load_soname_map, load_user_map, plan
+    from mach2.patchelf.fetch import fetch_wheel
+
     target = Target.from_strings(python=python, system=system, glibc=glibc)
     soname_map = load_soname_map()
     for path in map_file:

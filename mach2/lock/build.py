@@ -11,19 +11,23 @@ not dependencies and the :func:`~mach2.resolve.requirement.absent` pins are not 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from mach2.conda.extract import require_sha256
-from mach2.conda.repodata import RepodataRecord
 from mach2.model.artifact import DistFile
 from mach2.model.names import CONDA_NAMESPACE, PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.providers.base import Candidate
-from mach2.providers.nixpkgs import NixpkgsArtifact
-from mach2.providers.nixpkgs import lock_fields as nixpkgs_lock_fields
+from mach2.providers.order import is_conda_provider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import ABSENT_PROVIDER
 from mach2.resolve.resolver import Resolution
 
 from .model import LockedArtifact, LockedPackage
+
+if TYPE_CHECKING:
+    from mach2.conda.repodata import RepodataRecord
+
+# The conda and nixpkgs modules are imported where their packages are met: a PyPI-only lock
+# (the common case) should not pay for loading them.
 
 __all__ = ["locked_packages", "why_provider"]
 
@@ -68,15 +72,18 @@ def _artifact(candidate: Candidate) -> LockedArtifact:
             sha256=file.sha256,
             size=file.size,
         )
-    if isinstance(file, RepodataRecord):
-        return _conda_artifact(file)
-    if isinstance(file, NixpkgsArtifact):
+    record: Any = file  # a NixpkgsArtifact or a RepodataRecord, told apart by the provider
+    if candidate.provider == "nixpkgs":
         # url/sha256/filename of PyPI's sdist of the version are added by the api when known.
-        return LockedArtifact(kind="nixpkgs", extra={"attr": file.attr})
+        return LockedArtifact(kind="nixpkgs", extra={"attr": record.attr})
+    if is_conda_provider(candidate.provider):
+        return _conda_artifact(record)
     raise TypeError(f"no lock artifact for {candidate.describe()}")
 
 
 def _conda_artifact(record: RepodataRecord) -> LockedArtifact:
+    from mach2.conda.extract import require_sha256
+
     extra: dict[str, object] = {
         "channel": record.channel,
         "subdir": record.subdir,
@@ -98,8 +105,10 @@ def _conda_artifact(record: RepodataRecord) -> LockedArtifact:
 
 
 def _version(candidate: Candidate) -> str:
-    record = candidate.artifact
-    return record.version.text if isinstance(record, RepodataRecord) else str(candidate.version)
+    if is_conda_provider(candidate.provider):
+        record: Any = candidate.artifact
+        return str(record.version.text)
+    return str(candidate.version)
 
 
 def locked_packages(
@@ -165,9 +174,15 @@ def locked_packages(
             build_only=name in build_only,
             requires_python=raw.requires_python,
             extra=(
-                {"nixpkgs": nixpkgs_lock_fields(candidate, raw)}
+                {"nixpkgs": _nixpkgs_fields(candidate, raw)}
                 if candidate.provider == "nixpkgs"
                 else {}
             ),
         )
     return packages
+
+
+def _nixpkgs_fields(candidate: Candidate, raw: Any) -> dict[str, Any]:
+    from mach2.providers.nixpkgs import lock_fields
+
+    return lock_fields(candidate, raw)

@@ -27,7 +27,6 @@ import socket
 import struct
 import threading
 import time
-import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -279,6 +278,8 @@ class Http:
                     max_keepalive_connections=2 * self._max_connections,
                 )
                 transport = self._transport
+                import urllib.request  # only when a request is made: it loads http.client, ssl
+
                 if transport is None and not urllib.request.getproxies():
                     transport = _transport(limits, self.counters)
                 self._client_instance = httpx.Client(

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 import mach2.api
-import mach2.cli.env_cmd
 from mach2.cli.main import main
 from mach2.lock.model import Lock, read_lock
 
@@ -37,7 +36,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         inputs = mach2.api.lock_inputs(requirements, text, options)
         return attrs.evolve(read_lock(FIXTURES / "sdist-six.lock"), inputs=inputs)
 
-    monkeypatch.setattr(mach2.cli.env_cmd, "lock_requirements", fake_lock)
+    monkeypatch.setattr(mach2.api, "lock_requirements", fake_lock)
     return made
 
 
