@@ -56,6 +56,7 @@ from mach2.sources.http import (
     ZIP_TAIL,
     Counters,
     Http,
+    RangeReply,
     ZipReadError,
     read_zip_member,
     split_credentials,
@@ -236,6 +237,9 @@ class PyPIClient:
             transport=transport,
         )
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
+        # For the zip-tail request raced against a `.metadata` probe (see _fetch_metadata);
+        # separate so that a pool worker never waits on its own pool.
+        self._race = ThreadPoolExecutor(max_connections // 2 or 1, thread_name_prefix="mach2-race")
         self._lock = threading.Lock()
         self._projects: dict[NormalizedName, _Task[_Listing]] = {}
         self._metadata: dict[DistFile, _Task[bytes]] = {}
@@ -333,6 +337,7 @@ class PyPIClient:
     def close(self) -> None:
         """Stop the workers (dropping queued prefetches), close connections, remove temp files."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._race.shutdown(wait=True, cancel_futures=True)
         self._http.close()
         if self._temporary is not None:
             self._temporary.cleanup()
@@ -482,10 +487,20 @@ class PyPIClient:
         return _metadata_from_wheel(file, wheel)
 
     def _fetch_metadata(self, file: DistFile) -> bytes:
-        """``.metadata`` first, then range requests, then the whole wheel."""
-        data = self._metadata_file(file)
+        """``.metadata`` first, then range requests, then the whole wheel.
+
+        When the index does not advertise the metadata file, whether it exists is a guess
+        (here ~70% do): the zip's tail is requested at the same time as the probe, so a 404
+        costs no extra round trip, at the price of 64 KiB fetched in vain otherwise.
+        """
+        if file.metadata_sha256 is not None:
+            data = self._metadata_file(file)
+            tail = None
+        else:
+            tail = self._race.submit(self._http.get_range, file.url, None, ZIP_TAIL)
+            data = self._metadata_file(file)
         if data is None:
-            data = self._metadata_by_range(file)
+            data = self._metadata_by_range(file, tail.result() if tail is not None else None)
         if data is None:
             data = _metadata_from_wheel(file, self.download(file))
             self._counters.add("metadata_downloads")
@@ -508,9 +523,13 @@ class PyPIClient:
         self._counters.add("metadata_files")
         return data
 
-    def _metadata_by_range(self, file: DistFile) -> bytes | None:
-        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges)."""
-        tail = self._http.get_range(file.url, None, ZIP_TAIL)
+    def _metadata_by_range(self, file: DistFile, tail: RangeReply | None = None) -> bytes | None:
+        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges).
+
+        :param tail: the zip's tail when already fetched.
+        """
+        if tail is None:
+            tail = self._http.get_range(file.url, None, ZIP_TAIL)
         if tail is None or tail.start + len(tail.data) != tail.size:
             return None  # ranges ignored, or not the tail we asked for: download it
 
