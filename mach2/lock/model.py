@@ -238,7 +238,8 @@ class Lock:
             )
         except TargetError as error:
             raise LockError(
-                f"{origin}: malformed target: {error.message}", hint="re-create it with `mach2 lock`"
+                f"{origin}: malformed target: {error.message}",
+                hint="re-create it with `mach2 lock`",
             ) from error
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise LockError(

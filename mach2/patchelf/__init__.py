@@ -17,13 +17,6 @@ from collections.abc import Mapping
 from typing import BinaryIO
 
 from mach2.model.target import Target
-from mach2.patchelf.scan import (
-    ElfInfo,
-    ElfReadError,
-    VersionNeed,
-    WheelInspection,
-    inspect_wheel,
-)
 from mach2.patchelf.plan import (
     DEFAULT_CXX_RUNTIME,
     CxxRuntime,
@@ -37,6 +30,13 @@ from mach2.patchelf.plan import (
     WheelPatchPlan,
     plan,
     sibling_libraries,
+)
+from mach2.patchelf.scan import (
+    ElfInfo,
+    ElfReadError,
+    VersionNeed,
+    WheelInspection,
+    inspect_wheel,
 )
 from mach2.patchelf.sonames import (
     SonameEntry,
