@@ -12,7 +12,7 @@ identifiers (``name``, ``name[extras]``, ``<python>``), :class:`Requirement` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from resolvelib import AbstractProvider
@@ -79,8 +79,8 @@ class ResolvelibAdapter(AbstractProvider[Requirement, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
-        return self.factory.find_matches(
+    ) -> Callable[[], Iterator[Candidate]]:
+        return self.factory.iter_matches(
             identifier,
             list(requirements[identifier]),
             set(incompatibilities[identifier]),

@@ -19,7 +19,7 @@ which then also supplies the base (the extras candidate pins it exactly).
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit
 
@@ -165,6 +165,65 @@ class Factory:
         requirements: Sequence[Requirement],
         incompatible: set[Candidate],
     ) -> list[Candidate]:
+        """Every candidate for ``identifier`` that fits, best first (see :meth:`iter_matches`)."""
+        return list(self.iter_matches(identifier, requirements, incompatible)())
+
+    def iter_matches(
+        self,
+        identifier: str,
+        requirements: Sequence[Requirement],
+        incompatible: set[Candidate],
+    ) -> Callable[[], Iterator[Candidate]]:
+        """The candidates that fit, as a re-iterable stream (what resolvelib takes).
+
+        Provider-major and lazy: the next provider's candidates are only listed when the
+        resolver looks past the previous provider's, so an sdist page is never parsed for a
+        package whose wheels do.
+        """
+        if identifier != PYTHON_IDENTIFIER and not (
+            requirements and all(r.constraint for r in requirements)
+        ):
+            name, extras = self.names[identifier]
+            wanted = [*requirements, *self.constraints.get(name, ())]
+            if not any(r.url is not None or r.hashes for r in wanted):
+                return lambda: self._stream(name, extras, requirements, wanted, incompatible)
+        matches = self._eager_matches(identifier, requirements, incompatible)
+        return lambda: iter(matches)
+
+    def _stream(
+        self,
+        name: NormalizedName,
+        extras: frozenset[str],
+        requirements: Sequence[Requirement],
+        wanted: Sequence[Requirement],
+        incompatible: set[Candidate],
+    ) -> Iterator[Candidate]:
+        all_allowed = self.allow_prereleases or any(r.specifier.prereleases for r in wanted)
+        held: list[Candidate] = []  # pre-releases, in case nothing else fits
+        found = False
+        for kind, provider in self.providers_for(name):
+            if extras and is_conda_provider(kind):
+                continue  # conda packages have no extras
+            pool = self._listing(provider, name, requirements)
+            for candidate in self._matching(pool, kind, wanted, incompatible, extras):
+                if all_allowed or not _prerelease(candidate):
+                    found = True
+                    yield candidate
+                else:
+                    held.append(candidate)
+        if found:
+            return
+        yield from held
+        if not held and _pins_exactly(wanted):
+            # PEP 592: a yanked file is chosen only when an exact pin matches nothing else.
+            yield from self._matching(self._yanked(name), "yanked", wanted, incompatible, extras)
+
+    def _eager_matches(
+        self,
+        identifier: str,
+        requirements: Sequence[Requirement],
+        incompatible: set[Candidate],
+    ) -> list[Candidate]:
         if identifier == PYTHON_IDENTIFIER:
             ok = all(r.is_satisfied_by(self.python_candidate) for r in requirements)
             return [self.python_candidate] if ok else []
@@ -191,13 +250,18 @@ class Factory:
     def _candidates_of(
         self, name: NormalizedName, extras: frozenset[str], requirements: Sequence[Requirement]
     ) -> list[Candidate]:
+        return [
+            c
+            for kind, provider in self.providers_for(name)
+            if not (extras and is_conda_provider(kind))  # conda packages have no extras
+            for c in self._listing(provider, name, requirements)
+        ]
+
+    def _listing(
+        self, provider: Provider, name: NormalizedName, requirements: Sequence[Requirement]
+    ) -> Sequence[Candidate]:
         try:
-            return [
-                c
-                for kind, provider in self.providers_for(name)
-                if not (extras and is_conda_provider(kind))  # conda packages have no extras
-                for c in provider.candidates(name)
-            ]
+            return provider.candidates(name)
         except UnknownProject as error:
             # Say who asked: a misspelt name deep in someone's metadata is otherwise a riddle.
             asked = requirements[0] if requirements else None
@@ -480,3 +544,9 @@ def _pins_exactly(requirements: Sequence[Requirement]) -> bool:
         for r in requirements
         for s in r.specifier
     )
+
+
+def _prerelease(candidate: Candidate) -> bool:
+    # conda-only packages follow conda, which has no such rule (its pre-releases live in
+    # channel labels); a conda candidate of a PyPI project follows pip's rule.
+    return candidate.version.is_prerelease and not is_conda_native(candidate.name)
