@@ -79,6 +79,9 @@ class LockOptions:
     #: Conda channels (``conda-forge``, ``NAME=URL_OR_DIR``), before an environment.yml's:
     #: the ``conda`` provider is all of them, ``conda/NAME`` one (see _conda_providers).
     channels: Sequence[str] = ()
+    #: Optional dependencies (extras) and PEP 735 groups of pyproject.toml inputs to include.
+    extras: Sequence[str] = ()
+    groups: Sequence[str] = ()
     #: Offer conda's ``__cuda`` virtual package at this driver version.
     cuda: str | None = None
     #: The nixpkgs provider's packages: a prepared index file (docs/nixpkgs.md) ...
@@ -90,17 +93,31 @@ class LockOptions:
 
 
 def read_requirement_files(
-    paths: Sequence[Path], *, environ: Mapping[str, str] = {}
+    paths: Sequence[Path],
+    *,
+    environ: Mapping[str, str] = {},
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> tuple[RequirementsInput, str]:
-    """Read and merge the inputs; also return their raw text (for the lock's input hash)."""
+    """Read and merge the inputs; also return their raw text (for the lock's input hash).
+
+    :param extras: optional-dependency groups of the ``pyproject.toml`` inputs to include.
+    :param groups: PEP 735 dependency groups of the ``pyproject.toml`` inputs to include.
+    """
     if not paths:
         raise InputError(
             "no requirements given", hint="pass -r requirements.txt (or a pyproject.toml)"
         )
+    if (extras or groups) and not any(p.name == "pyproject.toml" for p in paths):
+        raise InputError(
+            "--extra and --group select parts of a pyproject.toml, and none was given",
+            hint="pass -r pyproject.toml",
+        )
     merged = RequirementsInput()
     texts = []
     for path in paths:
-        merged = merged.merged(read_input(path, environ=environ))
+        selection = {"extras": extras, "groups": groups} if path.name == "pyproject.toml" else {}
+        merged = merged.merged(read_input(path, environ=environ, **selection))
         texts.append(path.read_text(encoding="utf-8", errors="replace"))
     return merged, "".join(texts)
 
@@ -253,6 +270,8 @@ def lock_inputs(
         "pre": options.allow_prereleases or requirements.pre,
     }
     parts.update(_conda_inputs(requirements, options))  # nothing without conda: same hashes
+    if options.extras or options.groups:  # only then, so that other locks keep their hash
+        parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
     nixpkgs = None
     if options.nixpkgs_index is not None or options.nixpkgs is not None:
         from mach2.sources.nixpkgs_index import input_identity
@@ -270,7 +289,7 @@ def lock_inputs(
 
 def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
     """Whether ``lock`` was made from exactly these inputs (files, providers, target, …)."""
-    requirements, text = read_requirement_files(paths)
+    requirements, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
     return lock.inputs.hash == lock_inputs(requirements, text, options).hash
 
 
@@ -501,7 +520,9 @@ def lock_requirements(
     on_progress: ProgressCallback | None = None,
 ) -> Lock:
     """Read requirement files (requirements.txt, pyproject.toml) and lock them."""
-    requirements, text = read_requirement_files(paths, environ=environ)
+    requirements, text = read_requirement_files(
+        paths, environ=environ, extras=options.extras, groups=options.groups
+    )
     return lock_input(requirements, text, options, on_progress=on_progress)
 
 

@@ -60,7 +60,7 @@ def _nixpkgs_options(function: Any) -> Any:
 def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
     from mach2.api import lock_requirements, read_requirement_files
 
-    _, text = read_requirement_files(paths)
+    _, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
     click.echo(f"locking {', '.join(map(str, paths))} for {options.target.describe()}", err=True)
     with resolving(False) as on_progress:
         lock = lock_requirements(paths, options, environ=os.environ, on_progress=on_progress)
@@ -115,7 +115,7 @@ def env(
     if lock is None:
         lock, text = _lock(paths, lock_opts)
     else:
-        _, text = read_requirement_files(paths)
+        _, text = read_requirement_files(paths, extras=lock_opts.extras, groups=lock_opts.groups)
         click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
     changed = write_env_dir(lock, text, directory, nixpkgs=pin)
     for path in changed:

@@ -84,6 +84,10 @@ def lock_options(function: F) -> F:
         click.option("--index-url", default=None,
                      help="package index (default: $PIP_INDEX_URL, the file's -i, or PyPI)"),
         click.option("--extra-index-url", multiple=True, help="more indexes (also $PIP_EXTRA_INDEX_URL)"),
+        click.option("--extra", "extras", multiple=True, metavar="NAME",
+                     help="include this optional-dependency group of a -r pyproject.toml"),
+        click.option("--group", "groups", multiple=True, metavar="NAME",
+                     help="include this PEP 735 dependency group of a -r pyproject.toml"),
         click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
                      help="cache directory (default: $MACH2_CACHE_DIR or ~/.cache/mach2)"),
         click.option("--offline", is_flag=True, help="use only the cache"),
@@ -130,14 +134,16 @@ def build_lock_options(
     cuda: str | None = None,
     nixpkgs_index: Path | None = None,
     nixpkgs: str | NixpkgsSource | None = None,
+    extras: tuple[str, ...] = (),
+    groups: tuple[str, ...] = (),
 ) -> LockOptions:
     from mach2.api import LockOptions
 
     index_url = index_url or os.environ.get("PIP_INDEX_URL")
-    extras = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
-    index_urls = [index_url, *extras] if index_url else None
-    if index_urls is None and extras:
-        index_urls = ["https://pypi.org/simple/", *extras]
+    more_indexes = list(extra_index_url) or os.environ.get("PIP_EXTRA_INDEX_URL", "").split()
+    index_urls = [index_url, *more_indexes] if index_url else None
+    if index_urls is None and more_indexes:
+        index_urls = ["https://pypi.org/simple/", *more_indexes]
     return LockOptions(
         target=Target.from_strings(
             python=python, system=system or host_system(), glibc=glibc, macos=macos
@@ -156,4 +162,6 @@ def build_lock_options(
         cuda=cuda,
         nixpkgs_index=nixpkgs_index,
         nixpkgs=nixpkgs,
+        extras=extras,
+        groups=groups,
     )

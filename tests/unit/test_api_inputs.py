@@ -1,0 +1,69 @@
+"""The API's input edge: which requirement files, extras and groups a lock is made from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mach2.api import LockOptions, lock_inputs, read_requirement_files
+from mach2.errors import InputError
+from mach2.model.target import Target
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1"
+dependencies = ["requests"]
+[project.optional-dependencies]
+yaml = ["pyyaml"]
+[dependency-groups]
+test = ["six"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(PYPROJECT, encoding="utf-8")
+    return path
+
+
+def names(paths: list[Path], **selection: tuple[str, ...]) -> list[str]:
+    requirements, _ = read_requirement_files(paths, **selection)
+    return sorted(e.requirement.name for e in requirements.requirements)
+
+
+def test_extras_and_groups_select_parts_of_a_pyproject(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "requirements.txt"
+    other.write_text("idna\n", encoding="utf-8")
+    assert names([project]) == ["requests"]
+    assert names([project], extras=("yaml",)) == ["pyyaml", "requests"]
+    assert names([project, other], extras=("yaml",), groups=("test",)) == [
+        "idna",
+        "pyyaml",
+        "requests",
+        "six",
+    ]
+
+
+def test_extras_without_a_pyproject_are_an_error(tmp_path: Path) -> None:
+    other = tmp_path / "requirements.txt"
+    other.write_text("idna\n", encoding="utf-8")
+    with pytest.raises(InputError, match="--extra and --group select parts of a pyproject.toml"):
+        read_requirement_files([other], extras=("yaml",))
+
+
+def test_the_selection_is_part_of_the_input_hash(project: Path) -> None:
+    target = Target.from_strings("3.12")
+    plain = LockOptions(target=target)
+    with_yaml = LockOptions(target=target, extras=("yaml",))
+    requirements, text = read_requirement_files([project])
+    selected, _ = read_requirement_files([project], extras=("yaml",))
+    assert (
+        lock_inputs(requirements, text, plain).hash != lock_inputs(selected, text, with_yaml).hash
+    )
+    # same inputs, same hash: the staleness check depends on it
+    assert (
+        lock_inputs(requirements, text, plain).hash == lock_inputs(requirements, text, plain).hash
+    )
