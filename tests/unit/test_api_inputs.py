@@ -50,7 +50,7 @@ def test_extras_and_groups_select_parts_of_a_pyproject(project: Path, tmp_path: 
 def test_extras_without_a_pyproject_are_an_error(tmp_path: Path) -> None:
     other = tmp_path / "requirements.txt"
     other.write_text("idna\n", encoding="utf-8")
-    with pytest.raises(InputError, match="--extra and --group select parts of a pyproject.toml"):
+    with pytest.raises(InputError, match=r"--extra and --group select parts of a pyproject\.toml"):
         read_requirement_files([other], extras=("yaml",))
 
 
