@@ -7,7 +7,9 @@ An env directory holds everything needed to build the environment without mach2 
     default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
     mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
-                      script of mach2/patchelf/apply.py that executes the lock's patch plans)
+                      script of mach2/patchelf/apply.py that executes the lock's patch plans,
+                      and conda-install.py, mach2/conda/install_script.py, which unpacks
+                      conda packages)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
 change, so re-running on unchanged inputs touches nothing.
@@ -39,6 +41,9 @@ LIBRARY_DIR_NAME = "mach2"
 #: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
 #: and falls back to ../patchelf/apply.py in the source tree).
 APPLY_SCRIPT_NAME = "patchelf-apply.py"
+#: The name of mach2/conda/install_script.py inside the library copy (conda.nix looks for it
+#: there and falls back to ../conda/install_script.py in the source tree).
+CONDA_SCRIPT_NAME = "conda-install.py"
 
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 _SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
@@ -80,28 +85,35 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it imports (``./<name>.nix``), plus the patchelf apply
-    script (``mach2/patchelf/apply.py``, copied as ``patchelf-apply.py``: the wheel derivations
-    run it); tools that live beside it (the nixpkgs index script) are not part of what an
-    environment needs.
+    That is default.nix and the files it imports (``./<name>.nix``, followed through the
+    imported files: packages.nix imports conda.nix), plus the build-time scripts
+    (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
+    ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
+    (``mach2/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
+    beside the library (the nixpkgs index script) are not part of what an environment needs.
     """
     root = _library_root()
     try:
         default = (root / "default.nix").read_text(encoding="utf-8")
     except OSError as error:
         raise LockError(f"mach2's Nix library is missing from {str(root)!r}") from error
-    names = sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.nix)\b", default)))
     files = {"default.nix": default}
-    for name in names:
-        files[name] = (root / name).read_text(encoding="utf-8")
-    apply_script = Path(str(resources.files("mach2") / "patchelf" / "apply.py"))
-    try:
-        files[APPLY_SCRIPT_NAME] = apply_script.read_text(encoding="utf-8")
-    except OSError as error:
-        raise LockError(
-            f"mach2's patchelf apply script is missing: {str(apply_script)!r}"
-        ) from error
-    return files
+    pending = [default]
+    while pending:
+        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.nix)\b", pending.pop()))):
+            if name not in files and (root / name).is_file():
+                files[name] = (root / name).read_text(encoding="utf-8")
+                pending.append(files[name])
+    for copy, (package, module) in (
+        (APPLY_SCRIPT_NAME, ("patchelf", "apply.py")),
+        (CONDA_SCRIPT_NAME, ("conda", "install_script.py")),
+    ):
+        script = Path(str(resources.files("mach2") / package / module))
+        try:
+            files[copy] = script.read_text(encoding="utf-8")
+        except OSError as error:
+            raise LockError(f"mach2's build-time script is missing: {str(script)!r}") from error
+    return dict(sorted(files.items()))
 
 
 def _pkgs_default(nixpkgs: NixpkgsPin | None) -> Apply:

@@ -12,7 +12,11 @@
 #   nixpkgs  (docs/nixpkgs.md §5) `prev.<attr>` itself when this nixpkgs has the locked version
 #          (same .drv, a binary-cache hit); else `prev.<attr>.overridePythonAttrs` with the
 #          lock's version, src and Python dependencies (native inputs, patches, phases kept).
-#   conda: not implemented yet -- evaluating such a package fails loudly.
+#   conda  conda.nix: the package unpacked safely by mach2's conda install script, placeholders
+#          replaced, `noarch: python` laid out in site-packages, ELF files patched by the
+#          apply script against the conda dependencies' lib/ (and buildInputs).  Python
+#          packages are buildPythonPackage { pyproject = false; }, `conda:<name>` packages
+#          plain derivations.
 { pkgs, util, ... }:
 let
   inherit (builtins)
@@ -506,9 +510,19 @@ let
         // overrideFormat final key pkg o
       );
 
-  notYet =
-    provider: key:
-    throw "mach2: provider ${provider} for ${key} is not supported by this mach2 Nix library yet; lock ${key} with another provider (e.g. -p '${key}=wheel,sdist')";
+  /**
+    Conda packages (conda.nix), built with this file's fetcher and apply script.
+  */
+  conda = import ./conda.nix {
+    inherit
+      pkgs
+      util
+      attrFor
+      fetchArtifact
+      applyScript
+      shellQuote
+      ;
+  };
 
   /**
     The derivation for locked package `key` in the python set `final`.
@@ -531,7 +545,7 @@ let
     else if provider == "nixpkgs" then
       nixpkgsPackage args
     else if match "conda(/.*)?" providerName != null then
-      notYet providerName key
+      conda.condaPackage args
     else if provider == "url" || kind == "url" then
       (
         if match ".*\\.whl" (pkg.artifact.filename or pkg.artifact.url or "") != null then
@@ -546,6 +560,7 @@ in
   inherit
     attrFor
     bootstrapNames
+    conda
     fetchArtifact
     mkPackage
     planLibraries

@@ -96,14 +96,14 @@ def test_misspelt_import_argument() -> None:
     assert "unknown argument `pyhton` when importing the library (did you mean `python`?)" in error
 
 
-def test_conda_provider_fails_loudly(tmp_path: Path) -> None:
+def test_conda_provider_with_a_wheel_artifact_fails_loudly(tmp_path: Path) -> None:
     data = json.loads((FIXTURES / "requests-pyyaml.lock").read_text(encoding="utf-8"))
     data["packages"]["pyyaml"]["provider"] = "conda/conda-forge"
     error = nix_error(_mk(_variant(tmp_path, {"packages": data["packages"]})))
     assert (
-        "provider conda/conda-forge for pyyaml is not supported by this mach2 Nix library yet"
-        in error
-    )
+        'locked package `pyyaml` has provider conda/conda-forge but artifact kind "wheel" '
+        '(expected "conda")'
+    ) in error
 
 
 def test_nixpkgs_provider_without_its_lock_fields(tmp_path: Path) -> None:

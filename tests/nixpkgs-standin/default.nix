@@ -1,7 +1,8 @@
 # A stand-in for nixpkgs, for testing mach2's Nix library with real Nix where nixpkgs cannot
 # be fetched.  It implements only the part of the nixpkgs API the library uses, with the
 # same attribute and argument names, from builtins.derivation and host tools (/bin/bash,
-# coreutils, tar, unzip, /usr/bin/python3.11).  It is importable like nixpkgs:
+# coreutils, tar, unzip, zstd, /usr/bin/python3.11, /usr/bin/patchelf).  It is importable
+# like nixpkgs:
 #
 #   import ./tests/nixpkgs-standin { }
 #   nix-build ./env -I nixpkgs=tests/nixpkgs-standin
@@ -94,6 +95,20 @@ let
           fi
           mkdir -p $out/bin
           ln -s /usr/bin/patchelf $out/bin/patchelf
+        '';
+      };
+
+      # pkgs/tools/compression/zstd: the host's zstd (test.sh installs it); bin/zstd as in
+      # nixpkgs (whose default output is `bin`).  mach2 unpacks .conda packages with it.
+      zstd = mkDerivation {
+        name = "zstd-standin";
+        buildCommand = ''
+          if ! [ -x /usr/bin/zstd ]; then
+            echo "nixpkgs stand-in: needs the host's /usr/bin/zstd (apt-get install zstd)" >&2
+            exit 1
+          fi
+          mkdir -p $out/bin
+          ln -s /usr/bin/zstd $out/bin/zstd
         '';
       };
 

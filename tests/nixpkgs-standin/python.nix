@@ -10,9 +10,11 @@
 #     hasPythonModule, requiredPythonModules, makePythonPath; the set is
 #     `fix (extends packageOverrides base)`;
 #   mk-python-derivation.nix: name "python3.11-<pname>-<version>", `pyproject` and `format`
-#     are exclusive and one of format = "wheel" / pyproject = true is required (the stand-in
-#     refuses nixpkgs' implicit "setuptools" and "other" formats, so mach2 cannot rely on
-#     them), `dependencies` ++ propagatedBuildInputs ++ [ python ] are propagated,
+#     are exclusive and one of format = "wheel" / pyproject = true / pyproject = false
+#     (format "other": the caller's own phases, no wheel or PEP 517 hooks) is required (the
+#     stand-in refuses nixpkgs' implicit "setuptools" format, so mach2 cannot rely on it;
+#     "other" without an installPhase is refused too, as it would install nothing),
+#     `dependencies` ++ propagatedBuildInputs ++ [ python ] are propagated,
 #     `build-system` joins nativeBuildInputs, doCheck becomes doInstallCheck, Python modules
 #     of another interpreter in buildInputs/dependencies throw "Python version mismatch",
 #     passthru carries dependencies / build-system / optional-dependencies;
@@ -22,8 +24,8 @@
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
 #     postBuild, makeWrapperArgs, permitUserSite) and withPackages = f: buildEnv.override
 #     { extraLibs = f pkgs; }.
-# Not copied: any package of nixpkgs' python set (the set is empty), the "setuptools",
-# "other", "egg" formats, pythonRelaxDeps, pythonNamespacesHook, catchConflicts, the dist
+# Not copied: any package of nixpkgs' python set (the set is empty), the "setuptools" and
+# "egg" formats, pythonRelaxDeps, pythonNamespacesHook, catchConflicts, the dist
 # output, cross compilation, bytecode compilation.
 {
   lib,
@@ -267,7 +269,7 @@ let
             fi
             runHook postBuild
           '';
-          installPhase = attrs.installPhase or ''
+          installPhase = attrs.installPhase or (if format' == "other" then null else ''
             runHook preInstall
             cd "$NIX_BUILD_TOP"
             for whl in dist/*.whl; do
@@ -277,7 +279,7 @@ let
               "$pythonInterpreter" "$scripts/runtime_deps_check.py" "$out/$sitePackages"
             fi
             runHook postInstall
-          '';
+          '');
           installCheckPhase = attrs.installCheckPhase or ''
             runHook preInstallCheck
             for module in $pythonImportsCheck; do
@@ -309,8 +311,11 @@ let
     if !(elem format' [
       "wheel"
       "pyproject"
+      "other"
     ]) then
-      throw "nixpkgs stand-in: ${name}: buildPythonPackage format ${toJSON format'} is not implemented (mach2 must pass format = \"wheel\" or pyproject = true)"
+      throw "nixpkgs stand-in: ${name}: buildPythonPackage format ${toJSON format'} is not implemented (mach2 must pass format = \"wheel\", pyproject = true or pyproject = false)"
+    else if format' == "other" && !(attrs ? installPhase) then
+      throw "nixpkgs stand-in: ${name}: pyproject = false (format \"other\") needs an installPhase"
     else
       drv;
 

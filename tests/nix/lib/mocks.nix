@@ -8,7 +8,10 @@ let
       isLinux = true;
     };
     stdenv.cc.cc.lib = "<cc-lib>";
+    stdenv.mkDerivation = args: { mkDerivation = args; };
     zlib = "<zlib>";
+    patchelf = "<patchelf>";
+    zstd = "<zstd>";
     autoPatchelfHook = "<autoPatchelfHook>";
     fetchurl = args: { fetchurl = args; };
     python311 = {
@@ -23,7 +26,10 @@ let
   fakeSet = extra: {
     buildPythonPackage = args: { buildPythonPackage = args; };
     buildPythonApplication = args: { buildPythonApplication = args; };
-    python = fakePkgs.python311 // { sitePackages = "lib/python3.11/site-packages"; };
+    python = fakePkgs.python311 // {
+      sitePackages = "lib/python3.11/site-packages";
+      interpreter = "<python>/bin/python3.11";
+    };
   } // extra;
 in
 {

@@ -72,6 +72,42 @@ let
   # Locked against a nixpkgs with requests 2.21.0; this one has 2.22.0.
   requestsOld = nixpkgsPkg "requests" "requests" "2.21.0" "2.21.0";
   overridden = (buildNix "requests" requestsOld).overridden;
+  # Conda packages (conda.nix): a PyPI-named package, conda-only ones (underscore names are
+  # kept as they are), a noarch: python one of the conda-only namespace.
+  condaPkg =
+    key: filename: extra:
+    {
+      name = extra.name or key;
+      version = "1.0";
+      provider = "conda/conda-forge";
+      artifact = {
+        kind = "conda";
+        inherit filename;
+        url = "https://conda.anaconda.org/conda-forge/linux-64/${filename}";
+        sha256 = "1111111111111111111111111111111111111111111111111111111111111111";
+        size = 1;
+        channel = "conda-forge";
+        subdir = "linux-64";
+        "conda-name" = extra.name or key;
+        build = "0";
+      } // (removeAttrs extra [ "name" ]);
+    };
+  condaSet = mocks.fakeSet {
+    "conda:_openmp_mutex" = "<openmp-mutex>";
+    "conda:libgcc-ng" = "<libgcc-ng>";
+    idna = "<idna>";
+  };
+  buildConda = key: pkg: deps: p.mkPackage {
+    final = condaSet;
+    inherit key pkg;
+    dependencies = deps;
+    tests = false;
+  };
+  condaNumpy = (buildConda "numpy" (condaPkg "numpy" "numpy-1.0-0.conda" { })
+    [ "conda:libgcc-ng" "conda:_openmp_mutex" "idna" ]).buildPythonPackage;
+  condaMutex = (buildConda "conda:_openmp_mutex"
+    (condaPkg "conda:_openmp_mutex" "_openmp_mutex-1.0-0.tar.bz2" { name = "_openmp_mutex"; })
+    [ "conda:libgcc-ng" ]).mkDerivation;
   djangoWheel = (nixpkgsPkg "django" "django_4" "4.2.8" "4.2.8") // {
     artifact = (nixpkgsPkg "django" "django_4" "4.2.8" "4.2.8").artifact // {
       filename = "Django-4.2.8-py3-none-any.whl";
@@ -81,6 +117,30 @@ in
 {
   bootstrapNames = {
     testHasSetuptools = { expr = builtins.elem "setuptools" p.bootstrapNames; expected = true; };
+  };
+  conda = {
+    testStoreName = { expr = p.conda.storeName "conda:_openmp_mutex"; expected = "conda-_openmp_mutex"; };
+    testDependencyAttr = {
+      expr = map p.conda.dependencyAttr [ "conda:_openmp_mutex" "Foo_Bar" "setuptools" ];
+      expected = [ "conda:_openmp_mutex" "foo-bar" "mach2-setuptools" ];
+    };
+    testIsPythonPackage = {
+      expr = [
+        (p.conda.isPythonPackage "numpy" { })
+        (p.conda.isPythonPackage "conda:libgcc-ng" { })
+        (p.conda.isPythonPackage "conda:hello" { noarch = "python"; })
+        (p.conda.isPythonPackage "conda:fonts" { noarch = "generic"; })
+      ];
+      expected = [ true false true false ];
+    };
+    testFetchChannelUrl = {
+      expr = (p.conda.fetchConda "x" { url = "https://c.example/linux-64/x-1-0.conda"; sha256 = "00"; filename = "x-1-0.conda"; }).fetchurl;
+      expected = { url = "https://c.example/linux-64/x-1-0.conda"; sha256 = "00"; name = "x-1-0.conda"; };
+    };
+    testInstallScript = {
+      expr = builtins.match ".*-mach2-conda-install.py" (toString p.conda.installScript) != null;
+      expected = true;
+    };
   };
   attrFor = {
     testPlain = { expr = p.attrFor "requests"; expected = "requests"; };
@@ -141,7 +201,77 @@ in
       expected = "addAutoPatchelfSearchPath <sib>/lib/python3.11/site-packages\n";
     };
     testMissingDependency = { expr = build "requests" pkg [ "flask" ]; throws = true; };
-    testConda = { expr = build "numpy" (pkg // { provider = "conda/conda-forge"; }) [ ]; throws = true; };
+    # A wheel artifact under a conda provider: the lock is inconsistent.
+    testCondaProviderWheelArtifact = { expr = build "numpy" (pkg // { provider = "conda/conda-forge"; }) [ ]; throws = true; };
+    testCondaPython = {
+      expr = {
+        inherit (condaNumpy) pname version pyproject dependencies nativeBuildInputs dontStrip dontPatchELF dontCheckRuntimeDeps doCheck;
+        src = condaNumpy.src.fetchurl;
+        mach2 = condaNumpy.passthru.mach2;
+      };
+      expected = {
+        pname = "numpy";
+        version = "1.0";
+        pyproject = false;
+        # conda: names as they are (not PEP 503-normalized), PyPI names as packages.nix has them.
+        dependencies = [ "<libgcc-ng>" "<openmp-mutex>" "<idna>" ];
+        nativeBuildInputs = [ "<patchelf>" "<zstd>" ];
+        dontStrip = true;
+        dontPatchELF = true;
+        dontCheckRuntimeDeps = true;
+        doCheck = false;
+        src = {
+          url = "https://conda.anaconda.org/conda-forge/linux-64/numpy-1.0-0.conda";
+          sha256 = "1111111111111111111111111111111111111111111111111111111111111111";
+          name = "numpy-1.0-0.conda";
+        };
+        mach2 = {
+          key = "numpy";
+          provider = "conda/conda-forge";
+          why = "";
+          conda = {
+            name = "numpy";
+            version = "1.0";
+            build = "0";
+            channel = "conda-forge";
+            subdir = "linux-64";
+            filename = "numpy-1.0-0.conda";
+          };
+        };
+      };
+    };
+    testCondaPythonInstallsIntoSitePackages = {
+      expr = builtins.match ".*--zstd <zstd>/bin/zstd.*--site-packages 'lib/python3.11/site-packages' --python '<python>/bin/python3.11'.*" condaNumpy.installPhase != null;
+      expected = true;
+    };
+    testCondaNative = {
+      expr = { inherit (condaMutex) pname version propagatedBuildInputs nativeBuildInputs; };
+      expected = {
+        pname = "conda-_openmp_mutex";
+        version = "1.0";
+        propagatedBuildInputs = [ "<libgcc-ng>" ];
+        # .tar.bz2: no zstd needed.
+        nativeBuildInputs = [ "<patchelf>" ];
+      };
+    };
+    testCondaNativeHasNoSitePackages = {
+      expr = builtins.match ".*--site-packages.*" condaMutex.installPhase;
+      expected = null;
+    };
+    testCondaNoarchPythonOfTheCondaNamespace = {
+      expr = (buildConda "conda:hello" (condaPkg "conda:hello" "hello-1.0-0.tar.bz2" { name = "hello"; noarch = "python"; }) [ ]).buildPythonPackage.pname;
+      expected = "conda-hello";
+    };
+    testCondaEpochVersion = {
+      expr = (buildConda "conda:x" (condaPkg "conda:x" "x-1!2.0-0.conda" { name = "x"; } // { version = "1!2.0"; }) [ ]).mkDerivation.version;
+      expected = "1_2.0";
+    };
+    testCondaMd5Only = {
+      expr = buildConda "numpy" (let c = condaPkg "numpy" "numpy-1.0-0.conda" { md5 = "00"; }; in c // { artifact = removeAttrs c.artifact [ "sha256" ]; }) [ ];
+      throws = true;
+    };
+    testCondaNotAPackageFile = { expr = buildConda "numpy" (condaPkg "numpy" "numpy-1.0-0.zip" { }) [ ]; throws = true; };
+    testCondaMissingDependency = { expr = (buildConda "numpy" (condaPkg "numpy" "numpy-1.0-0.conda" { }) [ "conda:libstdcxx-ng" ]).buildPythonPackage.dependencies; throws = true; };
     # docs/nixpkgs.md §5: an exact version is prev.<attr> itself; another one is overridden.
     testNixpkgsExact = {
       expr = let x = buildNix "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0"); in
