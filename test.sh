@@ -9,6 +9,7 @@ command -v nix-build >/dev/null 2>&1 || need_apt+=(nix-bin)
 command -v patchelf >/dev/null 2>&1 || need_apt+=(patchelf)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq

@@ -27,7 +27,7 @@ let
     mapAttrs
     typeOf
     ;
-  inherit (util) describe didYouMean normalizeName;
+  inherit (util) describe didYouMean packageKey;
 
   listSome =
     names:
@@ -123,7 +123,7 @@ let
         map (
           name:
           let
-            key = normalizeName name;
+            key = packageKey name;
             attr = attrFor key;
             where = "_.${name}";
           in

@@ -76,7 +76,17 @@ let
     let
       m = match "([^[]*)\\[.*" identifier;
     in
-    normalizeName (strip (if m == null then identifier else head m));
+    packageKey (strip (if m == null then identifier else head m));
+
+  /**
+    The lock key of a package name: PEP 503 normalized, except conda-only packages
+    (`conda:_openmp_mutex`), whose conda names are kept as written.
+
+    Type: packageKey :: string -> string
+
+    Example: packageKey "conda:_openmp_mutex" => "conda:_openmp_mutex"
+  */
+  packageKey = name: if match "conda:.*" name != null then name else normalizeName name;
 
   /**
     Compose two python package-set overlays (`final: prev: attrs`), left first.
@@ -231,6 +241,7 @@ in
     identifierKey
     isDerivation
     normalizeName
+    packageKey
     splitOn
     strip
     suggest

@@ -23,6 +23,11 @@ in
   identifierKey = {
     testExtras = { expr = u.identifierKey "Celery[redis,sqs]"; expected = "celery"; };
     testPlain = { expr = u.identifierKey "zope.interface"; expected = "zope-interface"; };
+    testCondaKept = { expr = u.identifierKey "conda:_openmp_mutex"; expected = "conda:_openmp_mutex"; };
+  };
+  packageKey = {
+    testPypi = { expr = u.packageKey "Foo.Bar__baz"; expected = "foo-bar-baz"; };
+    testConda = { expr = u.packageKey "conda:_libfoo_mutex"; expected = "conda:_libfoo_mutex"; };
   };
   composeExtensions = {
     testOrder = {
