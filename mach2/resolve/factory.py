@@ -205,9 +205,16 @@ class Factory:
             if extras and is_conda_provider(kind):
                 continue  # conda packages have no extras
             pool = self._listing(provider, name, requirements)
-            for candidate in self._matching(pool, kind, wanted, incompatible, extras):
+            matches = self._matching(pool, kind, wanted, incompatible, extras)
+            ahead = getattr(provider, "prefetch_dependencies", None)
+            for index, candidate in enumerate(matches):
                 if all_allowed or not _prerelease(candidate):
                     found = True
+                    if index and ahead is not None:
+                        # Asked past the first: the resolver is backtracking through this
+                        # package's versions; fetch the next ones' metadata in parallel.
+                        for later in matches[index + 1 : index + 1 + _BACKTRACK_PREFETCH]:
+                            ahead(later)
                     yield candidate
                 else:
                     held.append(candidate)
@@ -544,6 +551,10 @@ def _pins_exactly(requirements: Sequence[Requirement]) -> bool:
         for r in requirements
         for s in r.specifier
     )
+
+
+#: How many older versions' metadata to fetch ahead once the resolver backtracks a package.
+_BACKTRACK_PREFETCH = 8
 
 
 def _prerelease(candidate: Candidate) -> bool:
