@@ -1,8 +1,11 @@
-"""HTTP for package indexes: one shared client, cached DNS, retries, credentials, zip ranges.
+"""HTTP for package indexes: one shared pool, cached DNS, retries, credentials, zip ranges.
 
 Every request mach2 makes to an index goes through :class:`Http`.  It is shared by the worker
-threads of :class:`mach2.sources.pypi.PyPIClient` and keeps a small pool of persistent HTTP/1.1
-connections (one shared HTTP/2 client crashed under threads in a trial, see DESIGN §6).
+threads of :class:`mach2.sources.pypi.PyPIClient` and keeps persistent HTTP/1.1 connections in
+one urllib3 ``PoolManager`` (thread-safe; one HTTP/2 client shared by threads crashed in a
+trial, see DESIGN §6).  urllib3 rather than httpx: a cold lock is CPU-bound, and urllib3
+imports in 80 ms instead of 180 ms (more with trio installed) and needs half the CPU per
+request (data-science set, 377 requests: 1.2 s of CPU in HTTP calls with httpx, 0.65 s now).
 
 Why the DNS cache: the name server our machines use drops answers when many lookups are in
 flight, and now and then even a single one (2 of 60 in a row, measured); each drop costs the
@@ -10,8 +13,9 @@ C library's 5 s timeout.  So every host is looked up once per client, one lookup
 a lookup that has not answered after :data:`HEDGE_AFTER` seconds is raced by another one (and
 so on, the wait doubling), first answer wins.  Every later connection reuses the addresses; TLS
 still checks the host name.  When a proxy is configured in the environment (``HTTPS_PROXY``
-and friends, read by httpx like the CA settings ``SSL_CERT_FILE``/``SSL_CERT_DIR``), the proxy
-resolves names and httpx's own transport is used instead.
+and friends, ``NO_PROXY`` honoured), requests through it use a plain urllib3 ``ProxyManager``:
+the proxy resolves names.  CA certificates: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else
+certifi's bundle when installed, else the system's.
 
 :func:`read_zip_member` reads one member of a remote zip (a wheel's METADATA) from the file's
 tail plus one or two more range requests, the way uv does when an index has no PEP 658 files.
@@ -19,33 +23,33 @@ tail plus one or two more range requests, the way uv does when an index has no P
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import netrc as netrc_module
+import os
 import queue
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from attrs import frozen
 
 from mach2.errors import IndexError_, InputError
 
 if TYPE_CHECKING:
-    import httpcore
-    import httpx
+    import ssl
 
-    _NetworkBackend = httpcore.NetworkBackend
-else:
-    # httpx and httpcore (which pulls in trio when installed) take 0.2 s to import: a run the
-    # cache answers never imports them.  At run time the backend is duck-typed.
-    _NetworkBackend = object
+    # urllib3 and http.client take 70 ms to import: a run the cache answers never imports them.
+    from urllib3 import BaseHTTPResponse, PoolManager
 
 __all__ = [
     "BACKOFF",
@@ -54,6 +58,7 @@ __all__ = [
     "Counters",
     "Http",
     "RangeReply",
+    "Response",
     "ZipReadError",
     "read_zip_member",
     "split_credentials",
@@ -65,6 +70,8 @@ HEDGE_AFTER = 0.3
 #: First retry delay in seconds; doubles on every further retry (with jitter).  Tests lower it.
 BACKOFF = 0.25
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
 _UNREACHABLE_HINT = "check the URL / network, or use --offline with a warm cache"
 _USER_AGENT = "mach2/0.1"
 
@@ -102,54 +109,24 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return clean, (unquote(parts.username), unquote(parts.password or ""))
 
 
-class _CachedDNSBackend(_NetworkBackend):
-    """Network backend that looks every host up once (hedged) and connects to the answer."""
+# -- name resolution ---------------------------------------------------------------------------
 
-    def __init__(self, inner: httpcore.NetworkBackend, counters: Counters) -> None:
-        self._inner = inner
-        self._counters = counters
+
+class _Resolver:
+    """Looks every ``(host, port)`` up once (hedged) and hands out the answer to connections."""
+
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
         self._lock = threading.Lock()
         self._host_locks: dict[tuple[str, int], threading.Lock] = {}
         self._addresses: dict[tuple[str, int], list[str]] = {}
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        import httpcore
+    def addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The host's addresses, looked up on first use.
 
+        :raises OSError: the lookup failed (``socket.gaierror``) or timed out (``TimeoutError``).
+        """
         key = (host, port)
-        addresses = self._resolve(key, timeout)
-        error: Exception | None = None
-        for address in addresses:
-            self._counters.add("connections")
-            try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        with self._lock:  # every address failed: look the host up again next time
-            self._addresses.pop(key, None)
-        assert error is not None  # getaddrinfo never answers with an empty list
-        raise error
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        return self._inner.connect_unix_socket(path, timeout, socket_options)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-    def _resolve(self, key: tuple[str, int], timeout: float | None) -> list[str]:
         with self._lock:
             host_lock = self._host_locks.setdefault(key, threading.Lock())
         with host_lock:  # one lookup per host at a time; the others wait for its answer
@@ -157,24 +134,30 @@ class _CachedDNSBackend(_NetworkBackend):
                 cached = self._addresses.get(key)
             if cached is not None:
                 return cached
-            addresses = _hedged_lookup(*key, timeout=timeout or 30.0)
-            self._counters.add("dns_lookups")
+            addresses = _hedged_lookup(host, port, timeout=timeout or 30.0)
+            self.counters.add("dns_lookups")
             with self._lock:
                 self._addresses[key] = addresses
             return addresses
 
+    def forget(self, host: str, port: int) -> None:
+        """Every address failed: look the host up again next time."""
+        with self._lock:
+            self._addresses.pop((host, port), None)
+
 
 def _hedged_lookup(host: str, port: int, *, timeout: float) -> list[str]:
-    """``getaddrinfo`` raced against itself: a new attempt every time the wait doubles."""
-    import httpcore
+    """``getaddrinfo`` raced against itself: a new attempt every time the wait doubles.
 
-    answers: queue.SimpleQueue[list[str] | OSError] = queue.SimpleQueue()
+    :raises OSError: what ``getaddrinfo`` raised; ``TimeoutError`` when no attempt answered.
+    """
+    answers: queue.SimpleQueue[list[str] | Exception] = queue.SimpleQueue()
 
     def lookup() -> None:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             answers.put(list(dict.fromkeys(str(info[4][0]) for info in infos)))
-        except OSError as error:
+        except Exception as error:  # OSError, or UnicodeError for a name IDNA cannot encode
             answers.put(error)
 
     deadline = time.monotonic() + timeout
@@ -183,39 +166,144 @@ def _hedged_lookup(host: str, port: int, *, timeout: float) -> list[str]:
         threading.Thread(target=lookup, name=f"dns-{host}", daemon=True).start()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise httpcore.ConnectTimeout(f"no DNS answer for {host} within {timeout:g} s")
+            raise TimeoutError(f"no DNS answer for {host} within {timeout:g} s")
         try:
             answer = answers.get(timeout=min(wait, remaining))
         except queue.Empty:
             wait *= 2
             continue
         if isinstance(answer, OSError):
-            raise httpcore.ConnectError(f"cannot resolve {host}: {answer}") from answer
+            raise answer
+        if isinstance(answer, Exception):
+            raise socket.gaierror(f"cannot look up {host!r}: {answer}") from answer
         return answer
 
 
-def _transport(limits: httpx.Limits, counters: Counters) -> httpx.HTTPTransport:
-    """httpx's transport with its connection pool rebuilt around :class:`_CachedDNSBackend`.
+@functools.cache
+def _resolving_pool_manager() -> Callable[..., PoolManager]:
+    """A urllib3 ``PoolManager`` whose connections get their addresses from a :class:`_Resolver`.
 
-    httpx 0.28 offers no public hook for name resolution; replacing ``_pool`` (built the same
-    way httpx builds it) is the smallest change.  httpx is pinned; a unit test catches a change
-    (it counts DNS lookups).
+    urllib3's hook for this is the connection's ``_new_conn`` (its own calls ``getaddrinfo``
+    on every connect); the classes are made on first use so that importing this module does
+    not import urllib3.
     """
-    import httpcore
-    import httpx
+    from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+    from urllib3.util.connection import create_connection
 
-    context = httpx.create_ssl_context(trust_env=True)
-    transport = httpx.HTTPTransport(verify=context, limits=limits)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=False,
-        network_backend=_CachedDNSBackend(httpcore.SyncBackend(), counters),
-    )
-    return transport
+    def connect(connection: HTTPConnection, resolver: _Resolver) -> socket.socket:
+        """What urllib3's ``_new_conn`` does, with the addresses from ``resolver``."""
+        host, port = connection.host.rstrip("."), connection.port
+        timeout = connection.timeout if isinstance(connection.timeout, int | float) else None
+        try:
+            addresses = resolver.addresses(host, port, timeout)
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(connection, str(exc)) from exc
+        except socket.gaierror as exc:
+            raise NameResolutionError(connection.host, connection, exc) from exc
+        failure: Exception | None = None
+        for address in addresses:
+            resolver.counters.add("connections")
+            try:
+                sock = create_connection(
+                    (address, port),
+                    timeout,
+                    source_address=connection.source_address,
+                    socket_options=connection.socket_options,
+                )
+            except TimeoutError as exc:
+                failure = ConnectTimeoutError(
+                    connection, f"connection to {host} ({address}) timed out after {timeout} s"
+                )
+                failure.__cause__ = exc
+            except OSError as exc:
+                failure = NewConnectionError(connection, f"cannot connect to {address}: {exc}")
+                failure.__cause__ = exc
+            else:
+                sys.audit("http.client.connect", connection, connection.host, port)
+                return sock
+        resolver.forget(host, port)
+        assert failure is not None  # getaddrinfo never answers with an empty list
+        raise failure
+
+    class _HTTPConnection(HTTPConnection):
+        def __init__(self, *args: Any, resolver: _Resolver, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._resolver = resolver
+
+        def _new_conn(self) -> socket.socket:
+            return connect(self, self._resolver)
+
+    class _HTTPSConnection(HTTPSConnection):
+        def __init__(self, *args: Any, resolver: _Resolver, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._resolver = resolver
+
+        def _new_conn(self) -> socket.socket:
+            return connect(self, self._resolver)
+
+    class _HTTPPool(HTTPConnectionPool):
+        ConnectionCls = _HTTPConnection
+
+    class _HTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = _HTTPSConnection
+
+    class ResolvingPoolManager(PoolManager):
+        def __init__(self, resolver: _Resolver, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+            self._resolver = resolver
+
+        def _new_pool(
+            self,
+            scheme: str,
+            host: str,
+            port: int,
+            request_context: dict[str, Any] | None = None,
+        ) -> HTTPConnectionPool:
+            # The pool hands its unknown keywords to its connections: the resolver.
+            context = dict(self.connection_pool_kw if request_context is None else request_context)
+            context["resolver"] = self._resolver
+            return super()._new_pool(scheme, host, port, context)
+
+    return ResolvingPoolManager
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """What httpx trusted: ``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi, else the system."""
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    context = create_urllib3_context()
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        try:
+            import certifi
+        except ImportError:
+            context.load_default_certs()
+            return context
+        cafile = certifi.where()
+    context.load_verify_locations(cafile=cafile, capath=capath)
+    return context
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+@frozen(eq=False)
+class Response:
+    """An answer whose body has been read.
+
+    :param url: the URL that answered, after redirects.
+    :param headers: case-insensitive.
+    """
+
+    status_code: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
 
 
 @frozen
@@ -230,15 +318,16 @@ class RangeReply:
 class Http:
     """A thread-safe HTTP client for index pages and files.
 
-    :param max_connections: requests expected in flight at once (the callers' threads); the
-        pool holds up to twice as many connections, for two hosts.
+    :param max_connections: requests expected in flight at once (the callers' threads); each
+        host's pool holds up to twice as many connections (threads beyond wait for one).
     :param timeout: seconds for connecting and for each read.
     :param retries: how often a request is retried after a connection error, a timeout or a
         429/5xx answer, with exponential backoff; then :class:`~mach2.errors.IndexError_`.
     :param credentials: ``host[:port]`` → ``(user, password)``, e.g. from index URLs.
     :param netrc: a netrc file consulted for hosts without credentials.
     :param counters: where requests and received bytes are counted.
-    :param transport: an httpx transport to use instead of the network (tests).
+    :param pool: a urllib3 ``PoolManager`` to send every request through instead of this
+        client's own (tests; it neither caches DNS nor honours proxies).
     """
 
     def __init__(
@@ -250,7 +339,7 @@ class Http:
         credentials: Mapping[str, tuple[str, str]] | None = None,
         netrc: Path | None = None,
         counters: Counters | None = None,
-        transport: httpx.BaseTransport | None = None,
+        pool: PoolManager | None = None,
     ) -> None:
         self.counters = counters if counters is not None else Counters()
         self._retries = retries
@@ -258,57 +347,77 @@ class Http:
         self._netrc = _read_netrc(netrc) if netrc is not None else None
         self._max_connections = max_connections
         self._timeout = timeout
-        self._transport = transport
-        self._client_lock = threading.Lock()
-        self._client_instance: httpx.Client | None = None
+        self._given = pool
+        self._lock = threading.Lock()
+        self._direct: PoolManager | None = None
+        self._proxies: dict[str, str] | None = None
+        self._via_proxy: dict[str, PoolManager] = {}
+        self._pool_options: dict[str, Any] = {}
 
-    @property
-    def _client(self) -> httpx.Client:
-        """The shared httpx client, made on first use: a run the cache answers needs none
-        (and building its TLS context costs 30-60 ms)."""
-        import httpx
+    def _manager(self, url: str) -> PoolManager:
+        """The pool manager for ``url``, made on first use: a run the cache answers needs none
+        (and building the TLS context costs 30-60 ms)."""
+        if self._given is not None:
+            return self._given
+        with self._lock:
+            if self._proxies is None:
+                import urllib.request
 
-        with self._client_lock:
-            if self._client_instance is None:
-                # Pages and files usually live on two hosts (pypi.org, files.pythonhosted.org):
-                # room for both keeps one host's idle connections from being closed to open
-                # the other's (measured: 46 connections opened for 266 requests, 26 with this).
-                limits = httpx.Limits(
-                    max_connections=2 * self._max_connections,
-                    max_keepalive_connections=2 * self._max_connections,
+                import urllib3
+
+                self._proxies = urllib.request.getproxies()
+                # Pages and files usually live on two hosts (pypi.org, files.pythonhosted.org),
+                # one pool each.  block: a thread waits for a connection of its host's pool
+                # rather than open one that would be closed after the request.
+                self._pool_options = dict(
+                    maxsize=2 * self._max_connections,
+                    block=True,
+                    timeout=urllib3.Timeout(connect=self._timeout, read=self._timeout),
+                    retries=False,
+                    ssl_context=_ssl_context(),
                 )
-                transport = self._transport
-                import urllib.request  # only when a request is made: it loads http.client, ssl
+            proxy = self._proxy_for(url) if self._proxies else None
+            if proxy is not None:
+                manager = self._via_proxy.get(proxy)
+                if manager is None:
+                    manager = self._via_proxy[proxy] = _proxy_manager(proxy, self._pool_options)
+                return manager
+            if self._direct is None:
+                resolver = _Resolver(self.counters)
+                self._direct = _resolving_pool_manager()(resolver, **self._pool_options)
+            return self._direct
 
-                if transport is None and not urllib.request.getproxies():
-                    transport = _transport(limits, self.counters)
-                self._client_instance = httpx.Client(
-                    transport=transport,
-                    limits=limits,
-                    timeout=httpx.Timeout(self._timeout),
-                    follow_redirects=True,
-                    headers={"User-Agent": _USER_AGENT},
-                )
-            return self._client_instance
+    def _proxy_for(self, url: str) -> str | None:
+        import urllib.request
+
+        assert self._proxies is not None
+        parts = urlsplit(url)
+        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+        if not proxy or urllib.request.proxy_bypass(parts.netloc):
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"
 
     def close(self) -> None:
-        with self._client_lock:
-            if self._client_instance is not None:
-                self._client_instance.close()
-                self._client_instance = None
+        with self._lock:
+            managers = [self._direct, *self._via_proxy.values()]
+            self._direct, self._via_proxy = None, {}
+        for manager in managers:
+            if manager is not None:
+                manager.clear()
 
     # -- requests --------------------------------------------------------------------------
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         """GET ``url`` and read the body; answers other than 429/5xx are returned as they are.
 
         :raises IndexError_: the server could not be reached, or kept failing, after retries.
         """
 
-        def send() -> httpx.Response:
-            response = self._client.get(url, headers=headers, auth=self._auth(url))
-            self.counters.add("bytes", len(response.content))
-            return response
+        def send() -> Response:
+            final, response = self._open(url, headers, preload=True)
+            data = response.data
+            self.counters.add("bytes", len(data))
+            return _response(final, response, data)
 
         return self._retrying(url, send)
 
@@ -320,15 +429,18 @@ class Http:
         """
         spec = f"bytes=-{end}" if start is None else f"bytes={start}-{end}"
 
-        def send() -> httpx.Response:
-            request = self._client.build_request("GET", url, headers={"Range": spec})
-            response = self._client.send(request, auth=self._auth(url), stream=True)
-            if response.status_code == 206:
-                response.read()
-                self.counters.add("bytes", len(response.content))
-            else:
-                response.close()
-            return response
+        def send() -> Response:
+            final, response = self._open(url, {"Range": spec}, preload=False)
+            try:
+                if response.status == 200:  # the whole file follows: drop the connection
+                    response.close()
+                    data = b""
+                else:
+                    data = response.read()
+                    self.counters.add("bytes", len(data))
+            finally:
+                response.release_conn()
+            return _response(final, response, data)
 
         response = self._retrying(url, send)
         if response.status_code == 200:
@@ -346,33 +458,70 @@ class Http:
 
         digests: list[str] = []
 
-        def send() -> httpx.Response:
+        def send() -> Response:
             sink.seek(0)
             sink.truncate()
             digest = hashlib.sha256()
-            with self._client.stream("GET", url, auth=self._auth(url)) as response:
-                if response.status_code == 200:
-                    for chunk in response.iter_bytes(1 << 20):
+            final, response = self._open(url, None, preload=False)
+            try:
+                if response.status == 200:
+                    for chunk in response.stream(1 << 20):
                         digest.update(chunk)
                         sink.write(chunk)
                         self.counters.add("bytes", len(chunk))
-                digests.append(digest.hexdigest())
-                return response
+                else:
+                    response.drain_conn()
+            finally:
+                response.release_conn()
+            digests.append(digest.hexdigest())
+            return _response(final, response, b"")
 
         response = self._retrying(url, send)
         if response.status_code != 200:
             raise status_error(url, response)
         return digests[-1]
 
-    def _retrying(self, url: str, send: Callable[[], httpx.Response]) -> httpx.Response:
-        import httpx
+    def _open(
+        self, url: str, headers: Mapping[str, str] | None, *, preload: bool
+    ) -> tuple[str, BaseHTTPResponse]:
+        """Send a GET, following redirects; the final URL and its (unread unless ``preload``)
+        response.  Credentials are looked up for each host the redirects lead to."""
+        for _ in range(_MAX_REDIRECTS + 1):
+            sent = {"User-Agent": _USER_AGENT, **(headers or {})}
+            authorization = self._authorization(url)
+            if authorization is not None:
+                sent["Authorization"] = authorization
+            response = self._manager(url).urlopen(
+                "GET",
+                url,
+                headers=sent,
+                redirect=False,
+                retries=False,
+                preload_content=preload,
+            )
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECT_STATUS or not location:
+                return url, response
+            response.drain_conn()
+            response.release_conn()
+            url = urljoin(url, location)
+        raise IndexError_(
+            f"{url} redirects more than {_MAX_REDIRECTS} times", hint="check the index URL"
+        )
+
+    def _retrying(self, url: str, send: Callable[[], Response]) -> Response:
+        from urllib3.exceptions import HTTPError, LocationValueError
 
         for attempt in range(self._retries + 1):
             last = attempt == self._retries
             self.counters.add("requests")
             try:
                 response = send()
-            except httpx.TransportError as error:  # connect/read errors and timeouts
+            except LocationValueError as error:  # a malformed URL: no retry helps
+                raise IndexError_(
+                    f"cannot reach {url}: {_describe(error)}", hint="check the index URL"
+                ) from error
+            except HTTPError as error:  # connect/read errors, timeouts, TLS, broken answers
                 if last:
                     raise IndexError_(
                         f"cannot reach {url}: {_describe(error)}", hint=_UNREACHABLE_HINT
@@ -385,9 +534,8 @@ class Http:
             return response
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
-    def _auth(self, url: str) -> httpx.BasicAuth | None:
-        import httpx
-
+    def _authorization(self, url: str) -> str | None:
+        """The ``Authorization`` header for ``url``'s host (index URL credentials, netrc)."""
         parts = urlsplit(url)
         host = parts.hostname or ""
         netloc = host if parts.port is None else f"{host}:{parts.port}"
@@ -396,12 +544,28 @@ class Http:
             entry = self._netrc.authenticators(host)
             if entry is not None:
                 found = (entry[0], entry[2] or "")
-        return None if found is None else httpx.BasicAuth(*found)
+        if found is None:
+            return None
+        return "Basic " + base64.b64encode(":".join(found).encode()).decode("ascii")
 
 
-def status_error(url: str, response: httpx.Response) -> IndexError_:
+def _response(url: str, response: BaseHTTPResponse, data: bytes) -> Response:
+    return Response(response.status, response.reason or "", response.headers, data, url)
+
+
+def _proxy_manager(proxy: str, options: Mapping[str, Any]) -> PoolManager:
+    """A plain ``ProxyManager`` (``user:password@`` in the proxy URL becomes its credentials)."""
+    from urllib3 import ProxyManager
+    from urllib3.util import make_headers, parse_url
+
+    auth = parse_url(proxy).auth
+    headers = make_headers(proxy_basic_auth=unquote(auth)) if auth else None
+    return ProxyManager(proxy, proxy_headers=headers, **options)
+
+
+def status_error(url: str, response: Response) -> IndexError_:
     """The error for an unexpected HTTP status, with a hint that fits the status."""
-    status = f"{response.status_code} {response.reason_phrase}".strip()
+    status = f"{response.status_code} {response.reason}".strip()
     if response.status_code in (401, 403):
         hint = "check the credentials for this host (netrc file or user:password@ in the URL)"
     elif response.status_code in _RETRY_STATUS:
@@ -436,9 +600,19 @@ def _parse_content_range(url: str, header: str) -> tuple[int, int]:
         ) from None
 
 
-def _describe(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    return f"{type(error).__name__}: {text}" if text != type(error).__name__ else text
+def _describe(error: BaseException) -> str:
+    """One line saying what went wrong, without the connection or pool urllib3 puts first."""
+    message = getattr(error, "_message", None)  # urllib3 errors naming a connection or pool
+    if not isinstance(message, str):
+        # ProtocolError("Connection aborted.", OSError(...)), SSLError(ssl.SSLError(...)), ...
+        inner = next((a for a in reversed(error.args) if isinstance(a, BaseException)), None)
+        if inner is not None:
+            return _describe(inner)
+        texts = [a for a in error.args if isinstance(a, str)]
+        message = texts[-1] if texts else str(error)
+    name = type(error).__name__
+    text = " ".join(message.split())
+    return f"{name}: {text}" if text and text != name else name
 
 
 def _backoff(attempt: int, retry_after: str | None) -> None:

@@ -57,6 +57,7 @@ from mach2.sources.http import (
     Counters,
     Http,
     RangeReply,
+    Response,
     ZipReadError,
     read_zip_member,
     split_credentials,
@@ -64,7 +65,7 @@ from mach2.sources.http import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from urllib3 import PoolManager
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -190,7 +191,8 @@ class PyPIClient:
     :param offline: use only the cache; anything missing raises :class:`IndexError_`.
     :param refresh: ignore cached pages (and replace damaged cache entries instead of
         raising :class:`CacheError`).
-    :param transport: an httpx transport to use instead of the network (tests).
+    :param pool: a urllib3 ``PoolManager`` to send requests through instead of the client's
+        own (tests; see :class:`~mach2.sources.http.Http`).
     """
 
     def __init__(
@@ -205,7 +207,7 @@ class PyPIClient:
         retries: int = 3,
         offline: bool = False,
         refresh: bool = False,
-        transport: httpx.BaseTransport | None = None,
+        pool: PoolManager | None = None,
     ) -> None:
         if not index_urls:
             raise ValueError("index_urls is empty")
@@ -234,7 +236,7 @@ class PyPIClient:
             credentials=credentials,
             netrc=netrc,
             counters=self._counters,
-            transport=transport,
+            pool=pool,
         )
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
         # For the zip-tail request raced against a `.metadata` probe (see _fetch_metadata);
@@ -438,7 +440,7 @@ class PyPIClient:
                 return True
         return True
 
-    def _parse(self, response: httpx.Response) -> list[FileRow]:
+    def _parse(self, response: Response) -> list[FileRow]:
         try:
             return parse_page(
                 response.content, response.headers.get("Content-Type", ""), str(response.url)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+import urllib3
 
 from mach2.errors import ArtifactError, CacheError, IndexError_, InputError
 from mach2.model.artifact import DistFile
@@ -66,6 +67,7 @@ class FakeIndex:
     files: dict[str, bytes] = attrs.Factory(dict)
     failures: dict[str, list[int]] = attrs.Factory(dict)
     log: list[tuple[str, str, dict[str, str]]] = attrs.Factory(list)
+    proxied: list[str] = attrs.Factory(list)
 
     def add(self, project: str, filename: str, data: bytes, uploaded: str = OLD) -> str:
         self.files[filename] = data
@@ -95,6 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         index = self.index
+        if self.path.startswith("http://"):  # asked as a forward proxy: answer for the origin
+            index.proxied.append(self.path)
+            self.path = "/" + self.path.split("/", 3)[3]
         index.log.append(("GET", self.path, dict(self.headers.items())))
         if index.auth is not None:
             token = base64.b64encode(":".join(index.auth).encode()).decode()
@@ -350,7 +355,8 @@ def test_metadata_from_dot_metadata_probe(index: FakeIndex, tmp_path: Path) -> N
     with client(index, tmp_path) as pypi:
         assert pypi.wheel_metadata(wheel_file(pypi, "demo")) == metadata_of(data)
         assert pypi.stats.metadata_files == 1
-    assert index.paths()[-1].endswith(".whl.metadata")
+    # (the zip's tail is asked for at the same time: the order in the log is not fixed)
+    assert "/files/demo-1.0-py3-none-any.whl.metadata" in index.paths()
 
 
 def test_advertised_metadata_hash_is_checked(index: FakeIndex, tmp_path: Path) -> None:
@@ -526,6 +532,54 @@ def test_missing_credentials(index: FakeIndex, tmp_path: Path) -> None:
         pypi.project_files(normalize("demo"))
     assert caught.value.message == f"{index.url}demo/ answered 401 Unauthorized"
     assert "netrc" in (caught.value.hint or "")
+
+
+def test_connections_are_kept_alive(index: FakeIndex, tmp_path: Path) -> None:
+    for name in ("one", "two", "three"):
+        index.add(name, f"{name}-1.0-py3-none-any.whl", make_wheel(name, "1.0"))
+    with client(index, tmp_path) as pypi:
+        for name in ("one", "two", "three"):
+            pypi.download(wheel_file(pypi, name))
+        assert pypi.stats.requests == 6
+        assert pypi.stats.connections == 1  # one after the other: the same connection
+
+
+def test_proxy_from_the_environment(
+    index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index.add("demo", "demo-1.0-py3-none-any.whl", make_wheel("demo", "1.0"))
+    proxy = index.url.removesuffix("/simple/")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    url = "http://index.invalid/simple/"  # never looked up: the proxy resolves names
+    with PyPIClient(index_urls=[url], cache_dir=tmp_path) as pypi:
+        file = next(f for f in pypi.project_files(normalize("demo")) if f.is_wheel)
+        assert pypi.wheel_metadata(file).startswith(b"Metadata-Version")
+        assert pypi.stats.dns_lookups == 0
+    assert index.proxied[0] == "http://index.invalid/simple/demo/"
+    assert file.url == "http://index.invalid/files/demo-1.0-py3-none-any.whl"
+    monkeypatch.setenv("NO_PROXY", "index.invalid")
+    with (
+        PyPIClient(index_urls=[url], cache_dir=tmp_path / "2", retries=0) as pypi,
+        pytest.raises(IndexError_, match="NameResolutionError"),
+    ):
+        pypi.project_files(normalize("demo"))
+
+
+def test_requests_go_through_a_given_pool(index: FakeIndex, tmp_path: Path) -> None:
+    urls: list[str] = []
+
+    class Recording(urllib3.PoolManager):
+        def urlopen(  # type: ignore[override]
+            self, method: str, url: str, redirect: bool = True, **kw: object
+        ) -> urllib3.BaseHTTPResponse:
+            urls.append(url)
+            return super().urlopen(method, url, redirect, **kw)
+
+    index.add("demo", "demo-1.0.tar.gz", b"x")
+    with client(index, tmp_path, pool=Recording()) as pypi:
+        assert len(pypi.project_files("Demo")) == 1  # type: ignore[arg-type]  # not normalized
+        assert pypi.stats.dns_lookups == 0  # the given pool resolves names its own way
+    assert urls == [f"{index.url}Demo/", f"{index.url}demo/"]  # redirected
 
 
 def test_prefetch_errors_reach_the_caller(index: FakeIndex, tmp_path: Path) -> None:
