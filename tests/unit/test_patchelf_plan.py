@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from mach2.model.target import Target
-from mach2.patchelf.scan import ElfInfo, VersionNeed, WheelInspection
 from mach2.patchelf.plan import (
     CxxRuntime,
     Needed,
@@ -20,6 +19,7 @@ from mach2.patchelf.plan import (
     plan,
     sibling_libraries,
 )
+from mach2.patchelf.scan import ElfInfo, VersionNeed, WheelInspection
 from mach2.patchelf.sonames import SonameEntry, SonameMap, load_soname_map
 
 TARGET = Target.from_strings("3.12", "x86_64-linux", "2.40")
