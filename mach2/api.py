@@ -24,7 +24,6 @@ from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import locked_packages
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
-from mach2.lock.patchelf import InspectionCache, add_patch_plans
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
@@ -395,6 +394,8 @@ def _plan_binaries(
             filename=artifact.filename, url=artifact.url, sha256=artifact.sha256, size=artifact.size
         )
         return index.download(file)
+
+    from mach2.lock.patchelf import InspectionCache, add_patch_plans
 
     cache = InspectionCache(options.cache_dir / "elf-inspections" if options.cache_dir else None)
     return add_patch_plans(

@@ -12,7 +12,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 from mach2.errors import InputError
-from mach2.inputs.conda_env import read_environment_input
 from mach2.inputs.pyproject import read_pyproject
 from mach2.inputs.requirements import (
     HASH_LENGTHS,
@@ -62,5 +61,7 @@ def read_input(
             hint="write 'name[extra]' in the requirements file instead",
         )
     if path.suffix in (".yml", ".yaml"):
+        from mach2.inputs.conda_env import read_environment_input  # conda modules on use
+
         return read_environment_input(path, environ=environ)
     return read_requirements(path, environ=environ)
