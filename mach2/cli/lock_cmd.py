@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +24,14 @@ __all__ = ["lock", "resolving", "why"]
 @contextmanager
 def resolving(quiet: bool) -> Iterator[Callable[[str, int], None] | None]:
     """A spinner on stderr counting pinned packages (only on a terminal)."""
+    if quiet or not sys.stderr.isatty():  # checked before loading rich: scripts skip it
+        yield None
+        return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    if quiet or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
