@@ -33,6 +33,7 @@
   fetchArtifact,
   applyScript,
   shellQuote,
+  libraryWalk,
 }:
 let
   inherit (builtins)
@@ -179,25 +180,9 @@ let
     ''
       mach2CondaPatch() {
         local libraryPath=""
-        local -A seen=()
-        mach2CondaLibraries() {
-          local input
-          for input in "$@"; do
-            [ -n "''${seen[$input]-}" ] && continue
-            seen[$input]=1
-            [ -d "$input/lib" ] && libraryPath="''${libraryPath:+$libraryPath:}$input/lib"
-            if [ -f "$input/nix-support/propagated-build-inputs" ]; then
-              mach2CondaLibraries $(< "$input/nix-support/propagated-build-inputs")
-            fi
-          done
-          return 0
-        }
+        ${libraryWalk}
         # The conda dependencies first (what the package was built against), then buildInputs.
-        mach2CondaLibraries ''${propagatedBuildInputs-} ''${buildInputs-}
-        local interpreter=()
-        if [ -n "''${NIX_CC-}" ] && [ -f "$NIX_CC/nix-support/dynamic-linker" ]; then
-          interpreter=(--interpreter "$(< "$NIX_CC/nix-support/dynamic-linker")")
-        fi
+        mach2AddLibraries ''${propagatedBuildInputs-} ''${buildInputs-}
         echo "mach2: patching the conda package ${key} (RUNPATHs into /nix/store)"
         ${buildPython.interpreter} -I ${applyScript} --plan "$NIX_BUILD_TOP/mach2-conda-plan.json" \
           --site-packages "$out" --library-path "$libraryPath" \

@@ -237,24 +237,8 @@ let
     ''
       mach2ApplyPatchPlan() {
         local libraryPath=${shellQuote (concatStringsSep ":" (map (d: "${getLib d}/lib") present))}
-        local -A seen=()
-        mach2AddLibraries() {
-          local input
-          for input in "$@"; do
-            [ -n "''${seen[$input]-}" ] && continue
-            seen[$input]=1
-            [ -d "$input/lib" ] && libraryPath="''${libraryPath:+$libraryPath:}$input/lib"
-            if [ -f "$input/nix-support/propagated-build-inputs" ]; then
-              mach2AddLibraries $(< "$input/nix-support/propagated-build-inputs")
-            fi
-          done
-          return 0
-        }
+        ${libraryWalk}
         mach2AddLibraries ''${buildInputs-}
-        local interpreter=()
-        if [ -n "''${NIX_CC-}" ] && [ -f "$NIX_CC/nix-support/dynamic-linker" ]; then
-          interpreter=(--interpreter "$(< "$NIX_CC/nix-support/dynamic-linker")")
-        fi
     ''
     + concatStringsSep "" (
       map (
@@ -513,6 +497,33 @@ let
   /**
     Conda packages (conda.nix), built with this file's fetcher and apply script.
   */
+  /**
+    Shell for the apply script's arguments, shared by wheels and conda packages: a function
+    `mach2AddLibraries INPUT...` appending each input's lib/ to `$libraryPath`, following
+    nix-support/propagated-build-inputs (each input once), and `interpreter`, the
+    `--interpreter` argument when `$NIX_CC` knows the dynamic linker.  Meant to be spliced
+    into a shell function that declares `libraryPath`.
+  */
+  libraryWalk = ''
+        local -A seen=()
+        mach2AddLibraries() {
+          local input
+          for input in "$@"; do
+            [ -n "''${seen[$input]-}" ] && continue
+            seen[$input]=1
+            [ -d "$input/lib" ] && libraryPath="''${libraryPath:+$libraryPath:}$input/lib"
+            if [ -f "$input/nix-support/propagated-build-inputs" ]; then
+              mach2AddLibraries $(< "$input/nix-support/propagated-build-inputs")
+            fi
+          done
+          return 0
+        }
+        local interpreter=()
+        if [ -n "''${NIX_CC-}" ] && [ -f "$NIX_CC/nix-support/dynamic-linker" ]; then
+          interpreter=(--interpreter "$(< "$NIX_CC/nix-support/dynamic-linker")")
+        fi
+  '';
+
   conda = import ./conda.nix {
     inherit
       pkgs
@@ -521,6 +532,7 @@ let
       fetchArtifact
       applyScript
       shellQuote
+      libraryWalk
       ;
   };
 
