@@ -20,6 +20,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from mach2 import __version__
+from mach2.conda import locking as conda_locking
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import locked_packages
@@ -76,7 +77,7 @@ class LockOptions:
     #: Extra soname → nixpkgs attribute entries (JSON file, see ``mach2 patchelf``).
     soname_map: Path | None = None
     #: Conda channels (``conda-forge``, ``NAME=URL_OR_DIR``), before an environment.yml's:
-    #: the ``conda`` provider is all of them, ``conda/NAME`` one (see _conda_providers).
+    #: the ``conda`` provider is all of them, ``conda/NAME`` one (see mach2.conda.locking).
     channels: Sequence[str] = ()
     #: Optional dependencies (extras) and PEP 735 groups of pyproject.toml inputs to include.
     extras: Sequence[str] = ()
@@ -125,7 +126,7 @@ def _order(
     providers: str | Mapping[str, str | Sequence[str]] | None,
     requirements: RequirementsInput | None = None,
 ) -> ProviderOrder:
-    builtin = _conda_builtin_order(requirements)
+    builtin = conda_locking.builtin_order(requirements)
     if providers is None:
         return ProviderOrder.from_mapping({}, builtin=builtin)
     if isinstance(providers, str):
@@ -162,7 +163,7 @@ def _roots(
                     entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)
                 )
             )
-    roots += _conda_roots(requirements, target)
+    roots += conda_locking.roots(requirements, target)
     return roots, constraints
 
 
@@ -268,7 +269,9 @@ def lock_inputs(
         "indexes": _index_urls(requirements, options),
         "pre": options.allow_prereleases or requirements.pre,
     }
-    parts.update(_conda_inputs(requirements, options))  # nothing without conda: same hashes
+    parts.update(
+        conda_locking.hash_parts(requirements, options)
+    )  # nothing without conda: same hashes
     if options.extras or options.groups:  # only then, so that other locks keep their hash
         parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
     nixpkgs = None
@@ -325,7 +328,7 @@ def lock_input(
     }
     roots, constraints = _roots(requirements, options.target)
     try:
-        providers.update(_conda_providers(requirements, options))
+        providers.update(conda_locking.providers(requirements, options))
         nixpkgs_index = _nixpkgs_index(options)
         if nixpkgs_index is not None:
             from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies
@@ -525,121 +528,3 @@ def lock_requirements(
         paths, environ=environ, extras=options.extras, groups=options.groups
     )
     return lock_input(requirements, text, options, on_progress=on_progress)
-
-
-# -- conda (issue 5): channels → providers, environment.yml specs → roots ----------------------
-#
-# Kept together so that the rest of this module only calls these four.  The conda modules are
-# imported here, lazily: they load httpx and the name map, which PyPI-only locks do not need.
-
-
-def _conda_builtin_order(requirements: RequirementsInput | None) -> dict[str, tuple[str, ...]]:
-    """The built-in order: with an environment.yml's conda specs or channels, conda first.
-
-    ``conda,wheel,sdist,nixpkgs``: the file's conda packages come from its channels, and its
-    ``pip:`` lines from conda as well when a channel has a fitting version, else from PyPI.
-    A user ``_default`` (``-p``) still replaces it, as it replaces the usual default.
-    """
-    from mach2.providers.order import BUILTIN_DEFAULTS
-
-    if requirements is None or not (requirements.conda or requirements.channels):
-        return dict(BUILTIN_DEFAULTS)
-    return {"_default": ("conda", *BUILTIN_DEFAULTS["_default"])}
-
-
-def _conda_inputs(requirements: RequirementsInput, options: LockOptions) -> dict[str, object]:
-    """What the input hash adds for conda: the channels and ``__cuda`` (nothing without)."""
-    channels = [*options.channels, *requirements.channels]
-    parts: dict[str, object] = {}
-    if channels:
-        parts["conda-channels"] = channels
-    if options.cuda is not None:
-        parts["conda-cuda"] = options.cuda
-    return parts
-
-
-def _conda_roots(requirements: RequirementsInput, target: Target) -> list[Requirement]:
-    """An environment.yml's conda specs as requirements on their resolver names.
-
-    ``python`` (and ``python_abi``, virtual packages) are checked against the target here: the
-    target's interpreter is the environment's python, so ``python=3.11`` on a 3.12 target is
-    an input error, not a resolution.
-    """
-    if not requirements.conda:
-        return []
-    from mach2.conda.names import default_map
-    from mach2.conda.virtual import interpreter_packages, virtual_packages
-    from mach2.providers.conda import conda_identifier
-
-    fixed = {r.name: r for r in (*interpreter_packages(target), *virtual_packages(target))}
-    environment = dict(target.marker_environment)
-    roots = []
-    for entry in requirements.conda:
-        if entry.marker is not None and not entry.marker.evaluate(environment):
-            continue
-        spec = entry.spec
-        if spec.name in fixed or spec.name.startswith("__"):
-            have = fixed.get(spec.name)
-            if have is None or not spec.matches(have):
-                what = "nothing" if have is None else f"{have.name} {have.version}"
-                raise InputError(
-                    f"{entry.origin}: {spec.text!r} does not fit the target "
-                    f"({target.describe()} provides {what})",
-                    hint="pick the target with --python/--system/--glibc",
-                )
-            continue
-        name = conda_identifier(spec.name, default_map())
-        roots.append(Requirement.from_matchspec(name, spec, origin=entry.origin))
-    return roots
-
-
-def _conda_providers(requirements: RequirementsInput, options: LockOptions) -> dict[str, Provider]:
-    """``conda`` (every channel, strict priority) and ``conda/<name>`` per channel.
-
-    Channels: ``options.channels`` first, then the environment files'.  Remote repodata is
-    fetched into ``<cache_dir>/conda`` and revalidated after an hour (``refresh``: always).
-    No channel: no conda provider, so an order naming one fails with the way to add it.
-
-    :raises InputError: conda specs of an environment.yml but no channel at all.
-    """
-    texts = [*options.channels, *requirements.channels]
-    if not texts:
-        for entry in requirements.conda:
-            if entry.spec.name not in ("python", "pip") and not entry.spec.name.startswith("__"):
-                raise InputError(
-                    f"{entry.origin}: conda package {entry.spec.text!r} but no conda channel",
-                    hint="list channels: in the environment file or pass --channel NAME=URL_OR_DIR",
-                )
-        return {}
-    import httpx
-
-    from mach2.conda.channels import ChannelIndex, open_channels, parse_channels, target_subdir
-    from mach2.providers.conda import CondaProvider
-
-    channels = parse_channels(texts)
-    remote = any(channel.url is not None for channel in channels)
-    client = httpx.Client(follow_redirects=True, timeout=60.0) if remote else None
-    try:
-        index = open_channels(
-            channels,
-            (target_subdir(options.target), "noarch"),
-            cache_dir=options.cache_dir / "conda" if options.cache_dir else None,
-            client=client,
-            max_age=0.0 if options.refresh else 3600.0,
-            offline=options.offline,
-        )
-    finally:
-        if client is not None:
-            client.close()
-
-    def provider(name: str, channel_index: ChannelIndex) -> CondaProvider:
-        return CondaProvider(
-            name, channel_index, options.target, cuda=options.cuda,
-            exclude_newer=options.exclude_newer,
-        )  # fmt: skip
-
-    providers: dict[str, Provider] = {"conda": provider("conda", index)}
-    for channel in channels:
-        own = ChannelIndex([s for s in index.sources if s.channel == channel.name])
-        providers[f"conda/{channel.name}"] = provider(f"conda/{channel.name}", own)
-    return providers

@@ -48,7 +48,7 @@ def shared(specs: list[str], records: list[RepodataRecord], target: Target) -> d
     roots = []
     for spec in map(parse_matchspec, specs):
         if spec.name in fixed:
-            assert spec.matches(fixed[spec.name]), spec.text  # api._conda_roots' check
+            assert spec.matches(fixed[spec.name]), spec.text  # mach2.conda.locking.roots' check
             continue
         name = conda_identifier(spec.name, provider.names)
         roots.append(Requirement.from_matchspec(name, spec, origin="test"))
