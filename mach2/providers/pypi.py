@@ -26,7 +26,18 @@ __all__ = ["PackageIndex", "SdistProvider", "WheelProvider", "sdist_version", "w
 
 _UNRANKED = 1 << 30
 
+
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
+
+
+def _common_words(tags: Sequence[str]) -> tuple[str, ...]:
+    """Words (3+ letters) of the first tag that every tag contains: a cheap pre-filter.
+
+    >>> _common_words(["manylinux_2_28_x86_64", "manylinux2014_x86_64"])
+    ('manylinux', 'x86')
+    """
+    first = tags[0].split("_") if tags else []
+    return tuple(w for w in dict.fromkeys(first) if len(w) >= 3 and all(w in t for t in tags))
 
 
 class PackageIndex(Protocol):
@@ -273,10 +284,15 @@ class WheelProvider(_PyPIProvider):
         self._parse_metadata = parse_metadata
         self._tag_rank = target.tag_rank
         self._platforms = frozenset(target.platform_tags) | {"any"}
+        # Words every platform tag of the target contains (manylinux, x86): a file whose name
+        # lacks one cannot match (unless it is for any platform).
+        self._words = _common_words(target.platform_tags)
 
     def _may_use(self, filename: str) -> bool:
         if not filename.endswith(".whl"):
             return False
+        if not all(w in filename for w in self._words) and not filename.endswith("-any.whl"):
+            return False  # substring tests in C first: most files are for other machines
         platforms = filename[:-4].rpartition("-")[2]
         return any(p in self._platforms for p in platforms.split("."))
 
