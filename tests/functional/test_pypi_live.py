@@ -17,7 +17,8 @@ from mach2.errors import IndexError_
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
 from mach2.sources.http import ZIP_TAIL, Http, read_zip_member
-from mach2.sources.pypi import PyPIClient, UnknownProject, pick_metadata
+from mach2.sources.pypi import PyPIClient, UnknownProject
+from mach2.sources.simple_pages import pick_metadata
 
 pytestmark = pytest.mark.network
 
