@@ -51,16 +51,14 @@ from mach2.model.artifact import DistFile
 from mach2.model.names import NormalizedName
 from mach2.sources.cache import Cache, CachedPage, FileRow
 from mach2.sources.http import (
-    ZIP_TAIL,
     Counters,
     Http,
     RangeReply,
     Response,
-    ZipReadError,
-    read_zip_member,
     split_credentials,
     status_error,
 )
+from mach2.sources.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
 from mach2.sources.simple_pages import PageError, ProjectListing, parse_page, pick_metadata
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ import pytest
 from mach2.errors import IndexError_
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
-from mach2.sources.http import ZIP_TAIL, Http, read_zip_member
+from mach2.sources.http import Http
 from mach2.sources.pypi import PyPIClient, UnknownProject
+from mach2.sources.remote_zip import ZIP_TAIL, read_zip_member
 from mach2.sources.simple_pages import pick_metadata
 
 pytestmark = pytest.mark.network

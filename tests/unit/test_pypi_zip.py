@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from mach2.sources.http import ZIP_TAIL, ZipReadError, read_zip_member
+from mach2.sources.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
 from mach2.sources.simple_pages import pick_metadata
 
 METADATA = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six\n"
