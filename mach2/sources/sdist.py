@@ -5,9 +5,10 @@ Two ways, cheapest first (DESIGN.md §3, "sdist metadata"):
 1. **Static PKG-INFO** (PEP 643): ``Metadata-Version`` 2.2 or later and none of
    ``Requires-Dist``, ``Requires-Python``, ``Provides-Extra`` listed under ``Dynamic``.
    Costs one decompression pass over the archive; nothing is built.
-2. **PEP 517 hooks**: the archive is extracted (safely) to a temporary directory and the
-   backend's ``get_requires_for_build_wheel`` and ``prepare_metadata_for_build_wheel`` hooks run
-   in an isolated build environment (``build_wheel`` when the backend lacks the latter).
+2. **PEP 517 hooks**: the archive is extracted (safely: :mod:`mach2.sources.archive`) to a
+   temporary directory and the backend's ``get_requires_for_build_wheel`` and
+   ``prepare_metadata_for_build_wheel`` hooks run in an isolated build environment
+   (``build_wheel`` when the backend lacks the latter).
    Costs seconds: creating the environment (cached by its requirement list, see
    :class:`VenvBuildEnvironment`) and running the backend.
 
@@ -27,16 +28,11 @@ import fcntl
 import hashlib
 import json
 import os
-import posixpath
-import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import tomllib
 import warnings
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeGuard
@@ -48,6 +44,7 @@ from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMiss
 
 from mach2.errors import ArtifactError, Mach2Error
 from mach2.model.names import NormalizedName, normalize
+from mach2.sources.archive import SdistArchive
 from mach2.sources.metadata import CoreMetadata, parse_metadata
 
 __all__ = [
@@ -68,8 +65,6 @@ _RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extr
 _CACHE_FORMAT = 1
 #: Seconds one backend hook or one installer command may take.
 _TIMEOUT = 900.0
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
-_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 @frozen(kw_only=True)
@@ -264,7 +259,7 @@ def read_sdist_metadata(
 
 
 def _read(path: Path, builder: BuildEnvironment, log: Path | None) -> SdistMetadata:
-    with _Archive.open(path) as archive:
+    with SdistArchive.open(path) as archive:
         build_system = _BuildSystem.from_pyproject(archive.read("pyproject.toml"), path.name)
         pkg_info = archive.read("PKG-INFO")
         if pkg_info is not None:
@@ -513,143 +508,6 @@ def _run(
         timeout=_TIMEOUT,
         check=False,
     )
-
-
-# --- archives --------------------------------------------------------------------------------
-
-
-class _Archive:
-    """An sdist archive whose members were all checked to stay inside it.
-
-    The rules, checked before anything is read: (1) no absolute names and no ``..`` in names
-    or hard-link targets; (2) symbolic links point inside the archive; (3) no member or
-    hard-link target lies under a symbolic link, and none replaces one (writing through a
-    link is how a lexically clean name escapes); (4) only files, directories and links.
-    Extraction also uses tarfile's ``data`` filter when the interpreter has it (3.11.4+).
-    """
-
-    def __init__(self, path: Path, archive: tarfile.TarFile | zipfile.ZipFile) -> None:
-        self.path = path
-        self._archive = archive
-        members: dict[str, Any] = {}
-        links: set[str] = set()
-        if isinstance(archive, tarfile.TarFile):
-            for member in archive:
-                name = _safe_tar_name(member, path.name)
-                if name in links or (member.issym() and name in members):
-                    raise _unsafe(path.name, f"member {member.name!r} replaces a link")
-                members[name] = member
-                if member.issym():
-                    links.add(name)
-        else:
-            members = {_safe_name(i.filename, path.name): i for i in archive.infolist()}
-        hard_link_targets = [
-            posixpath.normpath(m.linkname) for m in members.values() if _is_hard_link(m)
-        ]
-        for name in [*members, *hard_link_targets]:
-            parts = name.split("/")
-            for i in range(1, len(parts)):
-                if "/".join(parts[:i]) in links:
-                    raise _unsafe(path.name, f"member {name!r} lies under a link")
-        members.pop(".", None)
-        self._members = members
-        self.root = _common_root(members)
-
-    @classmethod
-    @contextlib.contextmanager
-    def open(cls, path: Path) -> Iterator[_Archive]:
-        if not path.name.endswith(_ARCHIVE_SUFFIXES):
-            raise ArtifactError(
-                f"{path.name}: not an sdist archive",
-                hint=f"mach2 reads sdists ending in {', '.join(_ARCHIVE_SUFFIXES)}",
-            )
-        with _reading(path):
-            # Closed by the `with archive` below, outside `_reading`: errors of the caller's
-            # code in the `with` body must not turn into "cannot read the archive".
-            is_zip = path.name.endswith(".zip")
-            archive = zipfile.ZipFile(path) if is_zip else tarfile.open(path)  # noqa: SIM115
-        with archive:
-            with _reading(path):
-                opened = cls(path, archive)
-            yield opened
-
-    def read(self, name: str) -> bytes | None:
-        """The top-level file ``name`` (``PKG-INFO``, ``pyproject.toml``), if there is one."""
-        member = self._members.get(posixpath.join(self.root, name))
-        if member is None:
-            return None
-        with _reading(self.path):
-            if isinstance(self._archive, tarfile.TarFile):
-                stream = self._archive.extractfile(member)
-                return None if stream is None else stream.read()
-            return self._archive.read(member)
-
-    def extract(self, dest: Path) -> Path:
-        """Extract everything under ``dest``; returns the source tree's directory."""
-        dest.mkdir(parents=True)
-        with _reading(self.path):
-            if not isinstance(self._archive, tarfile.TarFile):
-                self._archive.extractall(dest)
-            elif hasattr(tarfile, "data_filter"):  # Python 3.11.4+; a second line of defence
-                self._archive.extractall(dest, filter="data")
-            else:
-                self._archive.extractall(dest)
-        return dest / self.root
-
-
-@contextlib.contextmanager
-def _reading(path: Path) -> Iterator[None]:
-    """Turn the many ways a corrupt archive fails into one :class:`ArtifactError`."""
-    try:
-        yield
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, KeyError, OSError) as e:
-        raise ArtifactError(
-            f"{path.name}: cannot read the archive ({e})",
-            hint="delete the file so it is downloaded again",
-        ) from e
-
-
-def _safe_tar_name(member: tarfile.TarInfo, sdist: str) -> str:
-    name = _safe_name(member.name, sdist)
-    if member.issym():
-        target = member.linkname
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
-        if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
-            raise _unsafe(sdist, f"link {member.name!r} -> {target!r} points outside the sdist")
-    elif member.islnk():
-        _safe_name(member.linkname, sdist)
-    elif not (member.isfile() or member.isdir()):
-        raise _unsafe(sdist, f"member {member.name!r} is a device or pipe")
-    return name
-
-
-def _safe_name(name: str, sdist: str) -> str:
-    """The member's normalized relative path; unsafe names raise :class:`ArtifactError`."""
-    plain = name.replace("\\", "/")
-    if plain.startswith("/") or _DRIVE.match(plain) or ".." in plain.split("/"):
-        raise _unsafe(sdist, f"member {name!r} points outside the sdist")
-    return posixpath.normpath(plain)
-
-
-def _is_hard_link(member: object) -> bool:
-    return isinstance(member, tarfile.TarInfo) and member.islnk()
-
-
-def _unsafe(sdist: str, what: str) -> ArtifactError:
-    return ArtifactError(
-        f"{sdist}: {what}; refusing to read it",
-        hint="the archive is malformed or malicious; use another version or provider",
-    )
-
-
-def _common_root(members: Mapping[str, object]) -> str:
-    """``name-1.0`` when every member lives in that one directory (the sdist norm), else ``""``."""
-    tops = {name.split("/", 1)[0] for name in members}
-    if len(tops) == 1:
-        (top,) = tops
-        if any("/" in name for name in members):
-            return top
-    return ""
 
 
 # --- small helpers ---------------------------------------------------------------------------
