@@ -52,7 +52,10 @@ if TYPE_CHECKING:
 # The nixpkgs, sdist-build and patchelf modules are imported where they are used: a lock that
 # needs none of them (warm, PyPI wheels) should not pay for loading them.
 
-ProgressCallback = Callable[[str, int], None]
+#: ``on_progress(stage, item, done, total)``: stage ``"resolve"`` (item: the package just
+#: pinned, done: pins so far, total: None) or ``"plan"`` (item: the binary wheel just
+#: inspected, done/total: wheels).  Called from the thread doing the work.
+ProgressCallback = Callable[[str, str, int, int | None], None]
 
 
 @frozen(kw_only=True)
@@ -343,7 +346,7 @@ def lock_input(
         )
         packages = _hash_direct_references(packages, index)
         if options.patchelf:
-            packages = _plan_binaries(packages, index, options)
+            packages = _plan_binaries(packages, index, options, on_progress)
         if nixpkgs_index is not None:
             packages = _with_nixpkgs_sources(packages, index)
     finally:
@@ -382,7 +385,10 @@ def _hash_direct_references(
 
 
 def _plan_binaries(
-    packages: dict[str, LockedPackage], index: PackageIndex, options: LockOptions
+    packages: dict[str, LockedPackage],
+    index: PackageIndex,
+    options: LockOptions,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, LockedPackage]:
     from mach2.patchelf import load_soname_map, load_user_map
 
@@ -401,8 +407,18 @@ def _plan_binaries(
     from mach2.lock.patchelf import InspectionCache, add_patch_plans
 
     cache = InspectionCache(options.cache_dir / "elf-inspections" if options.cache_dir else None)
+
+    def inspected(key: str, done: int, total: int) -> None:
+        if on_progress is not None:
+            on_progress("plan", key, done, total)
+
     return add_patch_plans(
-        packages, target=options.target, download=download, soname_map=soname_map, cache=cache
+        packages,
+        target=options.target,
+        download=download,
+        soname_map=soname_map,
+        cache=cache,
+        on_inspected=inspected,
     )
 
 
@@ -422,7 +438,7 @@ def _resolve_all(
         nonlocal pinned
         pinned += 1
         if on_progress is not None:
-            on_progress(candidate.name, pinned)
+            on_progress("resolve", candidate.name, pinned, None)
 
     def factory() -> Factory:
         return Factory(

@@ -22,24 +22,30 @@ __all__ = ["lock", "resolving", "why"]
 
 
 @contextmanager
-def resolving(quiet: bool) -> Iterator[Callable[[str, int], None] | None]:
-    """A spinner on stderr counting pinned packages (only on a terminal)."""
+def resolving(quiet: bool) -> Iterator[Callable[[str, str, int, int | None], None] | None]:
+    """Progress on stderr (only on a terminal): pins while resolving, then a bar while the
+    binary wheels are downloaded and inspected for their patch plans."""
     if quiet or not sys.stderr.isatty():  # checked before loading rich: scripts skip it
         yield None
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     if not console.is_terminal:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("resolving", total=None)
 
-        def update(name: str, count: int) -> None:
-            progress.update(task, description=f"resolving: {count} pinned, last {name}")
+        def update(stage: str, item: str, done: int, total: int | None) -> None:
+            if stage == "resolve":
+                progress.update(task, description=f"resolving: {done} pinned, last {item}")
+            else:
+                progress.update(
+                    task, description=f"patch plans: {item}", completed=done, total=total
+                )
 
         yield update
 

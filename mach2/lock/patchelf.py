@@ -8,6 +8,7 @@ planned against the soname map and the libraries shipped by the wheels it depend
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,6 +122,7 @@ def add_patch_plans(
     soname_map: SonameMap,
     cache: InspectionCache | None = None,
     workers: int = 8,
+    on_inspected: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, LockedPackage]:
     """Return ``packages`` with a ``patchelf`` plan on every binary wheel (Linux targets)."""
     result = dict(packages)
@@ -132,7 +134,20 @@ def add_patch_plans(
 
     cache = cache or InspectionCache(None)
 
+    done = 0
+    lock = threading.Lock()
+
     def inspect(key: str) -> WheelInspection:
+        nonlocal done
+        try:
+            return _inspect(key)
+        finally:
+            with lock:
+                done += 1
+                if on_inspected is not None:
+                    on_inspected(key, done, len(binary))
+
+    def _inspect(key: str) -> WheelInspection:
         sha256 = packages[key].artifact.sha256
         found = cache.get(sha256)
         if found is None:
