@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -253,6 +254,15 @@ def _index_urls(requirements: RequirementsInput, options: LockOptions) -> list[s
     return urls or [requirements.index_url or DEFAULT_INDEX_URL, *requirements.extra_index_urls]
 
 
+def _portable_names(files: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Input files named relative to the first one's directory (``req.txt``, ``sub/more.txt``),
+    so a lock records no host paths and is the same wherever the command was run from."""
+    if not files:
+        return {}
+    base = os.path.dirname(os.path.abspath(files[0][0]))
+    return {os.path.relpath(os.path.abspath(path), base): sha for path, sha in files}
+
+
 def lock_inputs(
     requirements: RequirementsInput, requirements_text: str, options: LockOptions
 ) -> LockInputs:
@@ -261,7 +271,7 @@ def lock_inputs(
         {k: list(v) for k, v in _order(options.providers).user.items()}
     )
     requirements_sha256 = hashlib.sha256(requirements_text.encode()).hexdigest()
-    files = dict(requirements.files)
+    files = _portable_names(requirements.files)
     parts: dict[str, object] = {
         "lock-version": 1,
         "requirements": requirements_sha256,
@@ -272,17 +282,16 @@ def lock_inputs(
         "indexes": _index_urls(requirements, options),
         "pre": options.allow_prereleases or requirements.pre,
     }
-    parts.update(
-        conda_locking.hash_parts(requirements, options)
-    )  # nothing without conda: same hashes
-    if options.extras or options.groups:  # only then, so that other locks keep their hash
+    # Each of these adds nothing when unused, so that other locks keep their hash.
+    parts.update(conda_locking.hash_parts(requirements, options))
+    if options.extras or options.groups:
         parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
     nixpkgs = None
     if options.nixpkgs_index is not None or options.nixpkgs is not None:
         from mach2.sources.nixpkgs_index import input_identity
 
         nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
-    if nixpkgs is not None:  # only with a nixpkgs, so that other locks keep their hash
+    if nixpkgs is not None:
         parts["nixpkgs"] = nixpkgs
     return LockInputs(
         requirements_sha256=requirements_sha256,
