@@ -67,3 +67,17 @@ def test_the_selection_is_part_of_the_input_hash(project: Path) -> None:
     assert (
         lock_inputs(requirements, text, plain).hash == lock_inputs(requirements, text, plain).hash
     )
+
+
+def test_input_files_are_named_relative_to_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "req.txt").write_text("-r sub/more.txt\nrequests\n", encoding="utf-8")
+    (tmp_path / "sub" / "more.txt").write_text("idna\n", encoding="utf-8")
+    options = LockOptions(target=Target.from_strings("3.12"))
+    absolute = lock_inputs(*read_requirement_files([tmp_path / "req.txt"]), options)
+    monkeypatch.chdir(tmp_path)
+    relative = lock_inputs(*read_requirement_files([Path("req.txt")]), options)
+    assert sorted(absolute.files) == ["req.txt", "sub/more.txt"]
+    assert absolute.hash == relative.hash
