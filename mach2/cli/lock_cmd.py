@@ -14,7 +14,7 @@ import click
 
 from mach2.cli.group import main
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
-from mach2.errors import InputError
+from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock, write_lock
 from mach2.model.names import is_conda_native, normalize
 
@@ -70,12 +70,24 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
 @click.option("--nixpkgs", default=None, metavar="REF",
               help="index this nixpkgs with Nix for the nixpkgs provider: a path, <channel>, "
               "a flake reference or a revision")  # fmt: skip
-def lock(requirements: tuple[Path, ...], output: Path, as_json: bool, **options: Any) -> None:
+@click.option("--check", is_flag=True,
+              help="resolve nothing: exit 1 unless the lock was made from these inputs (for CI)")  # fmt: skip
+def lock(
+    requirements: tuple[Path, ...], output: Path, as_json: bool, check: bool, **options: Any
+) -> None:
     """Resolve requirements into a lock file."""
-    from mach2.api import lock_requirements
+    from mach2.api import is_fresh, lock_requirements
 
     paths = requirement_paths(requirements)
     lock_opts = build_lock_options(**options)
+    if check:
+        if not is_fresh(read_lock(output), paths, lock_opts):
+            raise LockError(
+                f"{output} is stale: it was not made from these requirements and options",
+                hint="run the same command without --check to lock again",
+            )
+        click.echo(f"{output} is up to date", err=True)
+        return
     with resolving(as_json) as on_progress:
         result = lock_requirements(paths, lock_opts, environ=os.environ, on_progress=on_progress)
     changed = write_lock(result, output)

@@ -455,3 +455,22 @@ def test_a_flipped_byte_in_a_cached_page_is_detected(tmp_path: Path, warm_six_ca
     page.write_bytes(bytes(data))
     # Online: the metadata, cached under the real sha256, is fetched again for the wrong one.
     fails_cleanly(tmp_path, "-r", "requirements.txt", *pypi(cache))
+
+
+@pytest.mark.network
+def test_check_tells_a_fresh_lock_from_a_stale_one(tmp_path: Path) -> None:
+    write(tmp_path / "req.txt", "six\n")
+    options = ["-r", "req.txt", *pypi(tmp_path / "cache")]
+    assert run(tmp_path, "lock", *options).returncode == 0
+    before = (tmp_path / "mach2.lock").read_bytes()
+    fresh = run(tmp_path, "lock", *options, "--check")
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stderr.strip() == "mach2.lock is up to date"
+    write(tmp_path / "req.txt", "six\nidna\n")
+    stale = run(tmp_path, "lock", *options, "--check")
+    assert stale.returncode == 1
+    assert stale.stderr.splitlines() == [
+        "error: mach2.lock is stale: it was not made from these requirements and options",
+        "hint: run the same command without --check to lock again",
+    ]
+    assert (tmp_path / "mach2.lock").read_bytes() == before  # --check never writes
