@@ -358,6 +358,8 @@ def lock_input(
             packages = _plan_binaries(packages, index, options, on_progress)
         if nixpkgs_index is not None:
             packages = _with_nixpkgs_sources(packages, index)
+        if client is not None:
+            client.flush()  # the pages fetched, into the cache (a cache error surfaces here)
     finally:
         if client is not None:
             client.close()

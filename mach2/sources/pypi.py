@@ -237,6 +237,8 @@ class PyPIClient:
         self._race = ThreadPoolExecutor(max_connections // 2 or 1, thread_name_prefix="mach2-race")
         self._lock = threading.Lock()
         self._projects: dict[NormalizedName, _Task[ProjectListing]] = {}
+        self._pending_pages: list[tuple[str, NormalizedName, CachedPage]] = []
+        self._pending_lock = threading.Lock()
         self._metadata: dict[DistFile, _Task[bytes]] = {}
         self._downloads: dict[DistFile, _Task[Path]] = {}
 
@@ -329,10 +331,19 @@ class PyPIClient:
         names = [field.name for field in attrs.fields(FetchStats)]
         return FetchStats(**{name: self._counters.get(name) for name in names})
 
+    def flush(self) -> None:
+        """Write the pages fetched so far to the cache (``close`` does it too)."""
+        with self._pending_lock:
+            pending, self._pending_pages = self._pending_pages, []
+        for index_url, name, page in pending:
+            self._cache.write_page(index_url, name, page)
+
     def close(self) -> None:
-        """Stop the workers (dropping queued prefetches), close connections, remove temp files."""
+        """Stop the workers (dropping queued prefetches), write the fetched pages to the cache,
+        close connections, remove temp files."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._race.shutdown(wait=True, cancel_futures=True)
+        self.flush()
         self._http.close()
         if self._temporary is not None:
             self._temporary.cleanup()
@@ -407,7 +418,10 @@ class PyPIClient:
             )
         else:
             raise status_error(url, response)
-        self._cache.write_page(index_url, name, page)
+        # Written when the client closes: serializing a page holds the GIL, and during a cold
+        # resolve every GIL-second is on the critical path (the CPU is the bottleneck).
+        with self._pending_lock:
+            self._pending_pages.append((index_url, name, page))
         return page
 
     def _fresh_enough(self, page: CachedPage) -> bool:
