@@ -79,6 +79,8 @@ def lock_options(function: F) -> F:
                      help="target Nix system (default: this machine's, e.g. x86_64-linux)"),
         click.option("--glibc", default=None, help="target glibc version (default: current nixpkgs', 2.40)"),
         click.option("--macos", default=None, help="oldest macOS to support (default: 11.0)"),
+        click.option("--musl", default=None, metavar="VERSION",
+                     help="a musl libc target (nixpkgs' pkgsMusl) instead of glibc, e.g. 1.2"),
         click.option("--exclude-newer", default=None,
                      help="ignore files uploaded after this time (reproducible re-locks)"),
         click.option("--index-url", default=None,
@@ -134,6 +136,7 @@ def build_lock_options(
     cuda: str | None = None,
     nixpkgs_index: Path | None = None,
     nixpkgs: str | NixpkgsSource | None = None,
+    musl: str | None = None,
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] = (),
 ) -> LockOptions:
@@ -146,7 +149,7 @@ def build_lock_options(
         index_urls = ["https://pypi.org/simple/", *more_indexes]
     return LockOptions(
         target=Target.from_strings(
-            python=python, system=system or host_system(), glibc=glibc, macos=macos
+            python=python, system=system or host_system(), glibc=glibc, macos=macos, musl=musl
         ),
         providers=providers,
         exclude_newer=parse_exclude_newer(exclude_newer),

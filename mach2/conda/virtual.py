@@ -72,8 +72,9 @@ def virtual_packages(
     ]
     if target.is_linux:
         records.append(_record("__linux", LINUX_KERNEL, "0", subdir, VIRTUAL_CHANNEL))
-        glibc = "{}.{}".format(*target.glibc)
-        records.append(_record("__glibc", glibc, "0", subdir, VIRTUAL_CHANNEL))
+        if target.musl is None:  # a musl target has no glibc: builds needing one are out
+            glibc = "{}.{}".format(*target.glibc)
+            records.append(_record("__glibc", glibc, "0", subdir, VIRTUAL_CHANNEL))
     else:
         records.append(
             _record("__osx", "{}.{}".format(*target.macos), "0", subdir, VIRTUAL_CHANNEL)

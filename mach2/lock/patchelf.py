@@ -126,8 +126,10 @@ def add_patch_plans(
 ) -> dict[str, LockedPackage]:
     """Return ``packages`` with a ``patchelf`` plan on every binary wheel (Linux targets)."""
     result = dict(packages)
-    if not target.is_linux:
-        return result  # Mach-O wheels are chosen by deployment target, not patched
+    if not target.is_linux or target.musl is not None:
+        # Mach-O wheels are chosen by deployment target, not patched; the soname map and the
+        # system libraries are glibc's, so musl targets are not planned either (yet).
+        return result
     binary = sorted(key for key, package in packages.items() if needs_plan(package))
     if not binary:
         return result

@@ -82,12 +82,15 @@ class Target:
     :param system: Nix system double.
     :param glibc: glibc version on Linux (ignored on Darwin); manylinux tags go up to it.
     :param macos: the oldest macOS the environment must run on (Darwin only).
+    :param musl: a musl libc version instead of glibc (nixpkgs' ``pkgsMusl``): the wheel tags
+        are then musllinux ones, up to it.
     """
 
     python: tuple[int, int, int] = attrs.field()
     system: System = attrs.field(default="x86_64-linux")
     glibc: tuple[int, int] = DEFAULT_GLIBC
     macos: tuple[int, int] = DEFAULT_MACOS
+    musl: tuple[int, int] | None = None
 
     @system.validator
     def _check_system(self, _attribute: object, value: str) -> None:
@@ -101,15 +104,22 @@ class Target:
         system: str = "x86_64-linux",
         glibc: str | None = None,
         macos: str | None = None,
+        musl: str | None = None,
     ) -> Target:
         """Build a Target from command-line style strings (``"3.12"``, ``"2.28"``)."""
         if system not in SYSTEMS:
             raise TargetError(f"unknown system {system!r}", hint=f"use one of {', '.join(SYSTEMS)}")
+        if musl and (glibc or not system.endswith("-linux")):
+            raise TargetError(
+                f"--musl {musl} needs a Linux system and no --glibc",
+                hint="musl replaces glibc as the C library of a Linux target",
+            )
         return cls(
             python=_parse_python_version(python),
             system=system,
             glibc=_parse_pair(glibc, "glibc") if glibc else DEFAULT_GLIBC,
             macos=_parse_pair(macos, "macOS") if macos else DEFAULT_MACOS,
+            musl=_parse_pair(musl, "musl") if musl else None,
         )
 
     # -- derived facts ---------------------------------------------------------------------
@@ -161,7 +171,13 @@ class Target:
             return tuple(self._manylinux_tags())
         return tuple(self._macos_tags())
 
+    def _musllinux_tags(self) -> list[str]:
+        major, newest = self.musl or (1, 2)
+        return [f"musllinux_{major}_{minor}_{self.arch}" for minor in range(newest, -1, -1)]
+
     def _manylinux_tags(self) -> list[str]:
+        if self.musl is not None:
+            return self._musllinux_tags()  # manylinux wheels need glibc: none of them fit
         major, newest = self.glibc
         tags = []
         for minor in range(newest, 4, -1):
@@ -202,7 +218,9 @@ class Target:
         return {(t.interpreter, t.abi, t.platform): rank for rank, t in enumerate(self.tags)}
 
     def describe(self) -> str:
-        if self.is_linux:
+        if self.musl is not None:
+            libc = "musl {}.{}".format(*self.musl)
+        elif self.is_linux:
             libc = "glibc {}.{}".format(*self.glibc)
         else:
             libc = "macOS {}.{}".format(*self.macos)
@@ -213,7 +231,9 @@ class Target:
             "python": str(self.python_version),
             "system": self.system,
         }
-        if self.is_linux:
+        if self.musl is not None:
+            data["musl"] = "{}.{}".format(*self.musl)
+        elif self.is_linux:
             data["glibc"] = "{}.{}".format(*self.glibc)
         else:
             data["macos"] = "{}.{}".format(*self.macos)
@@ -226,4 +246,5 @@ class Target:
             system=str(data["system"]),
             glibc=str(data["glibc"]) if "glibc" in data else None,
             macos=str(data["macos"]) if "macos" in data else None,
+            musl=str(data["musl"]) if "musl" in data else None,
         )

@@ -250,3 +250,24 @@ def test_unknown_system_is_rejected_by_the_record_too() -> None:
 def test_target_round_trips_through_json() -> None:
     for target in (LINUX, Target.from_strings("3.11.4", "aarch64-darwin", macos="12.0")):
         assert Target.from_json(target.to_json()) == target
+
+
+def test_musl_targets_take_musllinux_wheels_only() -> None:
+    target = Target.from_strings("3.12", "aarch64-linux", musl="1.2")
+    assert target.platform_tags == (
+        "musllinux_1_2_aarch64",
+        "musllinux_1_1_aarch64",
+        "musllinux_1_0_aarch64",
+    )
+    assert not any("manylinux" in t for t in target.platform_tags)
+    assert target.describe() == "CPython 3.12.12 on aarch64-linux (musl 1.2)"
+    assert target.to_json() == {"python": "3.12.12", "system": "aarch64-linux", "musl": "1.2"}
+    assert Target.from_json(target.to_json()) == target
+    assert target.marker_environment["sys_platform"] == "linux"
+
+
+@pytest.mark.parametrize(("system", "glibc"), [("x86_64-linux", "2.28"), ("aarch64-darwin", None)])
+def test_musl_needs_linux_and_no_glibc(system: str, glibc: str | None) -> None:
+    with pytest.raises(TargetError) as caught:
+        Target.from_strings("3.12", system, glibc=glibc, musl="1.2")
+    assert caught.value.message == "--musl 1.2 needs a Linux system and no --glibc"
