@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from mach2.atomic import write_atomic
 from mach2.cli.group import main
 from mach2.cli.lock_cmd import resolving
 from mach2.cli.options import build_lock_options, lock_options, requirement_paths
 from mach2.errors import InputError, LockError
-from mach2.lock.model import Lock, read_lock, write_atomic
+from mach2.lock.model import Lock, read_lock
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions

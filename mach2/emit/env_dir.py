@@ -23,10 +23,11 @@ from pathlib import Path
 
 from attrs import field, frozen
 
+from mach2.atomic import write_atomic
 from mach2.emit.nixexpr import Apply, Attrs, Lambda, Let, Raw, Select, render
 from mach2.emit.nixexpr import Path as NixPath
 from mach2.errors import InputError, LockError
-from mach2.lock.model import Lock, sha256_text, write_atomic
+from mach2.lock.model import Lock, sha256_text
 
 __all__ = [
     "LIBRARY_DIR_NAME",

@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from mach2.lock.model import LockedPackage, write_atomic
+from mach2.atomic import write_atomic
+from mach2.lock.model import LockedPackage
 from mach2.model.target import Target
 from mach2.patchelf import (
     ElfInfo,

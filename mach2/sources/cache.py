@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
+from mach2.atomic import write_atomic
 from mach2.errors import CacheError
 
 __all__ = ["Cache", "CachedPage", "FileRow"]
@@ -248,21 +249,8 @@ def _decode_rows(payload: bytes, length: int, sha256: str | None) -> list[FileRo
 
 
 def _write_atomic(directory: Path, path: Path, *chunks: bytes) -> None:
+    # `directory` may have been removed while we ran: write_atomic makes it again.
     try:
-        try:
-            fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        except FileNotFoundError:  # removed while we ran: make it again
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            os.fchmod(fd, 0o644)  # mkstemp makes 0600; cache entries are not secrets
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        write_atomic(path, b"".join(chunks))
     except OSError as error:
         raise CacheError(f"cannot write cache entry {path}: {error}", hint=_WRITE_HINT) from error

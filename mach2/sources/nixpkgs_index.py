@@ -21,7 +21,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +28,7 @@ from typing import Any, Literal
 import attrs
 from attrs import frozen
 
+from mach2.atomic import write_atomic
 from mach2.errors import CacheError, IndexError_
 from mach2.model.names import NormalizedName, normalize
 
@@ -281,16 +281,7 @@ def write_index(index: NixpkgsIndex, path: Path) -> None:
 
 
 def _write_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 # -- evaluating a nixpkgs --------------------------------------------------------------------

@@ -42,6 +42,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
+from mach2.atomic import write_atomic
 from mach2.errors import ArtifactError, Mach2Error
 from mach2.model.names import NormalizedName, normalize
 from mach2.sources.archive import SdistArchive
@@ -254,7 +255,7 @@ def read_sdist_metadata(
         log = entry.with_suffix(".log") if entry is not None else None
         metadata = _read(path, builder, log)
     if entry is not None:
-        _write_atomic(entry, json.dumps(metadata.to_json(), indent=1, sort_keys=True))
+        write_atomic(entry, json.dumps(metadata.to_json(), indent=1, sort_keys=True))
     return metadata
 
 
@@ -546,18 +547,6 @@ def _load_cached(entry: Path) -> SdistMetadata | None:
         return SdistMetadata.from_json(json.loads(entry.read_text(encoding="utf-8")))
     except (OSError, ValueError):  # missing, or torn by something other than mach2: rebuild
         return None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager

@@ -15,9 +15,9 @@ from index_fixture import FakeIndex, lock_with
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from mach2 import atomic
 from mach2.api import _wheel_dependencies
 from mach2.errors import LockError
-from mach2.lock import model
 from mach2.lock.build import why_provider
 from mach2.lock.model import (
     LOCK_VERSION,
@@ -243,7 +243,7 @@ def test_a_failed_write_keeps_the_old_lock_and_no_temporary_file(
     def fail(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(model.os, "replace", fail)
+    monkeypatch.setattr(atomic.os, "replace", fail)
     with pytest.raises(OSError, match="No space left"):
         write_lock(a_lock(), path)
     assert path.read_text() == "old\n"
