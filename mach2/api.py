@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import frozen
@@ -222,6 +222,23 @@ def _nixpkgs_index(options: LockOptions) -> NixpkgsIndex | None:
     return None
 
 
+def _nixpkgs_record(options: LockOptions, index: NixpkgsIndex | None) -> dict[str, Any] | None:
+    """What the lock says about the nixpkgs the nixpkgs provider used (None: not used)."""
+    if index is None:
+        return None
+    record: dict[str, Any] = {k: v for k, v in index.nixpkgs.items() if v is not None}
+    if index.python:
+        record["python"] = index.python
+    source = options.nixpkgs
+    if source is not None and not isinstance(source, str):  # a pinned NixpkgsSource
+        record.update({"kind": source.kind, "source": source.value})
+        if source.sha256:
+            record["sha256"] = source.sha256
+    elif source is not None:
+        record["source"] = source
+    return record
+
+
 def _with_nixpkgs_sources(
     packages: dict[str, LockedPackage], index: PackageIndex
 ) -> dict[str, LockedPackage]:
@@ -339,6 +356,7 @@ def lock_input(
         "sdist": SdistProvider(index, options.target, _sdist_reader(options)),
     }
     roots, constraints = _roots(requirements, options.target)
+    nixpkgs_index: NixpkgsIndex | None = None
     try:
         providers.update(conda_locking.providers(requirements, options))
         nixpkgs_index = _nixpkgs_index(options)
@@ -374,6 +392,7 @@ def lock_input(
         indexes=tuple(index_urls),
         providers=order.effective(),
         generator=f"mach2 {__version__}",
+        nixpkgs=_nixpkgs_record(options, nixpkgs_index),
     )
 
 

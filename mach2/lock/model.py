@@ -193,6 +193,9 @@ class Lock:
     indexes: tuple[str, ...] = ()
     providers: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     generator: str = "mach2"
+    #: The nixpkgs the nixpkgs provider's packages came from (revision, tarball URL and
+    #: sha256 when pinned, its Python); ``None`` when that provider was not used.
+    nixpkgs: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -205,7 +208,7 @@ class Lock:
             "providers": {k: list(v) for k, v in sorted(self.providers.items())},
             "roots": sorted(self.roots),
             "packages": {k: p.to_json() for k, p in sorted(self.packages.items())},
-        }
+        } | ({"nixpkgs": dict(sorted(self.nixpkgs.items()))} if self.nixpkgs else {})
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -234,6 +237,7 @@ class Lock:
                 indexes=tuple(data.get("indexes", ())),
                 providers={k: tuple(v) for k, v in data.get("providers", {}).items()},
                 generator=data.get("generator", "mach2"),
+                nixpkgs=data.get("nixpkgs"),
             )
         except TargetError as error:
             raise LockError(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from index_fixture import FakeIndex, lock_with
 from packaging.specifiers import SpecifierSet
@@ -364,3 +365,16 @@ def test_why_provider_of_a_direct_reference_outside_the_order() -> None:
     lock = lock_with(index, f"a @ {wheel.url}#sha256={wheel.sha256}\n", providers="sdist")
     assert lock.packages["a"].provider == "wheel"
     assert lock.packages["a"].why_provider == f"wheel: a direct reference to {wheel.url}"
+
+
+def test_the_nixpkgs_record_round_trips_and_is_absent_without_nixpkgs() -> None:
+    plain = small_lock()
+    assert "nixpkgs" not in plain.to_json()
+    pinned = attrs.evolve(
+        plain,
+        nixpkgs={"kind": "tarball", "source": "https://github.com/NixOS/nixpkgs/archive/abc.tar.gz",
+                 "sha256": "1" * 52, "python": "3.12.8"},
+    )  # fmt: skip
+    data = json.loads(pinned.dumps())
+    assert data["nixpkgs"]["sha256"] == "1" * 52
+    assert Lock.from_json(data).to_json() == data
