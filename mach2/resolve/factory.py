@@ -485,9 +485,11 @@ class Factory:
         """Crawl ahead of the resolver: fetch pages and the likely candidate's metadata.
 
         resolvelib asks for one thing at a time; the network wants many requests in flight.
-        For each new name we fetch its page, take the best candidate of its first provider
-        that satisfies the requirement, read its dependencies, and recurse, in a thread pool.
-        Results land in the providers' caches; a wrong guess costs only a request.
+        For each new name we fetch its page, take the best wheel that satisfies the
+        requirement, read its dependencies, and recurse, in a thread pool.  Results land in
+        the providers' and the client's caches; a wrong guess costs only a request.  The
+        wheel provider is crawled wherever it stands in the order: with ``nixpkgs,wheel`` the
+        nixpkgs candidates' dependencies come from the same PyPI pages and metadata.
         """
         if self._pool is None:
             return
@@ -496,42 +498,40 @@ class Factory:
                 if requirement.name in self._prefetched:
                     continue
                 self._prefetched.add(requirement.name)
-            first = self.providers_for(requirement.name)[:1]
-            offline = getattr(first[0][1], "answers_offline", None) if first else None
+            wheels = self._wheel_provider(requirement.name)
+            if wheels is None or requirement.url is not None:
+                continue
+            offline = getattr(wheels, "answers_offline", None)
             if offline is not None and offline(requirement.name):
                 continue  # a warm cache answers at once: crawling would only compete for the GIL
-            for _, provider in first:
-                provider.prefetch(requirement.name)
-            self._pool.submit(self._crawl, requirement)
+            wheels.prefetch(requirement.name)
+            self._pool.submit(self._crawl, requirement, wheels)
 
-    def _crawl(self, requirement: Requirement) -> None:
+    def _wheel_provider(self, name: NormalizedName) -> Provider | None:
+        return next((p for kind, p in self.providers_for(name) if kind == "wheel"), None)
+
+    def _crawl(self, requirement: Requirement, provider: Provider) -> None:
         try:
-            for kind, provider in self.providers_for(requirement.name)[:1]:
-                if kind != "wheel" or requirement.url is not None:
-                    return
-                constraints = self.constraints.get(requirement.name, ())
-                candidate = next(
-                    (
-                        c
-                        for c in provider.candidates(requirement.name)
-                        if not c.version.is_prerelease
-                        and requirement.is_satisfied_by(c)
-                        and all(r.is_satisfied_by(c) for r in constraints)
-                    ),
-                    None,
-                )
-                if candidate is None:
-                    return
-                raw = provider.dependencies(candidate)
-                children = []
-                for text in raw.requires_dist:
-                    parsed = self.parse(text)
-                    extras = sorted(requirement.extras) or [""]
-                    if parsed is not None and any(
-                        self.marker_holds(parsed.marker, e) for e in extras
-                    ):
-                        children.append(Requirement.from_pep508(parsed, origin=""))
-                self.prefetch(children)
+            constraints = self.constraints.get(requirement.name, ())
+            candidate = next(
+                (
+                    c
+                    for c in provider.candidates(requirement.name)
+                    if not c.version.is_prerelease
+                    and requirement.is_satisfied_by(c)
+                    and all(r.is_satisfied_by(c) for r in constraints)
+                ),
+                None,
+            )
+            if candidate is None:
+                return
+            extras = sorted(requirement.extras) or [""]
+            children = []
+            for text in provider.dependencies(candidate).requires_dist:
+                parsed = self.parse(text)
+                if parsed is not None and any(self.marker_holds(parsed.marker, e) for e in extras):
+                    children.append(Requirement.from_pep508(parsed, origin=""))
+            self.prefetch(children)
         except Mach2Error:
             pass  # the resolver meets the same error in its own time and reports it
 
