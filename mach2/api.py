@@ -73,6 +73,10 @@ class LockOptions:
     index_urls: Sequence[str] | None = None
     cache_dir: Path | None = None
     host_python: str = "python3"
+    #: Interpreters to prefer for the PEP 517 hooks when one exists and has the target's
+    #: minor version (the CLI passes ``python3.12`` for a 3.12 target): a ``setup.py`` that
+    #: computes its dependencies from the running Python then sees the right one.
+    host_pythons: Sequence[str] = ()
     offline: bool = False
     refresh: bool = False
     allow_prereleases: bool = False
@@ -180,13 +184,40 @@ def _wheel_dependencies(data: bytes) -> Dependencies:
     )
 
 
+def _hook_interpreter(options: LockOptions) -> str:
+    """The first of ``host_pythons`` that runs and has the target's minor version, else
+    ``host_python``."""
+    import shutil
+    import subprocess
+
+    wanted = "{}.{}".format(*options.target.python[:2])
+    for name in options.host_pythons:
+        path = shutil.which(name)
+        if path is None:
+            continue
+        try:
+            probe = subprocess.run(
+                [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if probe.returncode == 0 and probe.stdout.strip() == wanted:
+            return path
+    return options.host_python
+
+
 def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependencies]:
+    interpreter: list[str] = []  # chosen on first use: most locks build no sdist metadata
+
     def read(path: Path, file: DistFile) -> Dependencies:
         from mach2.sources.sdist import read_sdist_metadata
 
+        if not interpreter:
+            interpreter.append(_hook_interpreter(options))
         sha256 = file.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
         metadata = read_sdist_metadata(
-            path, sha256=sha256, cache_dir=options.cache_dir, python=options.host_python
+            path, sha256=sha256, cache_dir=options.cache_dir, python=interpreter[0]
         )
         return Dependencies(
             requires_dist=metadata.requires_dist,

@@ -147,15 +147,19 @@ def build_lock_options(
     index_urls = [index_url, *more_indexes] if index_url else None
     if index_urls is None and more_indexes:
         index_urls = ["https://pypi.org/simple/", *more_indexes]
+    target = Target.from_strings(
+        python=python, system=system or host_system(), glibc=glibc, macos=macos, musl=musl
+    )
     return LockOptions(
-        target=Target.from_strings(
-            python=python, system=system or host_system(), glibc=glibc, macos=macos, musl=musl
-        ),
+        target=target,
         providers=providers,
         exclude_newer=parse_exclude_newer(exclude_newer),
         index_urls=index_urls,
         cache_dir=cache_dir or default_cache_dir(),
+        # Host default: a python3.X on PATH matching the target runs the PEP 517 hooks of
+        # sdists when there is one, else the Python running mach2.
         host_python=sys.executable,
+        host_pythons=("python{}.{}".format(*target.python[:2]),),
         offline=offline,
         refresh=refresh,
         allow_prereleases=pre,

@@ -81,3 +81,19 @@ def test_input_files_are_named_relative_to_the_first(
     relative = lock_inputs(*read_requirement_files([Path("req.txt")]), options)
     assert sorted(absolute.files) == ["req.txt", "sub/more.txt"]
     assert absolute.hash == relative.hash
+
+
+@pytest.mark.parametrize(("reports", "chosen"), [("3.12", True), ("3.11", False)])
+def test_hooks_run_on_a_python_of_the_target_version_when_there_is_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: str, chosen: bool
+) -> None:
+    from mach2.api import _hook_interpreter
+
+    fake = tmp_path / "python3.12"
+    fake.write_text(f"#!/bin/sh\necho {reports}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    options = LockOptions(
+        target=Target.from_strings("3.12"), host_python="fallback", host_pythons=("python3.12",)
+    )
+    assert _hook_interpreter(options) == (str(fake) if chosen else "fallback")
