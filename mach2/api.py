@@ -24,7 +24,7 @@ from mach2 import __version__
 from mach2.conda import locking as conda_locking
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
-from mach2.lock.build import locked_packages
+from mach2.lock.build import build_system_entries, locked_packages
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
@@ -549,11 +549,12 @@ def _resolve_all(
             build_factory.close()
         for key, package in locked_packages(build_factory, build).items():
             if key not in packages:
-                packages[key] = _as_build_only(package)
+                packages[key] = attrs.evolve(package, build_only=True)
         pending = _sdists(build_factory, build)
     for name, texts in build_system.items():
         if name in packages:
-            packages[name] = _with_build_system(runtime_factory, packages[name], texts)
+            entries = build_system_entries(runtime_factory, texts)
+            packages[name] = attrs.evolve(packages[name], build_system=entries)
     return packages
 
 
@@ -563,23 +564,6 @@ def _pin(package: LockedPackage) -> Requirement:
         specifier=SpecifierSet(f"=={package.version}"),
         origin="the runtime environment",
         text=f"{package.name}=={package.version}",
-    )
-
-
-def _as_build_only(package: LockedPackage) -> LockedPackage:
-    return attrs.evolve(package, build_only=True)
-
-
-def _with_build_system(
-    factory: Factory, package: LockedPackage, texts: Sequence[str]
-) -> LockedPackage:
-    build: dict[str, set[str]] = {}
-    for text in texts:
-        parsed = factory.parse(text)
-        if parsed is not None and factory.marker_holds(parsed.marker):
-            build.setdefault(normalize(parsed.name), set()).add(text)
-    return attrs.evolve(
-        package, build_system={k: " ; ".join(sorted(v)) for k, v in sorted(build.items())}
     )
 
 

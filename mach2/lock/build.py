@@ -10,7 +10,7 @@ not dependencies and the :func:`~mach2.resolve.requirement.absent` pins are not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mach2.model.artifact import DistFile
@@ -111,19 +111,21 @@ def _version(candidate: Candidate) -> str:
     return str(candidate.version)
 
 
-def locked_packages(
-    factory: Factory,
-    resolution: Resolution,
-    *,
-    build_only: frozenset[str] = frozenset(),
-    build_system: Mapping[str, Sequence[str]] | None = None,
-    sha256_of: Mapping[str, str] | None = None,
-) -> dict[str, LockedPackage]:
+def build_system_entries(factory: Factory, texts: Sequence[str]) -> dict[str, str]:
+    """An sdist's build requirements for the lock: key → the requirement texts that apply."""
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        parsed = factory.parse(text)
+        if parsed is not None and factory.marker_holds(parsed.marker):
+            found.setdefault(normalize(parsed.name), set()).add(text)
+    return {k: " ; ".join(sorted(v)) for k, v in sorted(found.items())}
+
+
+def locked_packages(factory: Factory, resolution: Resolution) -> dict[str, LockedPackage]:
     """One :class:`LockedPackage` per base candidate of ``resolution``.
 
-    :param build_only: names only needed to build sdists.
-    :param build_system: sdist name → its build requirement texts (already resolved).
-    :param sha256_of: URL → sha256 for direct references the index gave no hash for.
+    Build systems, ``build-only`` marks and the hashes of unhashed direct references are
+    added by the caller (``mach2.api``), which knows the whole lock.
     """
     extras: dict[str, set[str]] = {}
     dependencies: dict[str, dict[str, set[str]]] = {}
@@ -142,36 +144,16 @@ def locked_packages(
     packages: dict[str, LockedPackage] = {}
     for key, candidate in bases.items():
         name = str(key)
-        artifact = _artifact(candidate)
-        if artifact.sha256 is None and sha256_of and artifact.url in sha256_of:
-            assert artifact.url is not None
-            artifact = LockedArtifact(
-                kind=artifact.kind,
-                filename=artifact.filename,
-                url=artifact.url,
-                sha256=sha256_of[artifact.url],
-                size=artifact.size,
-            )
         raw = factory.raw_dependencies(candidate)
-        build = None
-        if candidate.provider == "sdist" and build_system is not None:
-            texts: dict[str, set[str]] = {}
-            for text in build_system.get(name, ()):
-                parsed = factory.parse(text)
-                if parsed is not None and factory.marker_holds(parsed.marker):
-                    texts.setdefault(normalize(parsed.name), set()).add(text)
-            build = {k: " ; ".join(sorted(v)) for k, v in sorted(texts.items())}
         packages[name] = LockedPackage(
             key=name,
             name=name.removeprefix(CONDA_NAMESPACE),
             version=_version(candidate),
             provider=candidate.provider,
             why_provider=why_provider(factory, candidate),
-            artifact=artifact,
+            artifact=_artifact(candidate),
             extras=tuple(sorted(extras[name])),
             dependencies={k: " ; ".join(sorted(v)) for k, v in sorted(dependencies[name].items())},
-            build_system=build,
-            build_only=name in build_only,
             requires_python=raw.requires_python,
             extra=(
                 {"nixpkgs": _nixpkgs_fields(candidate, raw)}
