@@ -42,7 +42,6 @@ let
     isAttrs
     isString
     match
-    pathExists
     replaceStrings
     ;
   inherit (util) describe identifierKey;
@@ -55,16 +54,10 @@ let
 
     Type: installScript :: path
   */
-  installScript = builtins.path {
-    name = "mach2-conda-install.py";
-    path =
-      if pathExists ./conda-install.py then
-        ./conda-install.py
-      else if pathExists ../conda/install_script.py then
-        ../conda/install_script.py
-      else
-        throw "mach2: the conda install script is missing: neither ./conda-install.py nor ../conda/install_script.py is next to mach2's Nix library (re-run `mach2 env`)";
-  };
+  installScript = util.bundledScript "mach2-conda-install.py" "conda install" [
+    ./conda-install.py
+    ../conda/install_script.py
+  ];
 
   /**
     Whether a lock key is a conda-only package (`conda:<name>`).

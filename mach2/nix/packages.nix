@@ -31,11 +31,10 @@ let
     isList
     isString
     match
-    pathExists
     replaceStrings
     toJSON
     ;
-  inherit (util) describe getAttrPath identifierKey splitOn;
+  inherit (util) bundledScript describe getAttrPath identifierKey splitOn;
 
   isLinux = pkgs.stdenv.hostPlatform.isLinux or false;
 
@@ -158,16 +157,10 @@ let
 
     Type: applyScript :: path
   */
-  applyScript = builtins.path {
-    name = "mach2-patchelf-apply.py";
-    path =
-      if pathExists ./patchelf-apply.py then
-        ./patchelf-apply.py
-      else if pathExists ../patchelf/apply.py then
-        ../patchelf/apply.py
-      else
-        throw "mach2: the patchelf apply script is missing: neither ./patchelf-apply.py nor ../patchelf/apply.py is next to mach2's Nix library (re-run `mach2 env`)";
-  };
+  applyScript = bundledScript "mach2-patchelf-apply.py" "patchelf apply" [
+    ./patchelf-apply.py
+    ../patchelf/apply.py
+  ];
 
   shellQuote = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] s + "'";
 

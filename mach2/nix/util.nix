@@ -9,6 +9,7 @@ let
     concatStringsSep
     elemAt
     filter
+    pathExists
     foldl'
     genList
     head
@@ -87,6 +88,27 @@ let
     Example: packageKey "conda:_openmp_mutex" => "conda:_openmp_mutex"
   */
   packageKey = name: if match "conda:.*" name != null then name else normalizeName name;
+
+  /**
+    One of mach2's standard-library-only scripts (patchelf apply, conda install) as a store
+    path: the first of `candidates` that exists (an env directory's copy beside the library,
+    else the source tree's or installed package's file).  The store name is fixed, so either
+    gives the same derivations.
+
+    Type: bundledScript :: string -> string -> [path] -> path
+  */
+  bundledScript =
+    name: what: candidates:
+    let
+      found = filter pathExists candidates;
+    in
+    if found == [ ] then
+      throw "mach2: the ${what} script is missing: none of ${concatStringsSep ", " (map toString candidates)} is next to mach2's Nix library (re-run `mach2 env`)"
+    else
+      builtins.path {
+        inherit name;
+        path = head found;
+      };
 
   /**
     Compose two python package-set overlays (`final: prev: attrs`), left first.
@@ -231,6 +253,7 @@ let
 in
 {
   inherit
+    bundledScript
     checkArgs
     composeExtensions
     composeManyExtensions

@@ -29,6 +29,15 @@ in
     testPypi = { expr = u.packageKey "Foo.Bar__baz"; expected = "foo-bar-baz"; };
     testConda = { expr = u.packageKey "conda:_libfoo_mutex"; expected = "conda:_libfoo_mutex"; };
   };
+  bundledScript = {
+    testFirstThatExists = {
+      expr = builtins.match "/nix/store/[a-z0-9]{32}-mach2-x\\.py" (
+        toString (u.bundledScript "mach2-x.py" "x" [ ./missing.py ./test_util.nix ])
+      ) != null;
+      expected = true;
+    };
+    testNoneExists = { expr = u.bundledScript "mach2-x.py" "x" [ ./missing.py ]; throws = true; };
+  };
   composeExtensions = {
     testOrder = {
       expr = (u.composeExtensions double plusOne) { x = 10; y = 0; } { x = 5; };
