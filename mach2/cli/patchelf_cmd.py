@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from mach2.cli.group import main
+from mach2.cli.options import default_cache_dir
 from mach2.model.target import Target
 
 if TYPE_CHECKING:
     from mach2.patchelf import WheelInspection, WheelPatchPlan
 
 __all__ = ["patchelf"]
-
-
-def _cache_dir() -> Path:
-    # Host default, taken here in the CLI only: $XDG_CACHE_HOME/mach2 or ~/.cache/mach2.
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mach2" / "wheels"
 
 
 @main.group("patchelf")
@@ -57,7 +51,7 @@ def patchelf() -> None:
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where downloaded wheels are kept [default: ~/.cache/mach2/wheels].",
+    help="Where downloaded wheels are kept [default: $MACH2_CACHE_DIR or ~/.cache/mach2, /wheels].",
 )
 def plan_command(
     wheel: str,
@@ -79,7 +73,7 @@ def plan_command(
         soname_map = soname_map.merged(load_user_map(path))
     sha256 = None
     if wheel.startswith(("http://", "https://")):
-        local = fetch_wheel(wheel, cache_dir or _cache_dir())
+        local = fetch_wheel(wheel, cache_dir or default_cache_dir() / "wheels")
         sha256 = local.parent.name
     else:
         local = Path(wheel)
