@@ -25,7 +25,13 @@ from mach2.conda import locking as conda_locking
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import build_system_entries, locked_packages
-from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers
+from mach2.lock.model import (
+    Lock,
+    LockedPackage,
+    LockInputs,
+    canonical_providers,
+    sha256_text,
+)
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
@@ -290,7 +296,7 @@ def _with_nixpkgs_sources(
 
 
 def _input_hash(parts: Mapping[str, object]) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return sha256_text(json.dumps(parts, sort_keys=True))
 
 
 def _timestamp(value: datetime | None) -> str | None:
@@ -318,7 +324,7 @@ def lock_inputs(
     user_providers = canonical_providers(
         {k: list(v) for k, v in _order(options.providers).user.items()}
     )
-    requirements_sha256 = hashlib.sha256(requirements_text.encode()).hexdigest()
+    requirements_sha256 = sha256_text(requirements_text)
     files = _portable_names(requirements.files)
     parts: dict[str, object] = {
         "lock-version": 1,
