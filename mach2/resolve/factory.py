@@ -198,7 +198,7 @@ class Factory:
         wanted: Sequence[Requirement],
         incompatible: set[Candidate],
     ) -> Iterator[Candidate]:
-        all_allowed = self.allow_prereleases or any(r.specifier.prereleases for r in wanted)
+        all_allowed = self._prereleases_asked(wanted)
         held: list[Candidate] = []  # pre-releases, in case nothing else fits
         found = False
         for kind, provider in self.providers_for(name):
@@ -374,12 +374,13 @@ class Factory:
         self, matches: list[Candidate], wanted: Sequence[Requirement]
     ) -> list[Candidate]:
         """Pre-releases only when asked for (--pre, a specifier naming one) or nothing else fits."""
-        if self.allow_prereleases or any(r.specifier.prereleases for r in wanted):
+        if self._prereleases_asked(wanted):
             return matches
-        # conda-only packages follow conda, which has no such rule (its pre-releases live in
-        # channel labels); a conda candidate of a PyPI project follows pip's rule.
-        finals = [c for c in matches if not c.version.is_prerelease or is_conda_native(c.name)]
+        finals = [c for c in matches if not _prerelease(c)]
         return finals or matches
+
+    def _prereleases_asked(self, wanted: Sequence[Requirement]) -> bool:
+        return self.allow_prereleases or any(r.specifier.prereleases for r in wanted)
 
     def _url_candidate(self, requirement: Requirement) -> Candidate:
         assert requirement.url is not None
