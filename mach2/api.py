@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from mach2 import __version__
+from mach2.buildfix import add_build_fixes
 from mach2.conda import locking as conda_locking
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
@@ -409,6 +411,7 @@ def lock_input(
             order, providers, roots, constraints, requirements, options, on_progress
         )
         packages = _hash_direct_references(packages, index)
+        packages = add_build_fixes(packages, functools.partial(_download, index))
         if options.patchelf:
             packages = _plan_binaries(packages, index, options, on_progress)
         if nixpkgs_index is not None:
@@ -430,6 +433,18 @@ def lock_input(
         providers=order.effective(),
         generator=f"mach2 {__version__}",
         nixpkgs=_nixpkgs_record(options, nixpkgs_index),
+    )
+
+
+def _download(index: PackageIndex, package: LockedPackage) -> Path:
+    """The locked file of ``package``, from the index's cache (downloaded once, hash-checked)."""
+    artifact = package.artifact
+    if not (artifact.filename and artifact.url):
+        raise LockError(f"locked package {package.key} has no file to download")
+    return index.download(
+        DistFile(
+            filename=artifact.filename, url=artifact.url, sha256=artifact.sha256, size=artifact.size
+        )
     )
 
 
@@ -463,14 +478,6 @@ def _plan_binaries(
     if options.soname_map is not None:
         soname_map = soname_map.merged(load_user_map(options.soname_map))
 
-    def download(package: LockedPackage) -> Path:
-        artifact = package.artifact
-        assert artifact.filename and artifact.url
-        file = DistFile(
-            filename=artifact.filename, url=artifact.url, sha256=artifact.sha256, size=artifact.size
-        )
-        return index.download(file)
-
     from mach2.lock.patchelf import InspectionCache, add_patch_plans
 
     cache = InspectionCache(options.cache_dir / "elf-inspections" if options.cache_dir else None)
@@ -482,7 +489,7 @@ def _plan_binaries(
     return add_patch_plans(
         packages,
         target=options.target,
-        download=download,
+        download=functools.partial(_download, index),
         soname_map=soname_map,
         cache=cache,
         on_inspected=inspected,

@@ -143,6 +143,10 @@ def why(name: str, lock_path: Path) -> None:
     click.echo(f"  provider: {package.why_provider}")
     if package.extras:
         click.echo(f"  extras: {', '.join(package.extras)}")
+    from mach2.buildfix import applied_fixes
+
+    for line in applied_fixes(package):
+        click.echo(f"  {line}")
     for chain in _paths_to(lock, key):
         steps = []
         for step in chain:

@@ -86,8 +86,9 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it imports (``./<name>.nix``, followed through the
-    imported files: packages.nix imports conda.nix), plus the build-time scripts
+    That is default.nix and the files it reads (``./<name>.nix`` and ``./<name>.json``,
+    followed through the imported files: packages.nix imports conda.nix, fixes.nix reads
+    build-fixes.json), plus the build-time scripts
     (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
     ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
     (``mach2/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
@@ -101,7 +102,7 @@ def library_files() -> dict[str, str]:
     files = {"default.nix": default}
     pending = [default]
     while pending:
-        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.nix)\b", pending.pop()))):
+        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.(?:nix|json))\b", pending.pop()))):
             if name not in files and (root / name).is_file():
                 files[name] = (root / name).read_text(encoding="utf-8")
                 pending.append(files[name])

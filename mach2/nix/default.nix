@@ -36,6 +36,7 @@ let
     providers = ./providers.nix;
     lock = ./lock.nix;
     python = ./python.nix;
+    fixes = ./fixes.nix;
     packages = ./packages.nix;
     overlay = ./overlay.nix;
     underscore = ./underscore.nix;

@@ -17,7 +17,7 @@
 #          apply script against the conda dependencies' lib/ (and buildInputs).  Python
 #          packages are buildPythonPackage { pyproject = false; }, `conda:<name>` packages
 #          plain derivations.
-{ pkgs, util, ... }:
+{ pkgs, util, fixes, ... }:
 let
   inherit (builtins)
     attrNames
@@ -339,11 +339,14 @@ let
   sdist =
     args@{ key, pkg, final, ... }:
     final.buildPythonPackage (
-      common args
-      // {
-        pyproject = true;
-        build-system = lookup final "to build the sdist" key (attrNames (pkg."build-system" or { }));
-      }
+      # The build fixes the lock names for this sdist (fixes.nix); sdists only.
+      fixes.apply key pkg (
+        common args
+        // {
+          pyproject = true;
+          build-system = lookup final "to build the sdist" key (attrNames (pkg."build-system" or { }));
+        }
+      )
     );
 
   # A Python module of any interpreter (buildPythonPackage, toPythonModule); applications

@@ -30,6 +30,8 @@ let
       };
     in
     python
+    # The native packages mach2's build fixes name (native.nix).
+    // import ./native.nix { inherit mkDerivation; }
     // {
       inherit lib system config overlays;
       inherit (std) stdenv fetchurl;
