@@ -84,12 +84,16 @@ def applied_fixes(package: LockedPackage, table: FixTable | None = None) -> list
     if not names:
         if not is_sdist_build(package):
             return []
-        return [f"build fixes: none (mach2's table has no entry for {package.name} {package.version} or its build backend)"]
+        return [
+            f"build fixes: none (mach2's table has no entry for {package.name} {package.version} or its build backend)"
+        ]
     lines = []
     for name in names:
         fix = table.fixes.get(name)
         if fix is None:
-            lines.append(f"build fix {name}: not in this mach2's table (revision {table.revision}); re-lock")
+            lines.append(
+                f"build fix {name}: not in this mach2's table (revision {table.revision}); re-lock"
+            )
             continue
         target = f"backend {fix.build_system}" if fix.build_system else fix.package
         scope = f" {fix.versions}" if str(fix.versions) else ""

@@ -41,7 +41,17 @@ _ATTR_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_'+-]*(\.[A-Za-z_][A-Za-z0-9_'+-]*
 #: ``@attr.path@`` (the store path) or ``@dev:attr.path@`` (its dev output) in env values.
 _PLACEHOLDER = re.compile(r"@(?:(dev):)?([^@]*)@")
 _INPUT_LISTS = ("nativeBuildInputs", "buildInputs", "propagatedBuildInputs")
-_KNOWN = {"package", "build-system", "versions", "env", "attrs", "cargo", "why", "sources", *_INPUT_LISTS}
+_KNOWN = {
+    "package",
+    "build-system",
+    "versions",
+    "env",
+    "attrs",
+    "cargo",
+    "why",
+    "sources",
+    *_INPUT_LISTS,
+}
 
 #: An input: one attribute path, or alternatives (the first this nixpkgs has).
 Input = tuple[str, ...]

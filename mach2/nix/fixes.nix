@@ -128,7 +128,8 @@ let
       fetchCrate =
         crate:
         pkgs.fetchurl {
-          url = "https://static.crates.io/crates/${crate.name}/${crate.name}-${crate.version}.crate";
+          # `url` (a mirror, a local file) when the lock gives one; crates.io by default.
+          url = crate.url or "https://static.crates.io/crates/${crate.name}/${crate.name}-${crate.version}.crate";
           inherit (crate) sha256;
           name = "crate-${crate.name}-${crate.version}.tar.gz";
         };

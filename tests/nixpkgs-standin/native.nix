@@ -93,13 +93,9 @@ let
       '';
     });
 
-  # rustup's toolchains (the stable one first), then Debian's cargo/rustc.
-  rustDirs = [
-    "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin"
-    "/root/.rustup/toolchains/stable-aarch64-unknown-linux-gnu/bin"
-    "/usr/local/rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin"
-    "/usr/bin"
-  ];
+  # The host's cargo and rustc (Debian: cargo-web/rustc-web, test.sh installs them).  Not a
+  # rustup toolchain under /root: builds run as nixbld users, who cannot read /root.
+  rustDirs = [ "/usr/bin" ];
 
   openssl = hostDev {
     name = "openssl";

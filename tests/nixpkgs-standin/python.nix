@@ -19,7 +19,7 @@
 #     of another interpreter in buildInputs/dependencies throw "Python version mismatch",
 #     passthru carries dependencies / build-system / optional-dependencies;
 #   hooks: wheelUnpackHook (copy the .whl to dist/), pypaBuildHook (PEP 517 build without
-#     isolation), pypaInstallHook (install dist/*.whl into $out), pythonRuntimeDepsCheckHook
+#     isolation; `pypaBuildFlags` -C/--config-setting pass config settings), pypaInstallHook (install dist/*.whl into $out), pythonRuntimeDepsCheckHook
 #     (pyproject builds, skipped with dontCheckRuntimeDeps), pythonImportsCheckHook;
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
 #     postBuild, makeWrapperArgs, permitUserSite) and withPackages = f: buildEnv.override
@@ -265,7 +265,7 @@ let
           buildPhase = attrs.buildPhase or ''
             runHook preBuild
             if [ "$format" = pyproject ]; then
-              "$pythonInterpreter" "$scripts/build_wheel.py" . "$NIX_BUILD_TOP/dist"
+              "$pythonInterpreter" "$scripts/build_wheel.py" . "$NIX_BUILD_TOP/dist" ''${pypaBuildFlags-}
             fi
             runHook postBuild
           '';

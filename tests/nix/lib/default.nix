@@ -17,6 +17,7 @@ let
     providers = ./test_providers.nix;
     lock = ./test_lock.nix;
     python = ./test_python.nix;
+    fixes = ./test_fixes.nix;
     packages = ./test_packages.nix;
     overlay = ./test_overlay.nix;
     underscore = ./test_underscore.nix;

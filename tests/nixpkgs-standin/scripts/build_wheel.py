@@ -6,7 +6,10 @@ nixpkgs, where a missing backend fails the build).  Reads ``[build-system]`` fro
 pyproject.toml with tomllib; without one, uses setuptools' legacy backend (PEP 517's
 fallback), which then must be in build-system too.
 
-usage: build_wheel.py SOURCE_DIR OUT_DIR
+usage: build_wheel.py SOURCE_DIR OUT_DIR [-CKEY=VALUE | --config-setting=KEY=VALUE ...]
+
+The flags are nixpkgs' ``pypaBuildFlags`` (pypa-build-hook.sh passes them to ``python -m
+build``); a key given more than once becomes a list, as pypa/build does.
 """
 
 import importlib
@@ -16,7 +19,21 @@ import tomllib
 from pathlib import Path
 
 
-def main(source: str, out: str) -> None:
+def config_settings(flags: list[str]) -> dict[str, str | list[str]]:
+    settings: dict[str, str | list[str]] = {}
+    for flag in flags:
+        for prefix in ("--config-setting=", "-C"):
+            if flag.startswith(prefix):
+                key, _, value = flag[len(prefix) :].partition("=")
+                break
+        else:
+            sys.exit(f"build_wheel: unsupported pypaBuildFlags entry {flag!r} (the stand-in takes -C/--config-setting)")
+        old = settings.get(key)
+        settings[key] = value if old is None else [*([old] if isinstance(old, str) else old), value]
+    return settings
+
+
+def main(source: str, out: str, *flags: str) -> None:
     os.chdir(source)
     pyproject = Path("pyproject.toml")
     system = {}
@@ -36,7 +53,8 @@ def main(source: str, out: str) -> None:
     for part in filter(None, attr.split(".")):
         backend = getattr(backend, part)
     Path(out).mkdir(parents=True, exist_ok=True)
-    name = backend.build_wheel(str(Path(out).resolve()))
+    settings = config_settings(list(flags))
+    name = backend.build_wheel(str(Path(out).resolve()), settings or None)
     print(f"build_wheel: built {name}")
 
 
