@@ -5,12 +5,12 @@ the entries the stand-in can build are built from real PyPI sdists."""
 from __future__ import annotations
 
 import functools
+import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,11 @@ bindings = "bin"
 """
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def _tarball(path: Path, root: str, files: dict[str, str]) -> str:
     import hashlib
     import io
@@ -278,9 +283,13 @@ def test_maturin_sdist_builds_with_vendored_crates(tmp_path: Path) -> None:
     """A maturin sdist whose Cargo.lock names a crates.io crate: `mach2 lock` records the crate,
     Nix vendors it (from a local copy: crates.io is not reachable from here) and cargo builds
     offline with the stand-in's host toolchain."""
-    shared = Path(tempfile.mkdtemp(prefix="mach2-rust-"))  # build users must read it
+    shared = tmp_path / "served"
+    shared.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(shared))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        shared.chmod(0o755)
         crate = shared / "mach2-demo-dep-0.1.0.crate"
         dep = "[package]\n" + DEP_CARGO_TOML
         checksum = _tarball(crate, "mach2-demo-dep-0.1.0", {"Cargo.toml": dep, "src/lib.rs": 'pub fn greeting() -> &\'static str { "hello from a vendored crate" }\n'})  # fmt: skip
@@ -297,7 +306,7 @@ def test_maturin_sdist_builds_with_vendored_crates(tmp_path: Path) -> None:
         })  # fmt: skip
         env = _lock(
             tmp_path,
-            f"mach2-rust-demo @ file://{sdist}#sha256={digest}\n",
+            f"mach2-rust-demo @ {base}/{sdist.name}#sha256={digest}\n",
             "_default=wheel,sdist",
         )
         lock_path = env / "mach2.lock"
@@ -307,7 +316,7 @@ def test_maturin_sdist_builds_with_vendored_crates(tmp_path: Path) -> None:
         assert demo["cargo-crates"] == [
             {"name": "mach2-demo-dep", "version": "0.1.0", "sha256": checksum}
         ]
-        demo["cargo-crates"][0]["url"] = f"file://{crate}"  # a local mirror of crates.io
+        demo["cargo-crates"][0]["url"] = f"{base}/{crate.name}"  # a local mirror of crates.io
         lock_path.write_text(json.dumps(lock), encoding="utf-8")
         out = nix_build(env, "-I", f"nixpkgs={STANDIN}")
         run = subprocess.run(
@@ -315,4 +324,4 @@ def test_maturin_sdist_builds_with_vendored_crates(tmp_path: Path) -> None:
         )
         assert run.stdout.strip() == "hello from a vendored crate"
     finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        server.shutdown()
