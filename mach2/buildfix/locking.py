@@ -98,7 +98,7 @@ def applied_fixes(package: LockedPackage, table: FixTable | None = None) -> list
         target = f"backend {fix.build_system}" if fix.build_system else fix.package
         scope = f" {fix.versions}" if str(fix.versions) else ""
         lines.append(f"build fix {name} ({target}{scope}): {fix.summary()}")
-        lines.append(f"  because {fix.why}")
+        lines.append(f"  why: {fix.why}")
     crates = package.extra.get(CARGO_FIELD)
     if crates:
         lines.append(f"  {len(crates)} crates from its Cargo.lock, vendored by Nix")

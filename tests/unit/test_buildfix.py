@@ -272,7 +272,7 @@ def test_why_lines() -> None:
     fixed = add_build_fixes({"pyyaml": package("pyyaml", "6.0.2")}, no_download)["pyyaml"]
     assert applied_fixes(fixed) == [
         "build fix pyyaml (pyyaml >=5.4): libyaml, PYYAML_FORCE_LIBYAML=1",
-        f"  because {TABLE.fixes['pyyaml'].why}",
+        f"  why: {TABLE.fixes['pyyaml'].why}",
     ]
     assert applied_fixes(package("six")) == [
         "build fixes: none (mach2's table has no entry for six 1.0 or its build backend)"
