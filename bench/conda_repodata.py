@@ -35,7 +35,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 mode, source, cache = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-from mach2.conda.repodata import load_repodata  # imports are not what we measure
+from mach2.providers.conda.repodata import load_repodata  # imports are not what we measure
 start = time.perf_counter()
 count = 0
 if mode == "json":

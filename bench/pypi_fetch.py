@@ -41,7 +41,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from mach2.model.artifact import DistFile
 from mach2.model.names import NormalizedName
 from mach2.model.target import Target
-from mach2.sources.pypi import PyPIClient
+from mach2.providers.pypi.client import PyPIClient
 
 ROOTS = [
     "numpy",

@@ -23,7 +23,6 @@ from packaging.version import Version
 
 from mach2 import __version__
 from mach2.buildfix import add_build_fixes
-from mach2.conda import locking as conda_locking
 from mach2.errors import InputError, LockError, ResolutionFailed
 from mach2.inputs import RequirementsInput, read_input
 from mach2.lock.build import build_system_entries, locked_packages
@@ -38,13 +37,14 @@ from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies, Provider
+from mach2.providers.conda import locking as conda_locking
 from mach2.providers.order import ProviderOrder, parse_provider_option
-from mach2.providers.pypi import PackageIndex, SdistProvider, WheelProvider
+from mach2.providers.pypi.client import DEFAULT_INDEX_URL, PyPIClient
+from mach2.providers.pypi.metadata import parse_metadata
+from mach2.providers.pypi.provider import PackageIndex, SdistProvider, WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
-from mach2.sources.metadata import parse_metadata
-from mach2.sources.pypi import DEFAULT_INDEX_URL, PyPIClient
 
 __all__ = [
     "LockOptions",
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from mach2.sources.nixpkgs_index import NixpkgsIndex, NixpkgsSource
+    from mach2.providers.nixpkgs.index import NixpkgsIndex, NixpkgsSource
 
 # The nixpkgs, sdist-build and patchelf modules are imported where they are used: a lock that
 # needs none of them (warm, PyPI wheels) should not pay for loading them.
@@ -93,7 +93,7 @@ class LockOptions:
     #: Extra soname → nixpkgs attribute entries (JSON file, see ``mach2 patchelf``).
     soname_map: Path | None = None
     #: Conda channels (``conda-forge``, ``NAME=URL_OR_DIR``), before an environment.yml's:
-    #: the ``conda`` provider is all of them, ``conda/NAME`` one (see mach2.conda.locking).
+    #: the ``conda`` provider is all of them, ``conda/NAME`` one (see mach2.providers.conda.locking).
     channels: Sequence[str] = ()
     #: Optional dependencies (extras) and PEP 735 groups of pyproject.toml inputs to include.
     extras: Sequence[str] = ()
@@ -219,7 +219,7 @@ def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependenci
     interpreter: list[str] = []  # chosen on first use: most locks build no sdist metadata
 
     def read(path: Path, file: DistFile) -> Dependencies:
-        from mach2.sources.sdist import read_sdist_metadata
+        from mach2.providers.pypi.sdist import read_sdist_metadata
 
         if not interpreter:
             interpreter.append(_hook_interpreter(options))
@@ -239,7 +239,7 @@ def _sdist_reader(options: LockOptions) -> Callable[[Path, DistFile], Dependenci
 
 
 def _nixpkgs_index(options: LockOptions) -> NixpkgsIndex | None:
-    from mach2.sources.nixpkgs_index import (
+    from mach2.providers.nixpkgs.index import (
         NixpkgsSource,
         evaluate_index,
         parse_nixpkgs_source,
@@ -282,7 +282,7 @@ def _with_nixpkgs_sources(
     packages: dict[str, LockedPackage], index: PackageIndex
 ) -> dict[str, LockedPackage]:
     """Give nixpkgs packages PyPI's sdist of their version, for the Nix side's override path."""
-    from mach2.providers.nixpkgs import pypi_source
+    from mach2.providers.nixpkgs.provider import pypi_source
 
     result = dict(packages)
     for key, package in packages.items():
@@ -344,7 +344,7 @@ def lock_inputs(
         parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
     nixpkgs = None
     if options.nixpkgs_index is not None or options.nixpkgs is not None:
-        from mach2.sources.nixpkgs_index import input_identity
+        from mach2.providers.nixpkgs.index import input_identity
 
         nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
     if nixpkgs is not None:
@@ -400,7 +400,7 @@ def lock_input(
         providers.update(conda_locking.providers(requirements, options))
         nixpkgs_index = _nixpkgs_index(options)
         if nixpkgs_index is not None:
-            from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies
+            from mach2.providers.nixpkgs.provider import NixpkgsProvider, pypi_dependencies
 
             providers["nixpkgs"] = NixpkgsProvider(
                 nixpkgs_index,

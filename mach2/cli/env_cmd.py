@@ -100,7 +100,7 @@ def env(
     """
     from mach2.api import read_requirement_files
     from mach2.emit import write_env_dir
-    from mach2.sources.nixpkgs_index import NixpkgsSource
+    from mach2.providers.nixpkgs.index import NixpkgsSource
 
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
     paths = requirement_paths(requirements)

@@ -21,7 +21,7 @@ from mach2.model.target import Target
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions
-    from mach2.sources.nixpkgs_index import NixpkgsSource
+    from mach2.providers.nixpkgs.index import NixpkgsSource
 
 __all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
 

@@ -8,7 +8,7 @@ An env directory holds everything needed to build the environment without mach2 
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
     mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
                       script of mach2/patchelf/apply.py that executes the lock's patch plans,
-                      and conda-install.py, mach2/conda/install_script.py, which unpacks
+                      and conda-install.py, mach2/providers/conda/install_script.py, which unpacks
                       conda packages)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
@@ -42,8 +42,8 @@ LIBRARY_DIR_NAME = "mach2"
 #: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
 #: and falls back to ../patchelf/apply.py in the source tree).
 APPLY_SCRIPT_NAME = "patchelf-apply.py"
-#: The name of mach2/conda/install_script.py inside the library copy (conda.nix looks for it
-#: there and falls back to ../conda/install_script.py in the source tree).
+#: The name of mach2/providers/conda/install_script.py inside the library copy (conda.nix looks for it
+#: there and falls back to ../providers/conda/install_script.py in the source tree).
 CONDA_SCRIPT_NAME = "conda-install.py"
 
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
@@ -91,7 +91,7 @@ def library_files() -> dict[str, str]:
     build-fixes.json), plus the build-time scripts
     (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
     ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
-    (``mach2/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
+    (``mach2/providers/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
     beside the library (the nixpkgs index script) are not part of what an environment needs.
     """
     root = _library_root()
@@ -108,7 +108,7 @@ def library_files() -> dict[str, str]:
                 pending.append(files[name])
     for copy, (package, module) in (
         (APPLY_SCRIPT_NAME, ("patchelf", "apply.py")),
-        (CONDA_SCRIPT_NAME, ("conda", "install_script.py")),
+        (CONDA_SCRIPT_NAME, ("providers/conda", "install_script.py")),
     ):
         script = Path(str(resources.files("mach2") / package / module))
         try:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from attrs import frozen
 
-from mach2.conda.errors import EnvironmentYmlError, InvalidMatchSpec
-from mach2.conda.matchspec import MatchSpec
+from mach2.providers.conda.errors import EnvironmentYmlError, InvalidMatchSpec
+from mach2.providers.conda.matchspec import MatchSpec
 
 __all__ = [
     "CondaDependency",
@@ -82,7 +82,7 @@ class EnvironmentYml:
 
 
 def read_environment_yml(path: Path) -> EnvironmentYml:
-    """Read ``path``; raises :class:`~mach2.conda.errors.EnvironmentYmlError`."""
+    """Read ``path``; raises :class:`~mach2.providers.conda.errors.EnvironmentYmlError`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

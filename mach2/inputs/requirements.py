@@ -43,8 +43,8 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 
-from mach2.conda.matchspec import MatchSpec
 from mach2.errors import InputError
+from mach2.providers.conda.matchspec import MatchSpec
 
 __all__ = [
     "HASH_LENGTHS",

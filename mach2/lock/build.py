@@ -1,6 +1,6 @@
 """Resolution → Lock: one entry per package, with why it is there and where it comes from.
 
-Conda packages (mach2.providers.conda) are keyed by their resolver name: the PyPI name for a
+Conda packages (mach2.providers.conda.provider) are keyed by their resolver name: the PyPI name for a
 PyPI project (``numpy``), ``conda:<conda name>`` for the rest; ``version`` is the conda
 version as written, and the artifact is ``{"kind": "conda", "filename", "url", "sha256",
 "size", "channel", "subdir", "conda-name", "build", "md5"?, "noarch"?}``.  A record without a
@@ -24,7 +24,7 @@ from mach2.resolve.resolver import Resolution
 from .model import LockedArtifact, LockedPackage
 
 if TYPE_CHECKING:
-    from mach2.conda.repodata import RepodataRecord
+    from mach2.providers.conda.repodata import RepodataRecord
 
 # The conda and nixpkgs modules are imported where their packages are met: a PyPI-only lock
 # (the common case) should not pay for loading them.
@@ -82,7 +82,7 @@ def _artifact(candidate: Candidate) -> LockedArtifact:
 
 
 def _conda_artifact(record: RepodataRecord) -> LockedArtifact:
-    from mach2.conda.extract import require_sha256
+    from mach2.providers.conda.extract import require_sha256
 
     extra: dict[str, object] = {
         "channel": record.channel,
@@ -165,6 +165,6 @@ def locked_packages(factory: Factory, resolution: Resolution) -> dict[str, Locke
 
 
 def _nixpkgs_fields(candidate: Candidate, raw: Any) -> dict[str, Any]:
-    from mach2.providers.nixpkgs import lock_fields
+    from mach2.providers.nixpkgs.provider import lock_fields
 
     return lock_fields(candidate, raw)

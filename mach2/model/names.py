@@ -27,7 +27,7 @@ PYTHON_IDENTIFIER = "<python>"
 
 #: Conda packages that are no PyPI project (libgcc-ng, openblas, _openmp_mutex) are named
 #: ``conda:<conda name>``: ``:`` cannot occur in a PyPI name, so they never collide with one,
-#: and only conda providers serve them (see mach2.providers.conda).
+#: and only conda providers serve them (see mach2.providers.conda.provider).
 CONDA_NAMESPACE = "conda:"
 
 

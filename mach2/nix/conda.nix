@@ -8,7 +8,7 @@
 #   src      fetchurl { url; sha256; name = filename; } -- Nix checks the hash; a local
 #            channel's file:// URL with builtins.fetchurl (see fetchConda); a record without
 #            sha256 (md5 only) is refused at evaluation.
-#   install  mach2's conda install script (mach2/conda/install_script.py, standard library
+#   install  mach2's conda install script (mach2/providers/conda/install_script.py, standard library
 #            only; an env directory carries it as ./conda-install.py) run with the build
 #            platform's Python: checks the sha256 again, unpacks `.conda` (zip + zstd, with
 #            pkgs.zstd) or `.tar.bz2` refusing anything that would leave $out (absolute
@@ -48,15 +48,15 @@ let
 
   /**
     mach2's conda install script (standard library only).  An env directory carries a copy
-    beside this file (mach2/emit/env_dir.py writes it from mach2/conda/install_script.py);
-    the source tree has it at ../conda/install_script.py.  The store name is fixed, so both
+    beside this file (mach2/emit/env_dir.py writes it from mach2/providers/conda/install_script.py);
+    the source tree has it at ../providers/conda/install_script.py.  The store name is fixed, so both
     give the same derivations.
 
     Type: installScript :: path
   */
   installScript = util.bundledScript "mach2-conda-install.py" "conda install" [
     ./conda-install.py
-    ../conda/install_script.py
+    ../providers/conda/install_script.py
   ];
 
   /**

@@ -1,5 +1,5 @@
 # The nixpkgs index: every Python package of `pkgs.${python}.pkgs` as JSON, for mach2's
-# nixpkgs provider (docs/nixpkgs.md has the format; mach2.sources.nixpkgs_index runs this).
+# nixpkgs provider (docs/nixpkgs.md has the format; mach2.providers.nixpkgs.index runs this).
 #
 #   nix-instantiate --eval --strict --json mach2/nix/nixpkgs-index.nix \
 #     --arg pkgs 'import <nixpkgs> { config = { }; overlays = [ ]; }' --argstr python python3
@@ -17,7 +17,7 @@
 # deepSeq), so aliases that `throw`, failed `assert`s and packages whose fields throw are
 # skipped.  tryEval cannot catch every error (a missing attribute, a type error: mach-nix issue
 # #514); for those, the caller evaluates `attrs` in halves until the culprit is found and
-# skipped (mach2.sources.nixpkgs_index does that).  Only builtins are used here.
+# skipped (mach2.providers.nixpkgs.index does that).  Only builtins are used here.
 {
   pkgs ? import <nixpkgs> { },
   python ? "python3",

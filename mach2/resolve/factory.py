@@ -7,7 +7,7 @@ adapter (``adapter.py``) stays thin by delegating here.
 Candidates are yielded *provider-major*: all candidates of the first provider allowed for a
 package (newest first), then those of the next (DESIGN.md §3).
 
-Conda (mach2.providers.conda): conda candidates' dependencies are conda MatchSpecs
+Conda (mach2.providers.conda.provider): conda candidates' dependencies are conda MatchSpecs
 (``Dependencies.conda_depends``/``conda_constrains``), turned into
 ``Requirement.from_matchspec``; an identifier only ``constrains`` mention gets the single
 :func:`absent` candidate.  ``conda:<name>`` identifiers (conda-only packages) take their
@@ -30,16 +30,16 @@ from packaging.requirements import Requirement as Pep508
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from mach2.conda.matchspec import parse_matchspec
 from mach2.errors import InputError, Mach2Error, ProviderError
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies, Provider
+from mach2.providers.conda.matchspec import parse_matchspec
 from mach2.providers.order import ProviderOrder, is_conda_provider
-from mach2.providers.pypi import sdist_version, wheel_tags
+from mach2.providers.pypi.client import UnknownProject
+from mach2.providers.pypi.provider import sdist_version, wheel_tags
 from mach2.resolve.requirement import ABSENT_PROVIDER, Requirement, absent
-from mach2.sources.pypi import UnknownProject
 
 __all__ = ["Factory"]
 

@@ -4,7 +4,7 @@ Two kinds share this class (and the resolver does not care which it holds):
 
 - **PEP 508** (requirements files, Requires-Dist): ``specifier`` against the candidate's PEP 440
   version, whatever its provider; a conda candidate's version is its conda version read as
-  PEP 440 (mach2.providers.conda).
+  PEP 440 (mach2.providers.conda.provider).
 - **conda MatchSpec** (a conda package's ``depends``/``constrains``, an environment.yml line):
   ``conda`` is set and decides.  A conda candidate must match the whole spec (name, version,
   build, channel...); a wheel, sdist or nixpkgs candidate of the same project satisfies a spec
@@ -14,7 +14,7 @@ Two kinds share this class (and the resolver does not care which it holds):
 ``constraint=True`` marks a conda ``constrains``: binding only if the identifier is installed.
 resolvelib has no such notion, so an identifier that only constraints mention gets the one
 candidate :func:`absent` ("not installed"), which satisfies constraints and nothing else; when
-a real requirement arrives, resolvelib re-pins it (the port of mach2.conda.solve's ``Absent``).
+a real requirement arrives, resolvelib re-pins it (the port of mach2.providers.conda.solve's ``Absent``).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from mach2.conda.errors import InvalidVersion
-from mach2.conda.matchspec import MatchSpec
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.version import VersionOrder
 from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, format_identifier, normalize
 from mach2.providers.base import Candidate
+from mach2.providers.conda.errors import InvalidVersion
+from mach2.providers.conda.matchspec import MatchSpec
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.version import VersionOrder
 
 __all__ = ["ABSENT_PROVIDER", "Requirement", "absent"]
 

@@ -4,7 +4,7 @@ The resolver core runs on them unchanged (research/aesthetics.md §3.3 rules 2 a
 
 - :class:`FakeProvider` is a :class:`mach2.providers.base.Provider` over a *universe*
   ``{name: {version: Release}}``, for resolver tests that need no files at all;
-- :class:`ListingIndex` is a :class:`mach2.providers.pypi.PackageIndex` that only lists
+- :class:`ListingIndex` is a :class:`mach2.providers.pypi.provider.PackageIndex` that only lists
   files (by filename), for tests of which wheels a provider accepts for a Target;
 - :func:`resolve_universe` builds the :class:`~mach2.resolve.factory.Factory` and runs
   :func:`~mach2.resolve.resolver.resolve` the way ``lock_input`` does, recording every pin.
@@ -161,7 +161,7 @@ def resolve_universe(
 
 @frozen
 class ListingIndex:
-    """A :class:`~mach2.providers.pypi.PackageIndex` that lists files and serves nothing else.
+    """A :class:`~mach2.providers.pypi.provider.PackageIndex` that lists files and serves nothing else.
 
     :param files: project name → filenames on its page (URLs are made up).
     """

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from mach2.conda.channels import ChannelIndex, RecordsInMemory
-from mach2.conda.repodata import RepodataRecord, load_repodata, record_from_json
-from mach2.conda.solve import solve, unmet
-from mach2.conda.virtual import virtual_packages
 from mach2.inputs.environment_yml import read_environment_yml
 from mach2.model.target import Target
+from mach2.providers.conda.channels import ChannelIndex, RecordsInMemory
+from mach2.providers.conda.repodata import RepodataRecord, load_repodata, record_from_json
+from mach2.providers.conda.solve import solve, unmet
+from mach2.providers.conda.virtual import virtual_packages
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA, NUMPY_CLOSURE

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda.channels import ChannelIndex, RecordsInMemory
-from mach2.conda.matchspec import MatchSpec, parse_matchspec
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.solve import solve, unmet
-from mach2.conda.virtual import interpreter_packages, virtual_packages
 from mach2.model.target import Target
-from mach2.providers.conda import CondaProvider, conda_identifier
+from mach2.providers.conda.channels import ChannelIndex, RecordsInMemory
+from mach2.providers.conda.matchspec import MatchSpec, parse_matchspec
+from mach2.providers.conda.provider import CondaProvider, conda_identifier
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.solve import solve, unmet
+from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 from mach2.providers.order import ProviderOrder
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
@@ -48,7 +48,7 @@ def shared(specs: list[str], records: list[RepodataRecord], target: Target) -> d
     roots = []
     for spec in map(parse_matchspec, specs):
         if spec.name in fixed:
-            assert spec.matches(fixed[spec.name]), spec.text  # mach2.conda.locking.roots' check
+            assert spec.matches(fixed[spec.name]), spec.text  # mach2.providers.conda.locking.roots' check
             continue
         name = conda_identifier(spec.name, provider.names)
         roots.append(Requirement.from_matchspec(name, spec, origin="test"))

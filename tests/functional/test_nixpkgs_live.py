@@ -17,15 +17,15 @@ from packaging.version import Version
 from mach2.model.names import normalize
 from mach2.model.target import Target
 from mach2.providers.base import Dependencies
-from mach2.providers.nixpkgs import NixpkgsProvider, pypi_dependencies, pypi_source
+from mach2.providers.nixpkgs.index import read_index
+from mach2.providers.nixpkgs.provider import NixpkgsProvider, pypi_dependencies, pypi_source
 from mach2.providers.order import ProviderOrder
-from mach2.providers.pypi import WheelProvider
+from mach2.providers.pypi.client import PyPIClient
+from mach2.providers.pypi.metadata import parse_metadata
+from mach2.providers.pypi.provider import WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import resolve
-from mach2.sources.metadata import parse_metadata
-from mach2.sources.nixpkgs_index import read_index
-from mach2.sources.pypi import PyPIClient
 
 PYNIXIFY = (
     Path(__file__).resolve().parents[3]

@@ -16,10 +16,10 @@ import pytest
 from mach2.errors import IndexError_
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
-from mach2.sources.http import Http
-from mach2.sources.pypi import PyPIClient, UnknownProject
-from mach2.sources.remote_zip import ZIP_TAIL, read_zip_member
-from mach2.sources.simple_pages import pick_metadata
+from mach2.net.http import Http
+from mach2.providers.pypi.client import PyPIClient, UnknownProject
+from mach2.providers.pypi.pages import pick_metadata
+from mach2.providers.pypi.remote_zip import ZIP_TAIL, read_zip_member
 
 pytestmark = pytest.mark.network
 

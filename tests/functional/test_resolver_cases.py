@@ -38,7 +38,7 @@ from mach2.errors import ResolutionFailed, TargetError
 from mach2.inputs import parse_requirements
 from mach2.model.names import normalize
 from mach2.model.target import Target
-from mach2.providers.pypi import WheelProvider, wheel_tags
+from mach2.providers.pypi.provider import WheelProvider, wheel_tags
 
 try:  # PyYAML reads pip's cases; a test dependency only
     import yaml  # type: ignore[import-untyped,unused-ignore]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mach2.sources.sdist import SdistMetadata, read_sdist_metadata
+from mach2.providers.pypi.sdist import SdistMetadata, read_sdist_metadata
 
 pytestmark = pytest.mark.network
 

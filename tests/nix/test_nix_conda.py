@@ -30,8 +30,8 @@ from click.testing import CliRunner
 from nixhelpers import LIBRARY, NIX_OPTIONS, STANDIN, nix_build, nix_build_error, nix_error, run
 
 from mach2.cli.main import main
-from mach2.conda import install_script
 from mach2.emit import library_files
+from mach2.providers.conda import install_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "conda"))
 from local_channel import (
@@ -252,7 +252,7 @@ def test_native_packages_stay_out_of_the_environment(env: Path) -> None:
 
 def test_library_copy_is_the_install_script(env_dir: Path) -> None:
     """One source of truth: the env directory's conda-install.py is
-    mach2/conda/install_script.py, and copy and source tree give the same derivations."""
+    mach2/providers/conda/install_script.py, and copy and source tree give the same derivations."""
     text = Path(install_script.__file__).read_text(encoding="utf-8")
     assert library_files()["conda-install.py"] == text
     assert library_files()["conda.nix"] == (LIBRARY / "conda.nix").read_text(encoding="utf-8")

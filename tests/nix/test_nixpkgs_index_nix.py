@@ -1,4 +1,4 @@
-"""mach2/nix/nixpkgs-index.nix with real Nix, and mach2.sources.nixpkgs_index running it.
+"""mach2/nix/nixpkgs-index.nix with real Nix, and mach2.providers.nixpkgs.index running it.
 
 Against tests/fixtures/nixpkgs (a fake nixpkgs of plain attribute sets with every case the
 index must handle) and the shared nixpkgs stand-in (tests/nixpkgs-standin, real
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mach2.errors import CacheError
-from mach2.sources.nixpkgs_index import (
+from mach2.providers.nixpkgs.index import (
     EXPRESSION,
     NixpkgsIndexError,
     NixpkgsSource,

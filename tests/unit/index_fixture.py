@@ -1,6 +1,6 @@
 """A fake package index for offline tests of the providers, the resolver and ``lock_input``.
 
-:class:`FakeIndex` implements :class:`mach2.providers.pypi.PackageIndex` from a compact spec::
+:class:`FakeIndex` implements :class:`mach2.providers.pypi.provider.PackageIndex` from a compact spec::
 
     FakeIndex({
         "pkg": {
@@ -53,7 +53,7 @@ from mach2.inputs import parse_requirements
 from mach2.lock.model import Lock
 from mach2.model.artifact import DistFile
 from mach2.model.target import Target
-from mach2.sources.pypi import UnknownProject
+from mach2.providers.pypi.client import UnknownProject
 
 __all__ = ["BASE_URL", "INDEX_URL", "FakeIndex", "file_url", "lock_with", "metadata_text"]
 
@@ -128,7 +128,7 @@ def _wheel_bytes(filename: str, metadata: str) -> bytes:
 
 
 class FakeIndex:
-    """An in-memory :class:`~mach2.providers.pypi.PackageIndex` (see the module docstring)."""
+    """An in-memory :class:`~mach2.providers.pypi.provider.PackageIndex` (see the module docstring)."""
 
     def __init__(
         self,

@@ -12,7 +12,8 @@ import httpx
 import pytest
 import zstandard
 
-from mach2.conda.channels import (
+from mach2.model.target import Target
+from mach2.providers.conda.channels import (
     Channel,
     ChannelIndex,
     RecordsInMemory,
@@ -20,9 +21,8 @@ from mach2.conda.channels import (
     parse_channels,
     target_subdir,
 )
-from mach2.conda.errors import ChannelError, RepodataError
-from mach2.conda.fetch import RepodataNotFound, fetch_repodata
-from mach2.model.target import Target
+from mach2.providers.conda.errors import ChannelError, RepodataError
+from mach2.providers.conda.fetch import RepodataNotFound, fetch_repodata
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA, FileServer, rec

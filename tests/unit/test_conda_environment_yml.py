@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda.errors import EnvironmentYmlError
 from mach2.inputs.environment_yml import (
     parse_environment_yml,
     read_environment_yml,
     selector_matches,
 )
+from mach2.providers.conda.errors import EnvironmentYmlError
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA

@@ -21,8 +21,8 @@ import pytest
 import zstandard
 from conda_package_handling import api as cph
 
-from mach2.conda.errors import HashMismatch, MissingSha256, PrefixError, UnsafeArchive
-from mach2.conda.extract import (
+from mach2.providers.conda.errors import HashMismatch, MissingSha256, PrefixError, UnsafeArchive
+from mach2.providers.conda.extract import (
     extract_package,
     extract_record,
     prefix_files,

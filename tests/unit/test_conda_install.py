@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conda_package_handling import api as cph
 
-from mach2.conda.errors import PrefixError
-from mach2.conda.extract import extract_package
-from mach2.conda.install import relocate_noarch_python
+from mach2.providers.conda.errors import PrefixError
+from mach2.providers.conda.extract import extract_package
+from mach2.providers.conda.install import relocate_noarch_python
 
 
 def _noarch_package(tmp_path: Path, entry_points: list[str]) -> Path:

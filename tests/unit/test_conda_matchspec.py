@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda.errors import InvalidMatchSpec
-from mach2.conda.matchspec import MatchSpec, VersionSpec, parse_matchspec
-from mach2.conda.version import VersionOrder
+from mach2.providers.conda.errors import InvalidMatchSpec
+from mach2.providers.conda.matchspec import MatchSpec, VersionSpec, parse_matchspec
+from mach2.providers.conda.version import VersionOrder
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA, rec

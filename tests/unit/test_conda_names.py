@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from mach2.conda import _names_data
-from mach2.conda._names_gen import render
-from mach2.conda.names import NameMap, conda_names, default_map, pypi_name
+from mach2.providers.conda import _names_data
+from mach2.providers.conda._names_gen import render
+from mach2.providers.conda.names import NameMap, conda_names, default_map, pypi_name
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA

@@ -25,12 +25,6 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from mach2.api import LockOptions, lock_input, lock_requirements
-from mach2.conda.channels import open_channels, parse_channels
-from mach2.conda.errors import EnvironmentYmlError, MissingSha256
-from mach2.conda.matchspec import parse_matchspec
-from mach2.conda.names import default_map
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.solve import solve, unmet
 from mach2.errors import InputError, ProviderError, ResolutionFailed
 from mach2.inputs import read_input
 from mach2.lock.model import Lock
@@ -38,7 +32,13 @@ from mach2.model.artifact import DistFile
 from mach2.model.names import conda_native
 from mach2.model.target import Target
 from mach2.providers.base import Candidate
-from mach2.providers.conda import CondaProvider, conda_identifier, native_version
+from mach2.providers.conda.channels import open_channels, parse_channels
+from mach2.providers.conda.errors import EnvironmentYmlError, MissingSha256
+from mach2.providers.conda.matchspec import parse_matchspec
+from mach2.providers.conda.names import default_map
+from mach2.providers.conda.provider import CondaProvider, conda_identifier, native_version
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.solve import solve, unmet
 from mach2.providers.order import ProviderOrder
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement, absent
@@ -170,7 +170,7 @@ def test_native_versions(text: str, expected: str) -> None:
 
 def _conda_candidate(name: str, version: str, build: str = "py312h0_0") -> Candidate:
     filename, raw = record(name, version, build)
-    from mach2.conda.repodata import record_from_json
+    from mach2.providers.conda.repodata import record_from_json
 
     rec = record_from_json(filename, raw, channel="cf", subdir="linux-64", base_url="https://x")
     return Candidate(
@@ -307,7 +307,7 @@ def test_intel_numpy_scipy_mkl_for_python_39() -> None:
 
 
 def _interpreter(target: Target) -> list[RepodataRecord]:
-    from mach2.conda.virtual import interpreter_packages, virtual_packages
+    from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 
     return [*interpreter_packages(target), *virtual_packages(target)]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda import _jsonstream, repodata
-from mach2.conda.errors import RepodataError
-from mach2.conda.repodata import load_repodata, record_from_json
+from mach2.providers.conda import _jsonstream, repodata
+from mach2.providers.conda.errors import RepodataError
+from mach2.providers.conda.repodata import load_repodata, record_from_json
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "conda"
 NUMPY = DATA / "mamba" / "conda-forge-numpy-linux-64.json"

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda.channels import ChannelIndex, RecordsInMemory
-from mach2.conda.errors import CondaResolutionFailed
-from mach2.conda.matchspec import parse_matchspec
-from mach2.conda.repodata import RepodataRecord, load_repodata
-from mach2.conda.solve import (
+from mach2.model.target import Target
+from mach2.providers.conda.channels import ChannelIndex, RecordsInMemory
+from mach2.providers.conda.errors import CondaResolutionFailed
+from mach2.providers.conda.matchspec import parse_matchspec
+from mach2.providers.conda.repodata import RepodataRecord, load_repodata
+from mach2.providers.conda.solve import (
     Absent,
     Requirement,
     dependencies,
@@ -22,8 +23,7 @@ from mach2.conda.solve import (
     sort_records,
     unmet,
 )
-from mach2.conda.virtual import interpreter_packages, virtual_packages
-from mach2.model.target import Target
+from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA, NUMPY_CLOSURE, rec

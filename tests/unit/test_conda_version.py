@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mach2.conda.errors import InvalidVersion
-from mach2.conda.version import VersionOrder, pep440
+from mach2.providers.conda.errors import InvalidVersion
+from mach2.providers.conda.version import VersionOrder, pep440
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "conda"
 ORACLE = DATA / "version-ordering" / "rattler-parsed_versions.txt"

@@ -13,7 +13,7 @@ import pytest
 from index_fixture import FakeIndex, lock_with
 
 from mach2.errors import LockError, Mach2Error, ProviderError, ResolutionFailed
-from mach2.sources.pypi import UnknownProject
+from mach2.providers.pypi.client import UnknownProject
 
 TARGET = "CPython 3.12.12 on x86_64-linux (glibc 2.40)"
 

@@ -21,7 +21,7 @@ from mach2.model.names import normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
 from mach2.providers.order import ProviderOrder
-from mach2.providers.pypi import SdistProvider, WheelProvider, sdist_version, wheel_tags
+from mach2.providers.pypi.provider import SdistProvider, WheelProvider, sdist_version, wheel_tags
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 

@@ -32,7 +32,7 @@ from mach2.lock.model import (
 )
 from mach2.model.target import Target
 from mach2.providers.order import ProviderOrder
-from mach2.providers.pypi import WheelProvider
+from mach2.providers.pypi.provider import WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 

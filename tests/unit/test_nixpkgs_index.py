@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mach2.sources.nixpkgs_index import (
+from mach2.providers.nixpkgs.index import (
     INDEX_FORMAT,
     NixpkgsIndex,
     NixpkgsIndexError,

@@ -14,7 +14,8 @@ from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
-from mach2.providers.nixpkgs import (
+from mach2.providers.nixpkgs.index import NixpkgsIndex, NixpkgsIndexError
+from mach2.providers.nixpkgs.provider import (
     NixpkgsArtifact,
     NixpkgsProvider,
     coerce_version,
@@ -22,8 +23,7 @@ from mach2.providers.nixpkgs import (
     pypi_dependencies,
     pypi_source,
 )
-from mach2.sources.nixpkgs_index import NixpkgsIndex, NixpkgsIndexError
-from mach2.sources.pypi import UnknownProject
+from mach2.providers.pypi.client import UnknownProject
 
 TARGET = Target.from_strings("3.12")
 

@@ -19,12 +19,12 @@ from packaging.version import Version
 from mach2.lock.build import why_provider
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
-from mach2.providers.nixpkgs import NixpkgsArtifact, NixpkgsProvider
+from mach2.providers.nixpkgs.index import read_index
+from mach2.providers.nixpkgs.provider import NixpkgsArtifact, NixpkgsProvider
 from mach2.providers.order import ProviderOrder
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
-from mach2.sources.nixpkgs_index import read_index
 
 PYNIXIFY = (
     Path(__file__).resolve().parents[3]

@@ -27,8 +27,8 @@ import urllib3
 from mach2.errors import ArtifactError, CacheError, IndexError_, InputError
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
-from mach2.sources import http as http_module
-from mach2.sources.pypi import PyPIClient, UnknownProject
+from mach2.net import http as http_module
+from mach2.providers.pypi.client import PyPIClient, UnknownProject
 
 OLD = "2024-01-01T00:00:00Z"
 NEW = "2024-06-01T00:00:00Z"

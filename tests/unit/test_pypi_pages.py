@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mach2.sources.simple_pages import PageError, build_files, parse_page, pick_metadata
+from mach2.providers.pypi.pages import PageError, build_files, parse_page, pick_metadata
 
 PAGE_URL = "https://example.org/simple/demo/"
 INDEX_URL = "https://example.org/simple/"

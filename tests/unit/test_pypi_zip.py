@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from mach2.sources.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
-from mach2.sources.simple_pages import pick_metadata
+from mach2.providers.pypi.pages import pick_metadata
+from mach2.providers.pypi.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
 
 METADATA = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six\n"
 WHEEL = "demo-1.0-py3-none-any.whl"

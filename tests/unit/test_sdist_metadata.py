@@ -24,8 +24,8 @@ import pytest
 
 from mach2.errors import ArtifactError
 from mach2.model.names import normalize
-from mach2.sources.metadata import parse_metadata
-from mach2.sources.sdist import (
+from mach2.providers.pypi.metadata import parse_metadata
+from mach2.providers.pypi.sdist import (
     DEFAULT_BUILD_REQUIRES,
     BuildEnvironment,
     BuildEnvironmentFailed,

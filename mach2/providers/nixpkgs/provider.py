@@ -1,6 +1,6 @@
 """The ``nixpkgs`` provider: nixpkgs' own Python packages, reused as they are (binary cache).
 
-Candidates come from a :class:`~mach2.sources.nixpkgs_index.NixpkgsIndex`, all in memory, so
+Candidates come from a :class:`~mach2.providers.nixpkgs.index.NixpkgsIndex`, all in memory, so
 listing costs nothing.  One candidate per (attribute, version):
 
 - several attributes of one project (``django_4``/``django_5``, ``pytest``/``pytest_4``) each
@@ -35,9 +35,9 @@ from packaging.version import InvalidVersion, Version
 from mach2.model.artifact import DistFile
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
-from mach2.providers.pypi import PackageIndex, sdist_version, wheel_tags
-from mach2.sources.nixpkgs_index import NixpkgsIndex, NixpkgsIndexError, NixpkgsPackage
-from mach2.sources.pypi import UnknownProject
+from mach2.providers.nixpkgs.index import NixpkgsIndex, NixpkgsIndexError, NixpkgsPackage
+from mach2.providers.pypi.client import UnknownProject
+from mach2.providers.pypi.provider import PackageIndex, sdist_version, wheel_tags
 
 __all__ = [
     "NixpkgsArtifact",
@@ -125,7 +125,7 @@ class NixpkgsArtifact:
 class NixpkgsProvider:
     """Candidates from a nixpkgs index for a Target (see the module docstring).
 
-    :param index: the nixpkgs' Python packages (:mod:`mach2.sources.nixpkgs_index`).
+    :param index: the nixpkgs' Python packages (:mod:`mach2.providers.nixpkgs.index`).
     :param target: must use the interpreter the index was made for (same major.minor) when
         the index says which.
     :param pypi_dependencies: finds PyPI's metadata for a version; ``None`` (or a lookup that
@@ -252,7 +252,7 @@ def _same_minor(full: str, minor: str) -> bool:
 def lock_fields(candidate: Candidate, dependencies: Dependencies) -> dict[str, Any]:
     """The lock's ``nixpkgs`` object for a nixpkgs candidate (docs/nixpkgs.md, "The lock").
 
-    >>> from mach2.sources.nixpkgs_index import NixpkgsPackage
+    >>> from mach2.providers.nixpkgs.index import NixpkgsPackage
     >>> package = NixpkgsPackage(attr="requests", name="requests", version="2.22.0")
     >>> candidate = Candidate(name="requests", version=Version("2.22.0"), provider="nixpkgs",
     ...     artifact=NixpkgsArtifact(attr="requests", nixpkgs_version="2.22.0", package=package))

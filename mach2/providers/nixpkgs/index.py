@@ -50,7 +50,7 @@ __all__ = [
 
 INDEX_FORMAT = 1
 #: The Nix expression that lists a nixpkgs' Python packages (shipped as package data).
-EXPRESSION = Path(__file__).resolve().parents[1] / "nix" / "nixpkgs-index.nix"
+EXPRESSION = Path(__file__).resolve().parents[2] / "nix" / "nixpkgs-index.nix"
 _CACHE_DIR = "nixpkgs-index-v1"
 _FLAKES = ["--extra-experimental-features", "nix-command flakes"]
 _REVISION = re.compile(r"^[0-9a-f]{40}$")

@@ -36,9 +36,9 @@ from typing import IO, Any, Final
 
 from attrs import frozen
 
-from mach2.conda._jsonstream import PACKAGE_SUFFIXES, iter_repodata
-from mach2.conda.errors import RepodataError
-from mach2.conda.version import VersionOrder
+from mach2.providers.conda._jsonstream import PACKAGE_SUFFIXES, iter_repodata
+from mach2.providers.conda.errors import RepodataError
+from mach2.providers.conda.version import VersionOrder
 
 __all__ = [
     "RepodataRecord",

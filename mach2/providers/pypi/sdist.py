@@ -5,7 +5,7 @@ Two ways, cheapest first (DESIGN.md §3, "sdist metadata"):
 1. **Static PKG-INFO** (PEP 643): ``Metadata-Version`` 2.2 or later and none of
    ``Requires-Dist``, ``Requires-Python``, ``Provides-Extra`` listed under ``Dynamic``.
    Costs one decompression pass over the archive; nothing is built.
-2. **PEP 517 hooks**: the archive is extracted (safely: :mod:`mach2.sources.archive`) to a
+2. **PEP 517 hooks**: the archive is extracted (safely: :mod:`mach2.providers.pypi.archive`) to a
    temporary directory and the backend's ``get_requires_for_build_wheel`` and
    ``prepare_metadata_for_build_wheel`` hooks run in an isolated build environment
    (``build_wheel`` when the backend lacks the latter).
@@ -45,8 +45,8 @@ from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMiss
 from mach2.atomic import write_atomic
 from mach2.errors import ArtifactError, Mach2Error
 from mach2.model.names import NormalizedName, normalize
-from mach2.sources.archive import SdistArchive
-from mach2.sources.metadata import CoreMetadata, parse_metadata
+from mach2.providers.pypi.archive import SdistArchive
+from mach2.providers.pypi.metadata import CoreMetadata, parse_metadata
 
 __all__ = [
     "DEFAULT_BUILD_REQUIRES",

@@ -5,8 +5,8 @@ Its costs, measured against pypi.org as reached from our machines (DESIGN §6):
 
 - A project page is one request but can be big (numpy's lists 4,400 files in 1.9 MB, served
   without gzip; the data-science set's 111 pages are 27 MB with 62,000 files).  It is parsed
-  once into plain tuples (:mod:`mach2.sources.simple_pages`), cached in that form
-  (:mod:`mach2.sources.cache`) and turned into :class:`~mach2.model.artifact.DistFile` records
+  once into plain tuples (:mod:`mach2.providers.pypi.pages`), cached in that form
+  (:mod:`mach2.providers.pypi.cache`) and turned into :class:`~mach2.model.artifact.DistFile` records
   in one pass (~2 µs per file).  A warm run with ``exclude_newer`` reads all 111 pages from the
   cache in about 0.2 s, without a request.
 - A wheel's METADATA costs one request when ``<wheel>.metadata`` exists (PEP 658, advertised or
@@ -49,8 +49,7 @@ from attrs import frozen
 from mach2.errors import ArtifactError, CacheError, IndexError_, Mach2Error
 from mach2.model.artifact import DistFile
 from mach2.model.names import NormalizedName
-from mach2.sources.cache import Cache, CachedPage, FileRow
-from mach2.sources.http import (
+from mach2.net.http import (
     Counters,
     Http,
     RangeReply,
@@ -58,8 +57,9 @@ from mach2.sources.http import (
     split_credentials,
     status_error,
 )
-from mach2.sources.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
-from mach2.sources.simple_pages import PageError, ProjectListing, parse_page, pick_metadata
+from mach2.providers.pypi.cache import Cache, CachedPage, FileRow
+from mach2.providers.pypi.pages import PageError, ProjectListing, parse_page, pick_metadata
+from mach2.providers.pypi.remote_zip import ZIP_TAIL, ZipReadError, read_zip_member
 
 if TYPE_CHECKING:
     from urllib3 import PoolManager
@@ -102,7 +102,7 @@ class FetchStats:
 
     :param requests: HTTP requests sent, retries included.
     :param bytes: response body bytes received.
-    :param dns_lookups: host name lookups (once per host, see :mod:`mach2.sources.http`).
+    :param dns_lookups: host name lookups (once per host, see :mod:`mach2.net.http`).
     :param connections: TCP connections opened (kept alive and reused between requests).
     :param pages_fetched: index pages downloaded (status 200 or 404).
     :param pages_not_modified: cached pages the index confirmed (304).
@@ -185,7 +185,7 @@ class PyPIClient:
     :param refresh: ignore cached pages (and replace damaged cache entries instead of
         raising :class:`CacheError`).
     :param pool: a urllib3 ``PoolManager`` to send requests through instead of the client's
-        own (tests; see :class:`~mach2.sources.http.Http`).
+        own (tests; see :class:`~mach2.net.http.Http`).
     """
 
     def __init__(

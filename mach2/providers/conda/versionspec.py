@@ -15,8 +15,8 @@ from typing import Final
 
 from attrs import frozen
 
-from mach2.conda.errors import InvalidMatchSpec, InvalidVersion
-from mach2.conda.version import VersionOrder
+from mach2.providers.conda.errors import InvalidMatchSpec, InvalidVersion
+from mach2.providers.conda.version import VersionOrder
 
 __all__ = ["VersionSpec", "compile_pattern", "parse_version_spec"]
 

@@ -1,7 +1,7 @@
 """HTTP for package indexes: one shared pool, cached DNS, retries, credentials, ranges.
 
 Every request mach2 makes to an index goes through :class:`Http`.  It is shared by the worker
-threads of :class:`mach2.sources.pypi.PyPIClient` and keeps persistent HTTP/1.1 connections in
+threads of :class:`mach2.providers.pypi.client.PyPIClient` and keeps persistent HTTP/1.1 connections in
 one urllib3 ``PoolManager`` (thread-safe; one HTTP/2 client shared by threads crashed in a
 trial, see DESIGN §6).  urllib3 rather than httpx: a cold lock is CPU-bound, and urllib3
 imports in 80 ms instead of 180 ms (more with trio installed) and needs half the CPU per
@@ -17,7 +17,7 @@ and friends, ``NO_PROXY`` honoured), requests through it use a plain urllib3 ``P
 the proxy resolves names.  CA certificates: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else
 certifi's bundle when installed, else the system's.
 
-Reading a wheel's METADATA out of range answers is :mod:`mach2.sources.remote_zip`'s job.
+Reading a wheel's METADATA out of range answers is :mod:`mach2.providers.pypi.remote_zip`'s job.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ import attrs
 import httpx
 from attrs import frozen
 
-from mach2.conda.errors import ChannelError
-from mach2.conda.fetch import RepodataNotFound, fetch_repodata
-from mach2.conda.repodata import RepodataRecord, SubdirRepodata, load_repodata
 from mach2.model.target import Target
+from mach2.providers.conda.errors import ChannelError
+from mach2.providers.conda.fetch import RepodataNotFound, fetch_repodata
+from mach2.providers.conda.repodata import RepodataRecord, SubdirRepodata, load_repodata
 
 __all__ = [
     "CHANNEL_ALIAS",

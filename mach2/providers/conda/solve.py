@@ -32,12 +32,12 @@ from attrs import frozen
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import RequirementInformation, ResolutionImpossible, ResolutionTooDeep
 
-from mach2.conda.channels import ChannelIndex, target_subdir
-from mach2.conda.errors import CondaResolutionFailed
-from mach2.conda.matchspec import MatchSpec, parse_matchspec
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.virtual import interpreter_packages, virtual_packages
 from mach2.model.target import Target
+from mach2.providers.conda.channels import ChannelIndex, target_subdir
+from mach2.providers.conda.errors import CondaResolutionFailed
+from mach2.providers.conda.matchspec import MatchSpec, parse_matchspec
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 
 __all__ = [
     "Absent",

@@ -5,7 +5,7 @@ channel (strict channel priority among them, as conda and pixi do), ``conda/<nam
 channel alone.
 
 **Identifiers** (DESIGN.md §2).  A conda package that is a PyPI project competes under its
-PyPI name with wheels and sdists: the name map (:mod:`mach2.conda.names`) says which conda
+PyPI name with wheels and sdists: the name map (:mod:`mach2.providers.conda.names`) says which conda
 packages are which project (``numpy``; ``pytorch`` is ``torch``; ``matplotlib`` and
 ``matplotlib-base`` are both ``matplotlib``).  Every other conda package, including names the
 map does not know, is conda-only and lives under ``conda:<name>`` (``conda:libgcc-ng``,
@@ -14,7 +14,7 @@ that is the *same* project as its parent (``matplotlib`` → ``matplotlib-base``
 too, so that a metapackage never depends on itself.
 
 **Candidates.**  For a PyPI name: the records of each of its conda names (the one spelled like
-the PyPI name first), each name's best first (:func:`mach2.conda.solve.records_for`: channel
+the PyPI name first), each name's best first (:func:`mach2.providers.conda.solve.records_for`: channel
 priority, fewest track_features, version, build number, timestamp).  Their version is the conda
 version read as PEP 440; a record whose version is not PEP 440 is left out for a PyPI name
 (:meth:`rejections` says so).  For ``conda:<name>``: that name's records; a version that is
@@ -22,7 +22,7 @@ not PEP 440 (``9e``, ``1.1.1w``) is read as its numeric release with the rest as
 (``9+e``), which only orders and prints it: conda specs decide what matches.  Records that
 cannot work on the target are never listed: a dependency (or ``constrains``) on ``python``,
 ``python_abi`` or a virtual package (``__glibc``, ``__unix``, ``__cuda``...) that the target's
-interpreter and virtual packages (mach2.conda.virtual) do not meet, records built after
+interpreter and virtual packages (mach2.providers.conda.virtual) do not meet, records built after
 ``exclude_newer``, and records of the other platforms.
 
 **Dependencies** are the record's ``depends`` and ``constrains`` with their names mapped as
@@ -44,16 +44,16 @@ from datetime import datetime
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from mach2.conda.channels import ChannelIndex
-from mach2.conda.matchspec import parse_matchspec
-from mach2.conda.names import NameMap, default_map
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.solve import ChannelPriority, records_for
-from mach2.conda.version import pep440
-from mach2.conda.virtual import interpreter_packages, virtual_packages
 from mach2.model.names import CONDA_NAMESPACE, conda_native, is_conda_native
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
+from mach2.providers.conda.channels import ChannelIndex
+from mach2.providers.conda.matchspec import parse_matchspec
+from mach2.providers.conda.names import NameMap, default_map
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.solve import ChannelPriority, records_for
+from mach2.providers.conda.version import pep440
+from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 
 __all__ = ["CondaProvider", "conda_identifier", "native_version"]
 
@@ -69,7 +69,7 @@ def conda_identifier(
     :param parent: the name of the candidate that depends on it; a dependency on the same
         project (a metapackage on its base package) is conda-only.
 
-    >>> from mach2.conda.names import default_map
+    >>> from mach2.providers.conda.names import default_map
     >>> [conda_identifier(n, default_map()) for n in ("pytorch", "libgcc-ng")]
     ['torch', 'conda:libgcc-ng']
     """

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Final
 
-from mach2.conda.errors import RepodataError
+from mach2.providers.conda.errors import RepodataError
 
 __all__ = ["PACKAGE_SUFFIXES", "iter_repodata"]
 

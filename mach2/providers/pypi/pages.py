@@ -1,9 +1,9 @@
 """Project pages of the simple API (PEP 691 JSON, PEP 503 HTML), read into file records.
 
 Parsing touches no network and no cache: it turns the bytes an index answered into plain
-:data:`~mach2.sources.cache.FileRow` tuples (what the cache stores) and those into
+:data:`~mach2.providers.pypi.cache.FileRow` tuples (what the cache stores) and those into
 :class:`~mach2.model.artifact.DistFile` records (:func:`build_files`, the hot loop of a warm
-resolve).  It lives apart from :mod:`mach2.sources.pypi`, which decides *when* to fetch, so
+resolve).  It lives apart from :mod:`mach2.providers.pypi.client`, which decides *when* to fetch, so
 that the formats can be read and tested on their own, from bytes.  :func:`pick_metadata`
 (which member of a wheel is its METADATA) is here too: like the parsers it is a pure function
 of what the index served, here the wheel's member names.
@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
 from mach2.model.artifact import DistFile
-from mach2.sources.cache import CachedPage, FileRow
+from mach2.providers.pypi.cache import CachedPage, FileRow
 
 __all__ = [
     "PageError",
@@ -35,7 +35,7 @@ class PageError(Exception):
 
 
 def parse_page(body: bytes, content_type: str, page_url: str) -> list[FileRow]:
-    """The files a project page lists, as :data:`~mach2.sources.cache.FileRow` tuples.
+    """The files a project page lists, as :data:`~mach2.providers.pypi.cache.FileRow` tuples.
 
     JSON (PEP 691) when the server said so (any ``json`` content type), HTML (PEP 503)
     otherwise.  Relative URLs are resolved against ``page_url``; URL fragments are dropped

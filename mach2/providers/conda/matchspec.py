@@ -28,9 +28,9 @@ from typing import Final, Protocol
 
 from attrs import frozen
 
-from mach2.conda.errors import InvalidMatchSpec
-from mach2.conda.version import VersionOrder
-from mach2.conda.versionspec import VersionSpec, compile_pattern, parse_version_spec
+from mach2.providers.conda.errors import InvalidMatchSpec
+from mach2.providers.conda.version import VersionOrder
+from mach2.providers.conda.versionspec import VersionSpec, compile_pattern, parse_version_spec
 
 __all__ = [
     "BuildNumberSpec",
@@ -43,7 +43,7 @@ __all__ = [
 
 
 class Record(Protocol):
-    """What a MatchSpec looks at (:class:`mach2.conda.repodata.RepodataRecord` has it all)."""
+    """What a MatchSpec looks at (:class:`mach2.providers.conda.repodata.RepodataRecord` has it all)."""
 
     @property
     def name(self) -> str: ...

@@ -4,7 +4,7 @@ An sdist comes from an index, so its archive is untrusted input: a member named
 ``../../.bashrc``, a link pointing out of the tree, or a file written through such a link
 would write outside the directory it is extracted to.  :class:`SdistArchive` checks every member
 before anything is read and raises :class:`~mach2.errors.ArtifactError` for unsafe or corrupt
-archives.  It is kept apart from :mod:`mach2.sources.sdist` (which decides what to read and
+archives.  It is kept apart from :mod:`mach2.providers.pypi.sdist` (which decides what to read and
 when to build) so that these rules sit in one place, small enough to review on their own.
 """
 

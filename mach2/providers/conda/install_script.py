@@ -11,9 +11,9 @@ and then mach2's patchelf apply script (``mach2/patchelf/apply.py``) on the plan
 deliberately self-contained: standard library only, Python 3.8 or newer, no ``tarfile``
 extraction filters (Debian's 3.11.2 has none), so the Nix library can copy it into a build where
 mach2 is not importable (``mach2 env`` copies it as ``mach2/conda-install.py``).
-:mod:`mach2.conda.extract` imports the extraction and prefix code from here, so there is one
+:mod:`mach2.providers.conda.extract` imports the extraction and prefix code from here, so there is one
 implementation; when mach2 is importable the errors are mach2's
-(:class:`mach2.conda.errors.UnsafeArchive`, ...).
+(:class:`mach2.providers.conda.errors.UnsafeArchive`, ...).
 
 Steps:
 
@@ -71,8 +71,8 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 try:
-    from mach2.conda.errors import HashMismatch, PrefixError, UnsafeArchive
     from mach2.errors import ArtifactError as InstallError
+    from mach2.providers.conda.errors import HashMismatch, PrefixError, UnsafeArchive
 except ImportError:  # pragma: no cover - a standalone copy inside a Nix build
 
     class InstallError(Exception):  # type: ignore[no-redef]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from mach2.conda.channels import target_subdir
-from mach2.conda.repodata import RepodataRecord
-from mach2.conda.version import VersionOrder
 from mach2.model.target import Target
+from mach2.providers.conda.channels import target_subdir
+from mach2.providers.conda.repodata import RepodataRecord
+from mach2.providers.conda.version import VersionOrder
 
 __all__ = [
     "INTERPRETER_CHANNEL",

@@ -10,7 +10,7 @@ ETag, Last-Modified, sha256, fetch time, whether ``repodata.json.zst`` exists). 
 3. on 304 keeps the cached file; on 200 streams it to a temporary file (decompressing and
    hashing on the way) and renames it into place, so a broken download never replaces a good copy.
 
-The sha256 recorded here is what :func:`mach2.conda.repodata.load_repodata` keys its index by.
+The sha256 recorded here is what :func:`mach2.providers.conda.repodata.load_repodata` keys its index by.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import httpx
 import zstandard
 from attrs import frozen
 
-from mach2.conda.errors import RepodataError
+from mach2.providers.conda.errors import RepodataError
 
 __all__ = ["FetchResult", "RepodataNotFound", "fetch_repodata"]
 

@@ -1,6 +1,6 @@
 """The two PyPI providers: ``wheel`` (binary wheels) and ``sdist`` (source distributions).
 
-Both read the same index pages through a :class:`PackageIndex` (``mach2.sources.pypi`` is
+Both read the same index pages through a :class:`PackageIndex` (``mach2.providers.pypi.client`` is
 the real one).  Listing is cheap and done on filename strings first: a page like numpy's has
 thousands of files and only those whose platform tag can match the Target are parsed
 further.  Dependencies cost a metadata fetch per wheel (PEP 658 file, range request or
@@ -41,7 +41,7 @@ def _common_words(tags: Sequence[str]) -> tuple[str, ...]:
 
 
 class PackageIndex(Protocol):
-    """The part of the PyPI client the providers use (``mach2.sources.pypi.PyPIClient``)."""
+    """The part of the PyPI client the providers use (``mach2.providers.pypi.client.PyPIClient``)."""
 
     def project_files(self, name: NormalizedName) -> tuple[DistFile, ...]: ...
     def prefetch_projects(self, names: Iterable[NormalizedName]) -> None: ...

@@ -54,9 +54,9 @@ def roots(requirements: RequirementsInput, target: Target) -> list[Requirement]:
     """
     if not requirements.conda:
         return []
-    from mach2.conda.names import default_map
-    from mach2.conda.virtual import interpreter_packages, virtual_packages
-    from mach2.providers.conda import conda_identifier
+    from mach2.providers.conda.names import default_map
+    from mach2.providers.conda.provider import conda_identifier
+    from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
 
     fixed = {r.name: r for r in (*interpreter_packages(target), *virtual_packages(target))}
     environment = dict(target.marker_environment)
@@ -100,8 +100,13 @@ def providers(requirements: RequirementsInput, options: LockOptions) -> dict[str
         return {}
     import httpx
 
-    from mach2.conda.channels import ChannelIndex, open_channels, parse_channels, target_subdir
-    from mach2.providers.conda import CondaProvider
+    from mach2.providers.conda.channels import (
+        ChannelIndex,
+        open_channels,
+        parse_channels,
+        target_subdir,
+    )
+    from mach2.providers.conda.provider import CondaProvider
 
     channels = parse_channels(texts)
     remote = any(channel.url is not None for channel in channels)

@@ -5,7 +5,7 @@ without downloading the wheel, the way uv does: the file's tail (:data:`ZIP_TAIL
 the end-of-central-directory record and usually the whole central directory, and often the
 member itself, as wheels store ``.dist-info`` last; one or two more ranges fetch what is
 missing.  This module only parses zip structures: the caller fetches the bytes (see
-:meth:`mach2.sources.http.Http.get_range`), so it is kept apart from the HTTP client and can
+:meth:`mach2.net.http.Http.get_range`), so it is kept apart from the HTTP client and can
 be tested on zips made in memory.
 """
 

@@ -28,7 +28,7 @@ from attrs import field, frozen
 from packaging.version import InvalidVersion as _Pep440Invalid
 from packaging.version import Version
 
-from mach2.conda.errors import InvalidVersion
+from mach2.providers.conda.errors import InvalidVersion
 
 __all__ = ["Component", "Element", "VersionOrder", "pep440"]
 
@@ -151,7 +151,7 @@ class VersionOrder:
 
     @classmethod
     def parse(cls, text: str) -> VersionOrder:
-        """Parse ``text``; raises :class:`~mach2.conda.errors.InvalidVersion`.
+        """Parse ``text``; raises :class:`~mach2.providers.conda.errors.InvalidVersion`.
 
         >>> VersionOrder.parse("1.2.3a1").version
         ((0,), (1,), (2,), (3, 'a', 1))

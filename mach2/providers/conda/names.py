@@ -20,7 +20,7 @@ from functools import cache
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from mach2.conda import _names_data
+from mach2.providers.conda import _names_data
 
 __all__ = ["NameMap", "conda_names", "default_map", "pypi_name"]
 
