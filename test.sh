@@ -31,6 +31,6 @@ if [ ${#need_apt[@]} -gt 0 ] || [ -n "$need_rust" ]; then
 fi
 
 python3 -m pip install -q -e '.[test]'
-python3 -m ruff check mach2 tests bench
+python3 -m ruff check mach2 tests bench scripts
 python3 -m mypy
 python3 -m pytest -q "$@"

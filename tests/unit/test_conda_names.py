@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
 from packaging.utils import canonicalize_name
 
-from mach2.providers.conda import _names_data
-from mach2.providers.conda._names_gen import render
 from mach2.providers.conda.names import NameMap, conda_names, default_map, pypi_name
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA
+from conda_pypi_names import RECORDED, SHIPPED, render
 
-MAPPING = DATA / "mappings" / "pixi-compressed_mapping.json"
+SOURCE = lzma.decompress(RECORDED.read_bytes())
 
 
 def test_shipped_data_is_what_the_generator_makes() -> None:
-    source = MAPPING.read_bytes()
-    assert hashlib.sha256(source).hexdigest() == _names_data.SOURCE_SHA256
-    shipped = Path(_names_data.__file__).read_text(encoding="utf-8")
-    assert shipped == render(json.loads(source), hashlib.sha256(source).hexdigest())
+    shipped = resources.files("mach2").joinpath("data/conda-pypi-names.json").read_text()
+    assert shipped == SHIPPED.read_text(encoding="utf-8")  # the generator writes what ships
+    assert shipped == render(SOURCE)
+    assert json.loads(shipped)["source"]["sha256"] == hashlib.sha256(SOURCE).hexdigest()
 
 
 def test_every_entry_is_kept() -> None:
-    mapping = json.loads(MAPPING.read_text())
+    mapping = json.loads(SOURCE)
     names = default_map()
     assert len(names) == len(mapping) == 25_213
     for conda, pypi in mapping.items():
