@@ -6,9 +6,9 @@ Public API: :func:`lock_requirements`, :func:`lock_input`, :class:`LockOptions`,
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
+
+from mach2._version import __version__
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions, lock_input, lock_requirements, read_requirement_files

@@ -74,7 +74,7 @@ def _artifact(candidate: Candidate) -> LockedArtifact:
         )
     record: Any = file  # a NixpkgsArtifact or a RepodataRecord, told apart by the provider
     if candidate.provider == "nixpkgs":
-        # url/sha256/filename of PyPI's sdist of the version are added by the api when known.
+        # url/sha256/filename of PyPI's sdist of the version: the artifacts stage, when known.
         return LockedArtifact(kind="nixpkgs", extra={"attr": record.attr})
     if is_conda_provider(candidate.provider):
         return _conda_artifact(record)
@@ -125,7 +125,7 @@ def locked_packages(factory: Factory, resolution: Resolution) -> dict[str, Locke
     """One :class:`LockedPackage` per base candidate of ``resolution``.
 
     Build systems, ``build-only`` marks and the hashes of unhashed direct references are
-    added by the caller (``mach2.api``), which knows the whole lock.
+    added by the pipeline (``mach2.pipeline.resolve``, ``.artifacts``), which knows the whole lock.
     """
     extras: dict[str, set[str]] = {}
     dependencies: dict[str, dict[str, set[str]]] = {}

@@ -1,0 +1,1 @@
+"""What every provider shares to reach the network: the one HTTP client (``http``)."""

@@ -33,11 +33,12 @@ from packaging.tags import Tag, cpython_tags
 from packaging.version import InvalidVersion, Version
 
 import mach2.resolve.resolver
-from mach2.api import LockOptions, _wheel_dependencies, lock_input
+from mach2.api import LockOptions, lock_input
 from mach2.errors import ResolutionFailed, TargetError
 from mach2.inputs import parse_requirements
 from mach2.model.names import normalize
 from mach2.model.target import Target
+from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import WheelProvider, wheel_tags
 
 try:  # PyYAML reads pip's cases; a test dependency only
@@ -313,7 +314,7 @@ def test_wheel_compat_case(row: Mapping[str, Any]) -> None:
         for plat in platforms.split(".")
     )
     project = normalize(filename.split("-")[0])
-    provider = WheelProvider(ListingIndex({project: [filename]}), target, _wheel_dependencies)
+    provider = WheelProvider(ListingIndex({project: [filename]}), target, wheel_dependencies)
     by_provider = bool(provider.candidates(project))
     assert by_rank == by_provider
     expected = row["expected"]

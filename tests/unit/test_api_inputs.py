@@ -87,13 +87,11 @@ def test_input_files_are_named_relative_to_the_first(
 def test_hooks_run_on_a_python_of_the_target_version_when_there_is_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: str, chosen: bool
 ) -> None:
-    from mach2.api import _hook_interpreter
+    from mach2.providers.pypi.configure import hook_interpreter
 
     fake = tmp_path / "python3.12"
     fake.write_text(f"#!/bin/sh\necho {reports}\n", encoding="utf-8")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    options = LockOptions(
-        target=Target.from_strings("3.12"), host_python="fallback", host_pythons=("python3.12",)
-    )
-    assert _hook_interpreter(options) == (str(fake) if chosen else "fallback")
+    chose = hook_interpreter(Target.from_strings("3.12"), ("python3.12",), "fallback")
+    assert chose == (str(fake) if chosen else "fallback")

@@ -13,7 +13,6 @@ import pytest
 from index_fixture import FakeIndex, file_url, lock_with
 from packaging.utils import NormalizedName
 
-from mach2.api import _wheel_dependencies
 from mach2.errors import ProviderError, ResolutionFailed
 from mach2.lock.model import Lock
 from mach2.model.artifact import DistFile
@@ -21,6 +20,7 @@ from mach2.model.names import normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
 from mach2.providers.order import ProviderOrder
+from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import SdistProvider, WheelProvider, sdist_version, wheel_tags
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
@@ -39,7 +39,7 @@ def no_sdist_reader(path: Path, file: DistFile) -> Dependencies:
 
 
 def wheels(index: FakeIndex, target: Target = LINUX) -> WheelProvider:
-    return WheelProvider(index, target, _wheel_dependencies)
+    return WheelProvider(index, target, wheel_dependencies)
 
 
 def listed(candidates: Iterable[Candidate]) -> list[tuple[str, str, str]]:

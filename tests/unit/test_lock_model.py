@@ -17,7 +17,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
 from mach2 import atomic
-from mach2.api import _wheel_dependencies
 from mach2.errors import LockError
 from mach2.lock.build import why_provider
 from mach2.lock.model import (
@@ -32,6 +31,7 @@ from mach2.lock.model import (
 )
 from mach2.model.target import Target
 from mach2.providers.order import ProviderOrder
+from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
@@ -349,7 +349,7 @@ def test_why_provider_names_providers_that_are_not_configured() -> None:
     factory = Factory(
         target=target,
         order=ProviderOrder.from_mapping({}, builtin={"_default": ("nixpkgs", "wheel")}),
-        providers={"wheel": WheelProvider(index, target, _wheel_dependencies)},
+        providers={"wheel": WheelProvider(index, target, wheel_dependencies)},
         prefetch_workers=0,
     )
     root = factory.register(Requirement(name=NormalizedName("a"), specifier=SpecifierSet()))

@@ -1,4 +1,4 @@
-"""Conda building blocks: versions, match specs, repodata, channels, solving, unpacking.
+"""The conda provider family: versions, match specs, repodata, channels, the provider, unpacking.
 
 Import the modules directly (nothing is re-exported here, so importing one does not pull in
 the HTTP client or the solver)::
@@ -13,9 +13,12 @@ the HTTP client or the solver)::
     virtual      virtual_packages(target, cuda=), interpreter_packages(target)
     solve        records_for, sort_records, dependencies, constraints, Requirement/Absent,
                  solve() (standalone resolvelib solver), unmet()
-    names        pypi_name, conda_names, NameMap (conda <-> PyPI, shipped derived data)
+    names        pypi_name, conda_names, NameMap (conda <-> PyPI, mach2/data/conda-pypi-names.json)
+    provider     CondaProvider (candidates for the shared resolver), conda_identifier
+    configure    providers(channels, target, ...): ``conda`` and ``conda/<channel>`` for a lock
     extract      extract_package / extract_record (safe, hash-checked), replace_prefix
     install      relocate_noarch_python (noarch: python layout and entry points)
+    install_script  the same, standard library only, run by the Nix builder
     errors       the error classes (all subclass mach2.errors)
 
 docs/conda.md describes how they fit the shared resolver.

@@ -1,0 +1,197 @@
+"""Stage 1, inputs: the files the user gave → a :class:`Request` (what to lock, for which target).
+
+Requirements whose markers do not hold on the target are dropped here; an environment.yml's
+conda specs become MatchSpec requirements on their resolver names, and its ``python`` /
+virtual package specs are checked against the target (``python=3.11`` on a 3.12 target is an
+input error, not a resolution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from attrs import frozen
+
+from mach2.errors import InputError
+from mach2.inputs import RequirementsInput, read_input
+from mach2.model.target import Target
+from mach2.pipeline.options import LockOptions
+from mach2.providers.order import BUILTIN_DEFAULTS, ProviderOrder, parse_provider_option
+from mach2.providers.pypi.client import DEFAULT_INDEX_URL
+from mach2.resolve.requirement import Requirement
+
+__all__ = [
+    "Request",
+    "builtin_order",
+    "index_urls",
+    "provider_order",
+    "read_requirement_files",
+    "request",
+    "roots",
+]
+
+
+@frozen(kw_only=True)
+class Request:
+    """What to lock: read by every later stage.
+
+    :param requirements: the merged inputs (files, channels, conda specs, index URLs).
+    :param text: the inputs as the user wrote them (the lock's staleness key hashes it).
+    :param roots: the requirements whose markers hold on ``target``.
+    :param constraints: ``-c`` entries, which restrict but never add.
+    """
+
+    target: Target
+    requirements: RequirementsInput
+    text: str
+    order: ProviderOrder
+    roots: tuple[Requirement, ...]
+    constraints: tuple[Requirement, ...]
+    index_urls: tuple[str, ...]
+    allow_prereleases: bool
+
+
+def request(requirements: RequirementsInput, text: str, options: LockOptions) -> Request:
+    """The stage: inputs and options → :class:`Request` for ``options.target``."""
+    order = provider_order(options.providers, requirements)
+    found, constraints = roots(requirements, options.target)
+    return Request(
+        target=options.target,
+        requirements=requirements,
+        text=text,
+        order=order,
+        roots=tuple(found),
+        constraints=tuple(constraints),
+        index_urls=tuple(index_urls(requirements, options)),
+        allow_prereleases=options.allow_prereleases or requirements.pre,
+    )
+
+
+def read_requirement_files(
+    paths: Sequence[Path],
+    *,
+    environ: Mapping[str, str] = {},
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+) -> tuple[RequirementsInput, str]:
+    """Read and merge the inputs; also return their raw text (for the lock's input hash).
+
+    :param extras: optional-dependency groups of the ``pyproject.toml`` inputs to include.
+    :param groups: PEP 735 dependency groups of the ``pyproject.toml`` inputs to include.
+    """
+    if not paths:
+        raise InputError(
+            "no requirements given", hint="pass -r requirements.txt (or a pyproject.toml)"
+        )
+    if (extras or groups) and not any(p.name == "pyproject.toml" for p in paths):
+        raise InputError(
+            "--extra and --group select parts of a pyproject.toml, and none was given",
+            hint="pass -r pyproject.toml",
+        )
+    merged = RequirementsInput()
+    texts = []
+    for path in paths:
+        selection = {"extras": extras, "groups": groups} if path.name == "pyproject.toml" else {}
+        merged = merged.merged(read_input(path, environ=environ, **selection))
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return merged, "".join(texts)
+
+
+def builtin_order(requirements: RequirementsInput | None) -> dict[str, tuple[str, ...]]:
+    """The built-in order: with an environment.yml's conda specs or channels, conda first.
+
+    ``conda,wheel,sdist,nixpkgs``: the file's conda packages come from its channels, and its
+    ``pip:`` lines from conda as well when a channel has a fitting version, else from PyPI.
+    A user ``_default`` (``-p``) still replaces it, as it replaces the usual default.
+    """
+    if requirements is None or not (requirements.conda or requirements.channels):
+        return dict(BUILTIN_DEFAULTS)
+    return {"_default": ("conda", *BUILTIN_DEFAULTS["_default"])}
+
+
+def provider_order(
+    providers: str | Mapping[str, str | Sequence[str]] | None,
+    requirements: RequirementsInput | None = None,
+) -> ProviderOrder:
+    """The user's provider order (``-p`` text or a mapping) over the built-in one."""
+    builtin = builtin_order(requirements)
+    if providers is None:
+        return ProviderOrder.from_mapping({}, builtin=builtin)
+    if isinstance(providers, str):
+        return ProviderOrder.from_mapping(
+            parse_provider_option(providers), where=f"-p {providers!r}", builtin=builtin
+        )
+    return ProviderOrder.from_mapping(providers, builtin=builtin)
+
+
+def index_urls(requirements: RequirementsInput, options: LockOptions) -> list[str]:
+    """The options' index URLs, else the files' (``-i``/``--extra-index-url``), else PyPI."""
+    urls = list(options.index_urls or [])
+    return urls or [requirements.index_url or DEFAULT_INDEX_URL, *requirements.extra_index_urls]
+
+
+def roots(
+    requirements: RequirementsInput, target: Target
+) -> tuple[list[Requirement], list[Requirement]]:
+    """The root requirements and the constraints whose markers hold on ``target``."""
+    environment = dict(target.marker_environment)
+    found, constraints = [], []
+    for entry in requirements.requirements:
+        marker = entry.requirement.marker
+        if marker is not None and not marker.evaluate(environment):
+            continue
+        if entry.editable:
+            raise InputError(
+                f"{entry.origin}: editable requirements are not supported by mach2 lock yet",
+                hint="reference a built wheel or sdist with NAME @ URL instead",
+            )
+        found.append(
+            Requirement.from_pep508(
+                entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)
+            )
+        )
+    for entry in requirements.constraints:
+        marker = entry.requirement.marker
+        if marker is None or marker.evaluate(environment):
+            constraints.append(
+                Requirement.from_pep508(
+                    entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)
+                )
+            )
+    found += conda_roots(requirements, target)
+    return found, constraints
+
+
+def conda_roots(requirements: RequirementsInput, target: Target) -> list[Requirement]:
+    """An environment.yml's conda specs as requirements on their resolver names.
+
+    ``python`` (and ``python_abi``, virtual packages) are checked against the target here: the
+    target's interpreter is the environment's python.
+    """
+    if not requirements.conda:
+        return []
+    from mach2.providers.conda.names import default_map
+    from mach2.providers.conda.provider import conda_identifier
+    from mach2.providers.conda.virtual import interpreter_packages, virtual_packages
+
+    fixed = {r.name: r for r in (*interpreter_packages(target), *virtual_packages(target))}
+    environment = dict(target.marker_environment)
+    found = []
+    for entry in requirements.conda:
+        if entry.marker is not None and not entry.marker.evaluate(environment):
+            continue
+        spec = entry.spec
+        if spec.name in fixed or spec.name.startswith("__"):
+            have = fixed.get(spec.name)
+            if have is None or not spec.matches(have):
+                what = "nothing" if have is None else f"{have.name} {have.version}"
+                raise InputError(
+                    f"{entry.origin}: {spec.text!r} does not fit the target "
+                    f"({target.describe()} provides {what})",
+                    hint="pick the target with --python/--system/--glibc",
+                )
+            continue
+        name = conda_identifier(spec.name, default_map())
+        found.append(Requirement.from_matchspec(name, spec, origin=entry.origin))
+    return found

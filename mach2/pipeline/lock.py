@@ -1,0 +1,105 @@
+"""Stage 6, lock: the packages and what they were made from → a :class:`~mach2.lock.model.Lock`.
+
+:func:`lock_inputs` is the lock's staleness key: a hash of everything that decides the
+result (files, providers, target, cutoff, indexes, channels, nixpkgs...).  Each optional part
+adds nothing when unused, so that locks that do not use it keep their hash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from mach2._version import __version__
+from mach2.inputs import RequirementsInput
+from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers, sha256_text
+from mach2.pipeline.inputs import Request, index_urls, provider_order
+from mach2.pipeline.options import LockOptions
+from mach2.pipeline.providers import OpenProviders
+
+__all__ = ["assemble", "lock_inputs"]
+
+
+def assemble(
+    request: Request,
+    packages: dict[str, LockedPackage],
+    providers: OpenProviders,
+    options: LockOptions,
+) -> Lock:
+    """The stage: the Lock record."""
+    nixpkgs = None
+    if providers.nixpkgs is not None:
+        from mach2.providers.nixpkgs.configure import lock_record
+
+        nixpkgs = lock_record(providers.nixpkgs, options.nixpkgs)
+    return Lock(
+        target=request.target,
+        inputs=lock_inputs(request.requirements, request.text, options),
+        roots=tuple(sorted({r.identifier for r in request.roots})),
+        packages=packages,
+        exclude_newer=_timestamp(options.exclude_newer),
+        indexes=request.index_urls,
+        providers=request.order.effective(),
+        generator=f"mach2 {__version__}",
+        nixpkgs=nixpkgs,
+    )
+
+
+def lock_inputs(
+    requirements: RequirementsInput, requirements_text: str, options: LockOptions
+) -> LockInputs:
+    """What a lock made from these inputs records about them (its staleness key)."""
+    user_providers = canonical_providers(
+        {k: list(v) for k, v in provider_order(options.providers).user.items()}
+    )
+    requirements_sha256 = sha256_text(requirements_text)
+    files = _portable_names(requirements.files)
+    parts: dict[str, object] = {
+        "lock-version": 1,
+        "requirements": requirements_sha256,
+        "files": files,
+        "providers": user_providers,
+        "target": options.target.to_json(),
+        "exclude-newer": _timestamp(options.exclude_newer),
+        "indexes": index_urls(requirements, options),
+        "pre": options.allow_prereleases or requirements.pre,
+    }
+    # Each of these adds nothing when unused, so that other locks keep their hash.
+    channels = [*options.channels, *requirements.channels]
+    if channels:
+        parts["conda-channels"] = channels
+    if options.cuda is not None:
+        parts["conda-cuda"] = options.cuda
+    if options.extras or options.groups:
+        parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
+    if options.nixpkgs_index is not None or options.nixpkgs is not None:
+        from mach2.providers.nixpkgs.index import input_identity
+
+        nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
+        if nixpkgs is not None:
+            parts["nixpkgs"] = nixpkgs
+    return LockInputs(
+        requirements_sha256=requirements_sha256,
+        providers=user_providers,
+        files=files,
+        hash=_input_hash(parts),
+    )
+
+
+def _input_hash(parts: Mapping[str, object]) -> str:
+    return sha256_text(json.dumps(parts, sort_keys=True))
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _portable_names(files: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Input files named relative to the first one's directory (``req.txt``, ``sub/more.txt``),
+    so a lock records no host paths and is the same wherever the command was run from."""
+    if not files:
+        return {}
+    base = os.path.dirname(os.path.abspath(files[0][0]))
+    return {os.path.relpath(os.path.abspath(path), base): sha for path, sha in files}

@@ -1,0 +1,63 @@
+"""How to lock, apart from the requirements themselves: :class:`LockOptions`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from mach2.model.target import Target
+
+if TYPE_CHECKING:
+    from mach2.providers.nixpkgs.index import NixpkgsSource
+
+__all__ = ["LockOptions", "ProgressCallback"]
+
+#: ``on_progress(stage, item, done, total)``: stage ``"resolve"`` (item: the package just
+#: pinned, done: pins so far, total: None) or ``"plan"`` (item: the binary wheel just
+#: inspected, done/total: wheels).  Called from the thread doing the work.
+ProgressCallback = Callable[[str, str, int, int | None], None]
+
+
+@frozen(kw_only=True)
+class LockOptions:
+    """How to lock, apart from the requirements themselves.
+
+    :param providers: ``"wheel,sdist"``, ``"_default=wheel;numpy=sdist"`` or a mapping.
+    :param host_python: interpreter that runs PEP 517 hooks for sdist metadata.
+    """
+
+    target: Target
+    providers: str | Mapping[str, str | Sequence[str]] | None = None
+    exclude_newer: datetime | None = None
+    index_urls: Sequence[str] | None = None
+    cache_dir: Path | None = None
+    host_python: str = "python3"
+    #: Interpreters to prefer for the PEP 517 hooks when one exists and has the target's
+    #: minor version (the CLI passes ``python3.12`` for a 3.12 target): a ``setup.py`` that
+    #: computes its dependencies from the running Python then sees the right one.
+    host_pythons: Sequence[str] = ()
+    offline: bool = False
+    refresh: bool = False
+    allow_prereleases: bool = False
+    #: Plan the RUNPATH rewrites of binary wheels (downloads them once, cached by sha256).
+    patchelf: bool = True
+    #: Extra soname → nixpkgs attribute entries (JSON file, see ``mach2 patchelf``).
+    soname_map: Path | None = None
+    #: Conda channels (``conda-forge``, ``NAME=URL_OR_DIR``), before an environment.yml's:
+    #: the ``conda`` provider is all of them, ``conda/NAME`` one (mach2.providers.conda.configure).
+    channels: Sequence[str] = ()
+    #: Optional dependencies (extras) and PEP 735 groups of pyproject.toml inputs to include.
+    extras: Sequence[str] = ()
+    groups: Sequence[str] = ()
+    #: Offer conda's ``__cuda`` virtual package at this driver version.
+    cuda: str | None = None
+    #: The nixpkgs provider's packages: a prepared index file (docs/nixpkgs.md) ...
+    nixpkgs_index: Path | None = None
+    #: ... or a nixpkgs to index with Nix: a path, ``<nixpkgs>``, a flake reference, a
+    #: revision, or ``NixpkgsSource.github(rev, sha256)`` (the env dir's pin).  Neither: no
+    #: nixpkgs provider (a ``nixpkgs`` entry of the user is then an error).
+    nixpkgs: str | NixpkgsSource | None = None

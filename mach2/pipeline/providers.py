@@ -1,0 +1,125 @@
+"""Stage 2, providers: a :class:`~mach2.pipeline.inputs.Request` → every provider by name.
+
+Each provider family makes its own (``mach2.providers.<family>.configure``) from the options;
+this stage only decides which families are asked and hands them what they share: the PyPI
+index (the client, or the caller's), behind ``wheel`` and ``sdist`` and read by ``nixpkgs``
+for PyPI's metadata.  A fifth family adds its ``configure.providers(...)`` call here.
+
+The families' modules are imported only when the lock uses them: a PyPI-only lock does not
+load conda's or nixpkgs'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from mach2.errors import InputError
+from mach2.pipeline.inputs import Request
+from mach2.pipeline.options import LockOptions
+from mach2.providers.base import Provider
+from mach2.providers.pypi import configure as pypi
+from mach2.providers.pypi.client import PyPIClient
+from mach2.providers.pypi.provider import PackageIndex
+
+if TYPE_CHECKING:
+    from mach2.providers.nixpkgs.index import NixpkgsIndex
+
+__all__ = ["OpenProviders", "open_providers"]
+
+
+@frozen(kw_only=True)
+class OpenProviders:
+    """What the stage opened, valid inside :func:`open_providers`' ``with`` block.
+
+    :param by_name: ``wheel``, ``sdist``, ``conda``, ``conda/<channel>``, ``nixpkgs``.
+    :param index: the PyPI index behind ``wheel``/``sdist`` (downloads, for hashes and plans).
+    :param nixpkgs: the nixpkgs index when the nixpkgs provider is configured.
+    """
+
+    by_name: Mapping[str, Provider]
+    index: PackageIndex
+    nixpkgs: NixpkgsIndex | None = None
+
+
+@contextmanager
+def open_providers(
+    request: Request, options: LockOptions, *, index: PackageIndex | None = None
+) -> Iterator[OpenProviders]:
+    """Open the providers for ``request.target``; on leaving, the fetched pages are written
+    to the cache (a cache error surfaces there) and the connections closed.
+
+    :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
+    """
+    client = None
+    if index is None:
+        client = PyPIClient(
+            index_urls=request.index_urls,
+            cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
+            exclude_newer=options.exclude_newer,
+            offline=options.offline,
+            refresh=options.refresh,
+        )
+        index = client
+    try:
+        yield _open(request, options, index)
+        if client is not None:
+            client.flush()
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _open(request: Request, options: LockOptions, index: PackageIndex) -> OpenProviders:
+    target = request.target
+    read_sdist = pypi.sdist_reader(
+        target,
+        cache_dir=options.cache_dir,
+        host_pythons=options.host_pythons,
+        host_python=options.host_python,
+    )
+    made: dict[str, Provider] = pypi.providers(index, target, read_sdist)
+    channels = [*options.channels, *request.requirements.channels]
+    if channels:
+        from mach2.providers.conda import configure as conda
+
+        made.update(
+            conda.providers(
+                channels,
+                target,
+                cache_dir=options.cache_dir,
+                cuda=options.cuda,
+                exclude_newer=options.exclude_newer,
+                refresh=options.refresh,
+                offline=options.offline,
+            )
+        )
+    else:
+        _no_channel_for_conda_specs(request)
+    nixpkgs_index = None
+    if options.nixpkgs_index is not None or options.nixpkgs is not None:
+        from mach2.providers.nixpkgs import configure as nixpkgs
+
+        nixpkgs_index = nixpkgs.open_index(
+            options.nixpkgs_index,
+            options.nixpkgs,
+            target,
+            cache_dir=options.cache_dir,
+            refresh=options.refresh,
+        )
+        if nixpkgs_index is not None:
+            made["nixpkgs"] = nixpkgs.provider(nixpkgs_index, target, index)
+    return OpenProviders(by_name=made, index=index, nixpkgs=nixpkgs_index)
+
+
+def _no_channel_for_conda_specs(request: Request) -> None:
+    """:raises InputError: conda specs of an environment.yml but no channel at all."""
+    for entry in request.requirements.conda:
+        if entry.spec.name not in ("python", "pip") and not entry.spec.name.startswith("__"):
+            raise InputError(
+                f"{entry.origin}: conda package {entry.spec.text!r} but no conda channel",
+                hint="list channels: in the environment file or pass --channel NAME=URL_OR_DIR",
+            )
