@@ -3,7 +3,7 @@
     python bench/patchelf_plan.py [--exclude-newer 2026-11-21] [--repeat 3] [WHEEL ...]
 
 For each project below the best cp312 manylinux x86_64 wheel uploaded before the date is
-downloaded once (``~/.cache/mach2-tests/wheels``), then planned for CPython 3.12 / glibc 2.40.
+downloaded once (``~/.cache/mach2-tests/files-v1``), then planned for CPython 3.12 / glibc 2.40.
 The peer is the straightforward way (the one the shared ELF scan used): inflate every ELF
 member whole and let pyelftools walk its sections.  Local wheel files can be given instead.
 """
@@ -11,6 +11,7 @@ member whole and let pyelftools walk its sections.  Local wheel files can be giv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import sys
 import time
@@ -18,17 +19,17 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 from packaging.utils import parse_wheel_filename
 
 from mach2.model.target import Target
+from mach2.net.http import Http
 from mach2.patchelf import WheelInspection, inspect_wheel, load_soname_map, plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "patchelf"))
-from wheels import pypi_wheel  # the tests' download cache
+from wheels import project_files, pypi_wheel  # the tests' download cache
 
 PROJECTS = (
     "numpy",
@@ -55,14 +56,10 @@ PROJECTS = (
 TARGET = Target.from_strings("3.12", "x86_64-linux", "2.40")
 
 
-def best_wheel(client: httpx.Client, project: str, before: datetime) -> Path:
+def best_wheel(client: Http, project: str, before: datetime) -> Path:
     rank = {tag: n for n, tag in enumerate(TARGET.tags)}
-    page = client.get(
-        f"https://pypi.org/simple/{project}/",
-        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-    ).json()
     candidates = []
-    for file in page["files"]:
+    for file in project_files(client, project):
         name = file["filename"]
         uploaded = file.get("upload-time")
         if not name.endswith(".whl") or file.get("yanked") or uploaded is None:
@@ -113,7 +110,7 @@ def main() -> None:
     paths = list(args.wheels)
     if not paths:
         before = datetime.fromisoformat(args.exclude_newer).replace(tzinfo=UTC)
-        with httpx.Client(follow_redirects=True, timeout=120.0) as client:
+        with contextlib.closing(Http(timeout=120.0)) as client:
             paths = [best_wheel(client, project, before) for project in PROJECTS]
 
     header = (

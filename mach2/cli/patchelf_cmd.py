@@ -51,7 +51,7 @@ def patchelf() -> None:
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where downloaded wheels are kept [default: $MACH2_CACHE_DIR or ~/.cache/mach2, /wheels].",
+    help="mach2's cache; wheels go to its download cache, files-v1/, shared with mach2 lock [default: $MACH2_CACHE_DIR or ~/.cache/mach2].",
 )
 def plan_command(
     wheel: str,
@@ -64,8 +64,9 @@ def plan_command(
     cache_dir: Path | None,
 ) -> None:
     """Plan the patching of WHEEL (a file or an http(s) URL, optionally with #sha256=)."""
+    from mach2.net.files import FileStore
+    from mach2.net.http import Http
     from mach2.patchelf import CxxRuntime, inspect_wheel, load_soname_map, load_user_map, plan
-    from mach2.patchelf.fetch import fetch_wheel
 
     target = Target.from_strings(python=python, system=system, glibc=glibc)
     soname_map = load_soname_map()
@@ -73,7 +74,12 @@ def plan_command(
         soname_map = soname_map.merged(load_user_map(path))
     sha256 = None
     if wheel.startswith(("http://", "https://")):
-        local = fetch_wheel(wheel, cache_dir or default_cache_dir() / "wheels")
+        http = Http()
+        try:
+            store = FileStore((cache_dir or default_cache_dir()) / "files-v1")
+            local = store.fetch_url(http, wheel)
+        finally:
+            http.close()
         sha256 = local.parent.name
     else:
         local = Path(wheel)

@@ -1,7 +1,12 @@
-"""HTTP for package indexes: one shared pool, cached DNS, retries, credentials, ranges.
+"""mach2's one HTTP client: one shared pool, cached DNS, retries, credentials, ranges.
 
-Every request mach2 makes to an index goes through :class:`Http`.  It is shared by the worker
-threads of :class:`mach2.providers.pypi.client.PyPIClient` and keeps persistent HTTP/1.1 connections in
+Every request mach2 makes goes through :class:`Http`: index pages, wheel metadata and files
+(:class:`mach2.providers.pypi.client.PyPIClient`), conda repodata
+(:mod:`mach2.providers.conda.fetch`) and the wheels ``mach2 patchelf plan URL`` downloads
+(:mod:`mach2.net.files`).  One policy for all: connections kept alive and reused, retries with
+backoff after connection errors, timeouts and 429/5xx answers, credentials from URLs and
+netrc, proxies from the environment, one timeout (connect and each read).  It is shared by the
+worker threads of the PyPI client and keeps persistent HTTP/1.1 connections in
 one urllib3 ``PoolManager`` (thread-safe; one HTTP/2 client shared by threads crashed in a
 trial, see DESIGN §6).  urllib3 rather than httpx: a cold lock is CPU-bound, and urllib3
 imports in 80 ms instead of 180 ms (more with trio installed) and needs half the CPU per
@@ -35,9 +40,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import attrs
 from attrs import frozen
 
 from mach2.errors import IndexError_, InputError
@@ -55,6 +61,7 @@ __all__ = [
     "Http",
     "RangeReply",
     "Response",
+    "Sink",
     "split_credentials",
     "status_error",
 ]
@@ -287,10 +294,11 @@ def _ssl_context() -> ssl.SSLContext:
 
 @frozen(eq=False)
 class Response:
-    """An answer whose body has been read.
+    """An answer whose body has been read (or streamed: then ``content`` is empty).
 
     :param url: the URL that answered, after redirects.
     :param headers: case-insensitive.
+    :param sha256: :meth:`Http.stream`: the hex digest of the body written to the sink.
     """
 
     status_code: int
@@ -298,6 +306,15 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     url: str
+    sha256: str | None = None
+
+
+class Sink(Protocol):
+    """Where :meth:`Http.stream` writes a body: a binary file, or anything that can start over."""
+
+    def write(self, data: bytes, /) -> object: ...
+    def seek(self, offset: int, /) -> object: ...
+    def truncate(self) -> object: ...
 
 
 @frozen
@@ -347,6 +364,11 @@ class Http:
         self._proxies: dict[str, str] | None = None
         self._via_proxy: dict[str, PoolManager] = {}
         self._pool_options: dict[str, Any] = {}
+
+    def add_credentials(self, netloc: str, credentials: tuple[str, str]) -> None:
+        """Send ``credentials`` to ``netloc`` (``host[:port]``), e.g. from an index URL."""
+        with self._lock:
+            self._credentials[netloc] = credentials
 
     def _manager(self, url: str) -> PoolManager:
         """The pool manager for ``url``, made on first use: a run the cache answers needs none
@@ -444,19 +466,23 @@ class Http:
         first, size = _parse_content_range(url, response.headers.get("Content-Range", ""))
         return RangeReply(response.content, first, size)
 
-    def stream(self, url: str, sink: IO[bytes]) -> str:
-        """Write the body of ``url`` to ``sink``; return its sha256 hex digest.
+    def stream(
+        self, url: str, sink: Sink, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """GET ``url``, writing a 200 answer's body to ``sink``; the answer has its ``sha256``.
 
-        A broken transfer is retried from the start (``sink`` is truncated first).
+        Other answers write nothing and are returned as they are (304, 404: the caller
+        decides), 429/5xx after the retries.  A broken transfer is retried from the start
+        (``sink`` is truncated first).
+
+        :raises IndexError_: the server could not be reached, or kept failing, after retries.
         """
-
-        digests: list[str] = []
 
         def send() -> Response:
             sink.seek(0)
             sink.truncate()
             digest = hashlib.sha256()
-            final, response = self._open(url, None, preload=False)
+            final, response = self._open(url, headers, preload=False)
             try:
                 if response.status == 200:
                     for chunk in response.stream(1 << 20):
@@ -467,13 +493,10 @@ class Http:
                     response.drain_conn()
             finally:
                 response.release_conn()
-            digests.append(digest.hexdigest())
-            return _response(final, response, b"")
+            sha256 = digest.hexdigest() if response.status == 200 else None
+            return attrs.evolve(_response(final, response, b""), sha256=sha256)
 
-        response = self._retrying(url, send)
-        if response.status_code != 200:
-            raise status_error(url, response)
-        return digests[-1]
+        return self._retrying(url, send)
 
     def _open(
         self, url: str, headers: Mapping[str, str] | None, *, preload: bool

@@ -1,9 +1,11 @@
 """Stage 2, providers: a :class:`~mach2.pipeline.inputs.Request` → every provider by name.
 
 Each provider family makes its own (``mach2.providers.<family>.configure``) from the options;
-this stage only decides which families are asked and hands them what they share: the PyPI
-index (the client, or the caller's), behind ``wheel`` and ``sdist`` and read by ``nixpkgs``
-for PyPI's metadata.  A fifth family adds its ``configure.providers(...)`` call here.
+this stage only decides which families are asked and hands them what they share: the one HTTP
+client (:class:`~mach2.net.http.Http`) and the one download cache
+(:class:`~mach2.net.files.FileStore`, ``<cache dir>/files-v1``), and the PyPI index (the
+client, or the caller's) behind ``wheel`` and ``sdist``, which ``nixpkgs`` reads for PyPI's
+metadata.  A fifth family adds its ``configure.providers(...)`` call here.
 
 The families' modules are imported only when the lock uses them: a PyPI-only lock does not
 load conda's or nixpkgs'.
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from mach2.errors import InputError
+from mach2.net.files import FileStore
+from mach2.net.http import Http
 from mach2.pipeline.inputs import Request
 from mach2.pipeline.options import LockOptions
 from mach2.providers.base import Provider
@@ -54,26 +58,33 @@ def open_providers(
 
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
     """
+    http = Http()  # lazy: no connection (nor urllib3 import) before the first request
     client = None
-    if index is None:
-        client = PyPIClient(
-            index_urls=request.index_urls,
-            cache_dir=options.cache_dir / "pypi" if options.cache_dir else None,
-            exclude_newer=options.exclude_newer,
-            offline=options.offline,
-            refresh=options.refresh,
-        )
-        index = client
     try:
-        yield _open(request, options, index)
+        if index is None:
+            cache_dir = options.cache_dir
+            client = PyPIClient(
+                index_urls=request.index_urls,
+                cache_dir=cache_dir / "pypi" if cache_dir else None,
+                exclude_newer=options.exclude_newer,
+                offline=options.offline,
+                refresh=options.refresh,
+                http=http,
+                files=FileStore(cache_dir / "files-v1") if cache_dir else None,
+            )
+            index = client
+        yield _open(request, options, index, http)
         if client is not None:
             client.flush()
     finally:
         if client is not None:
             client.close()
+        http.close()
 
 
-def _open(request: Request, options: LockOptions, index: PackageIndex) -> OpenProviders:
+def _open(
+    request: Request, options: LockOptions, index: PackageIndex, http: Http
+) -> OpenProviders:
     target = request.target
     read_sdist = pypi.sdist_reader(
         target,
@@ -95,6 +106,7 @@ def _open(request: Request, options: LockOptions, index: PackageIndex) -> OpenPr
                 exclude_newer=options.exclude_newer,
                 refresh=options.refresh,
                 offline=options.offline,
+                http=http,
             )
         )
     else:

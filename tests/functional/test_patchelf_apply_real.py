@@ -16,6 +16,7 @@ x86_64 glibc host with libstdc++, libgcc_s, libz and libasound in the usual Debi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import shutil
@@ -27,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import attrs
-import httpx
 import pytest
 from packaging.utils import parse_wheel_filename
 
 from mach2.model.target import Target
+from mach2.net.http import Http
 from mach2.patchelf import (
     SonameEntry,
     SonameMap,
@@ -168,7 +169,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         load_soname_map(), entries={s: SonameEntry(a, ("test",)) for s, a in HOST_MAP.items()}
     )
     wheels = {}
-    with httpx.Client(follow_redirects=True, timeout=120.0) as client:
+    with contextlib.closing(Http(timeout=120.0)) as client:
         for project in PINS:
             wheel = pypi_wheel(client, project, choose=chooser(project, tags))
             wheels[project] = strip_rpaths(wheel, root) if project in STRIPPED else wheel

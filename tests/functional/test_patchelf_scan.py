@@ -7,12 +7,13 @@ GLIBC/GLIBCXX/CXXABI/GCC versions equal the scan's and fit nixpkgs' glibc 2.40 a
 
 The 22 wheels total 309 MB (opencv-python 71 MB, llvmlite 60 MB, pyarrow 55 MB, scipy 35 MB).
 They are downloaded whole, once, because the sha256 can only be checked on the whole file;
-from PyPI's CDN that took 5 s here, and the cache (``~/.cache/mach2-tests/wheels``) makes
+from PyPI's CDN that took 5 s here, and the cache (``~/.cache/mach2-tests/files-v1``) makes
 later runs free.  ``MACH2_PATCHELF_SMALL=1`` limits the run to the wheels under 8 MB.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -20,10 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from mach2.model.target import Target
+from mach2.net.http import Http
 from mach2.patchelf import inspect_wheel, load_soname_map, plan
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "patchelf"))
@@ -62,14 +63,15 @@ def scan_entries() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(follow_redirects=True, timeout=120.0) as http:
+def client() -> Iterator[Http]:
+    http = Http(timeout=120.0)
+    with contextlib.closing(http):
         yield http
 
 
 @pytest.mark.skipif(not SCAN.is_file(), reason="shared/data/wheels/elf-scan.json is not available")
 @pytest.mark.parametrize("entry", scan_entries(), ids=lambda entry: str(entry["name"]))
-def test_plan_matches_the_scan(entry: dict[str, Any], client: httpx.Client) -> None:
+def test_plan_matches_the_scan(entry: dict[str, Any], client: Http) -> None:
     path = pypi_wheel(client, entry["name"], filename=entry["wheel"], sha256=entry["sha256"])
     inspection = inspect_wheel(path)
     result = plan(
@@ -103,7 +105,7 @@ def test_plan_matches_the_scan(entry: dict[str, Any], client: httpx.Client) -> N
     assert inspection.elf_bytes <= inspection.elf_size + 65536 * len(inspection.elfs)
 
 
-def test_stale_runpath_of_shapely_is_dropped(client: httpx.Client) -> None:
+def test_stale_runpath_of_shapely_is_dropped(client: Http) -> None:
     entry = next((w for w in scan_entries() if w["name"] == "shapely"), None)
     if entry is None:
         pytest.skip("shapely is not in the scan")

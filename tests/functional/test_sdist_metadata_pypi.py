@@ -7,11 +7,13 @@ by sha256, so what is checked cannot change under the test.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mach2.providers.pypi.sdist import SdistMetadata, read_sdist_metadata
@@ -26,25 +28,31 @@ SDISTS = {
 PY2_ONLY = ">=2.7, !=3.0.*, !=3.1.*, !=3.2.*"
 
 
-def download(client: httpx.Client, filename: str, dest: Path) -> Path:
+def get(url: str, headers: dict[str, str] | None = None) -> bytes:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        data: bytes = response.read()
+        return data
+
+
+def download(filename: str, dest: Path) -> Path:
     project = filename.rsplit("-", 1)[0]
-    page = client.get(
+    page = get(
         f"https://pypi.org/simple/{project}/",
         headers={"Accept": "application/vnd.pypi.simple.v1+json"},
     )
-    page.raise_for_status()
-    (entry,) = [f for f in page.json()["files"] if f["filename"] == filename]
+    (entry,) = [f for f in json.loads(page)["files"] if f["filename"] == filename]
     assert entry["hashes"]["sha256"] == SDISTS[filename]
     path = dest / filename
-    path.write_bytes(client.get(entry["url"]).raise_for_status().content)
+    path.write_bytes(get(entry["url"]))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SDISTS[filename]
     return path
 
 
 @pytest.fixture(scope="module")
 def sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     dest = tmp_path_factory.mktemp("sdists")
-    with httpx.Client(follow_redirects=True, timeout=60) as client:
-        return {name: download(client, name, dest) for name in SDISTS}
+    return {name: download(name, dest) for name in SDISTS}
 
 
 def read(path: Path, cache: Path) -> SdistMetadata:

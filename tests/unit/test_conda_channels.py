@@ -8,11 +8,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import zstandard
 
 from mach2.model.target import Target
+from mach2.net import http as http_module
+from mach2.net.http import Http
 from mach2.providers.conda.channels import (
     Channel,
     ChannelIndex,
@@ -122,12 +123,17 @@ def server(tmp_path: Path) -> Iterator[FileServer]:
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=5) as c:
-        yield c
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Http]:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setattr(http_module, "BACKOFF", 0.0)
+    http = Http(timeout=5)
+    yield http
+    http.close()
 
 
-def test_fetch_then_revalidate(server: FileServer, client: httpx.Client, tmp_path: Path) -> None:
+def test_fetch_then_revalidate(server: FileServer, client: Http, tmp_path: Path) -> None:
     url = f"{server.url}/chan/linux-64"
     first = fetch_repodata(url, tmp_path / "c", client=client)
     assert first.status == "downloaded"
@@ -149,7 +155,7 @@ def test_fetch_then_revalidate(server: FileServer, client: httpx.Client, tmp_pat
 
 
 def test_fetch_sees_a_changed_file(
-    server: FileServer, client: httpx.Client, tmp_path: Path
+    server: FileServer, client: Http, tmp_path: Path
 ) -> None:
     url = f"{server.url}/chan/noarch"
     first = fetch_repodata(url, tmp_path, client=client)
@@ -158,7 +164,7 @@ def test_fetch_sees_a_changed_file(
     assert second.status == "downloaded" and second.sha256 != first.sha256
 
 
-def test_fetch_zst(server: FileServer, client: httpx.Client, tmp_path: Path) -> None:
+def test_fetch_zst(server: FileServer, client: Http, tmp_path: Path) -> None:
     compressed = zstandard.ZstdCompressor().compress(NUMPY.read_bytes())
     (server.root / "chan" / "linux-64" / "repodata.json.zst").write_bytes(compressed)
     result = fetch_repodata(f"{server.url}/chan/linux-64/", tmp_path, client=client)
@@ -169,7 +175,7 @@ def test_fetch_zst(server: FileServer, client: httpx.Client, tmp_path: Path) -> 
     assert again.status == "revalidated" and server.log[-1][0].endswith(".zst")
 
 
-def test_fetch_errors(server: FileServer, client: httpx.Client, tmp_path: Path) -> None:
+def test_fetch_errors(server: FileServer, client: Http, tmp_path: Path) -> None:
     with pytest.raises(RepodataNotFound):
         fetch_repodata(f"{server.url}/chan/osx-arm64", tmp_path, client=client)
     with pytest.raises(RepodataError, match="not in the cache"):
@@ -183,7 +189,7 @@ def test_fetch_errors(server: FileServer, client: httpx.Client, tmp_path: Path) 
         fetch_repodata(f"{server.url}/chan/noarch", tmp_path, client=client)
 
 
-def test_open_remote_channel(server: FileServer, client: httpx.Client, tmp_path: Path) -> None:
+def test_open_remote_channel(server: FileServer, client: Http, tmp_path: Path) -> None:
     channel = Channel.parse(f"mine={server.url}/chan")
     subdirs = [target_subdir(Target.from_strings("3.12")), "noarch"]
     index = open_channels([channel], subdirs, cache_dir=tmp_path, client=client)

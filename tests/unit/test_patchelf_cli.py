@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from mach2.cli.main import main
 from mach2.errors import ArtifactError
-from mach2.patchelf.fetch import fetch_wheel, sha256_fragment
+from mach2.net.files import FileStore, sha256_fragment
+from mach2.net.http import Http
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "patchelf"))
 from elfgen import make_elf
@@ -84,27 +86,48 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert output.startswith("error: cannot open wheel") and output.count("\n") == 1
 
 
-def test_fetch_downloads_once_and_checks_the_hash(tmp_path: Path) -> None:
+def test_fetch_downloads_once_and_checks_the_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
     body = b"wheel bytes"
     digest = hashlib.sha256(body).hexdigest()
     requests: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(str(request.url))
-        return httpx.Response(200, content=body)
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    url = f"https://files.example/p/demo-1.0-py3-none-any.whl#sha256={digest}"
-    assert sha256_fragment(url) == digest
-    first = fetch_wheel(url, tmp_path, client=client)
-    assert first == tmp_path / digest / "demo-1.0-py3-none-any.whl" and first.read_bytes() == body
-    assert fetch_wheel(url, tmp_path, client=client) == first
-    # Without the fragment the URL index knows the hash from the first download.
-    assert fetch_wheel(url.split("#")[0], tmp_path, client=client) == first
-    other = "https://mirror.example/demo-1.0-py3-none-any.whl"
-    assert fetch_wheel(other, tmp_path, client=client) == first  # downloaded: no hash known yet
-    assert fetch_wheel(other, tmp_path, client=client) == first
-    assert requests == [url.split("#")[0], other]
-    with pytest.raises(ArtifactError, match="expected " + "0" * 64):
-        fetch_wheel("https://files.example/other.whl", tmp_path, sha256="0" * 64, client=client)
-    assert not list(tmp_path.glob(".download-*"))
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    store, http = FileStore(tmp_path), Http(timeout=5)
+    try:
+        url = f"{base}/p/demo-1.0-py3-none-any.whl#sha256={digest}"
+        assert sha256_fragment(url) == digest
+        first = store.fetch_url(http, url)
+        assert first == store.path(digest, "demo-1.0-py3-none-any.whl")
+        assert first.read_bytes() == body
+        assert store.fetch_url(http, url) == first
+        # Without the fragment the URL index knows the hash from the first download.
+        assert store.fetch_url(http, url.split("#")[0]) == first
+        other = f"{base}/mirror/demo-1.0-py3-none-any.whl"
+        assert store.fetch_url(http, other) == first  # downloaded: no hash known yet
+        assert store.fetch_url(http, other) == first
+        assert requests == ["/p/demo-1.0-py3-none-any.whl", "/mirror/demo-1.0-py3-none-any.whl"]
+        with pytest.raises(ArtifactError, match="expected " + "0" * 64):
+            store.fetch_url(http, f"{base}/other.whl", sha256="0" * 64)
+        assert not list(tmp_path.glob(".tmp-*"))
+    finally:
+        http.close()
+        server.shutdown()
+        server.server_close()

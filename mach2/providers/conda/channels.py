@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Final, Protocol
 
 import attrs
-import httpx
 from attrs import frozen
 
 from mach2.model.target import Target
+from mach2.net.http import Http
 from mach2.providers.conda.errors import ChannelError
 from mach2.providers.conda.fetch import RepodataNotFound, fetch_repodata
 from mach2.providers.conda.repodata import RepodataRecord, SubdirRepodata, load_repodata
@@ -214,7 +214,7 @@ def open_channels(
     subdirs: Sequence[str],
     *,
     cache_dir: Path | None,
-    client: httpx.Client | None = None,
+    client: Http | None = None,
     max_age: float = 0.0,
     offline: bool = False,
 ) -> ChannelIndex:
@@ -237,7 +237,7 @@ def _open_subdir(
     channel: Channel,
     subdir: str,
     cache_dir: Path | None,
-    client: httpx.Client | None,
+    client: Http | None,
     max_age: float,
     offline: bool,
 ) -> SubdirRepodata | None:

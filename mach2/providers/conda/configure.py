@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mach2.model.target import Target
+from mach2.net.http import Http
 from mach2.providers.base import Provider
 
 __all__ = ["providers"]
@@ -24,17 +25,17 @@ def providers(
     exclude_newer: datetime | None = None,
     refresh: bool = False,
     offline: bool = False,
+    http: Http | None = None,
 ) -> dict[str, Provider]:
     """``conda`` (every channel, strict priority) and ``conda/<name>`` per channel.
 
     :param channels: ``conda-forge``, ``NAME=URL_OR_DIR``, highest priority first.
     :param cache_dir: remote repodata is fetched into ``<cache_dir>/conda`` and revalidated
         after an hour (``refresh``: always).
+    :param http: the HTTP client for remote channels (default: one of its own, closed after).
     """
     if not channels:
         return {}
-    import httpx
-
     from mach2.providers.conda.channels import (
         ChannelIndex,
         open_channels,
@@ -44,8 +45,7 @@ def providers(
     from mach2.providers.conda.provider import CondaProvider
 
     parsed = parse_channels(channels)
-    remote = any(channel.url is not None for channel in parsed)
-    client = httpx.Client(follow_redirects=True, timeout=60.0) if remote else None
+    client = http if http is not None else Http()
     try:
         index = open_channels(
             parsed,
@@ -56,8 +56,8 @@ def providers(
             offline=offline,
         )
     finally:
-        if client is not None:
-            client.close()
+        if http is None:
+            client.close()  # connections are made on first use: local channels open none
 
     def provider(name: str, channel_index: ChannelIndex) -> CondaProvider:
         return CondaProvider(name, channel_index, target, cuda=cuda, exclude_newer=exclude_newer)

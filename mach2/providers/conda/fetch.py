@@ -10,6 +10,10 @@ ETag, Last-Modified, sha256, fetch time, whether ``repodata.json.zst`` exists). 
 3. on 304 keeps the cached file; on 200 streams it to a temporary file (decompressing and
    hashing on the way) and renames it into place, so a broken download never replaces a good copy.
 
+Requests go through mach2's one HTTP client (:class:`mach2.net.http.Http`: retries, netrc,
+proxies, one timeout).  Repodata is not content-addressed: a channel changes it in place, so it
+is cached by URL and revalidated, apart from the download cache of files.
+
 The sha256 recorded here is what :func:`mach2.providers.conda.repodata.load_repodata` keys its index by.
 """
 
@@ -24,10 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import zstandard
 from attrs import frozen
 
+from mach2.errors import IndexError_
+from mach2.net.http import Http
 from mach2.providers.conda.errors import RepodataError
 
 __all__ = ["FetchResult", "RepodataNotFound", "fetch_repodata"]
@@ -74,7 +79,7 @@ def fetch_repodata(
     subdir_url: str,
     cache_dir: Path,
     *,
-    client: httpx.Client,
+    client: Http,
     max_age: float = 0.0,
     offline: bool = False,
     clock: Callable[[], float] = time.time,
@@ -113,7 +118,7 @@ def fetch_repodata(
 
 
 def _request(
-    client: httpx.Client,
+    client: Http,
     url: str,
     headers: dict[str, str],
     directory: Path,
@@ -123,57 +128,70 @@ def _request(
 ) -> FetchResult | None:
     """One GET; ``None`` means 404 (try the next variant)."""
     hint = "the cached copy is used with --offline" if meta is not None else None
-    try:
-        with client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 404:
-                if zst and meta is not None:
-                    _write_meta(directory, {**meta, "has_zst": False})
-                return None
-            if response.status_code == 304 and meta is not None:
-                _write_meta(directory, {**meta, "fetched_at": clock()})
-                return FetchResult(
-                    path=directory / "repodata.json",
-                    sha256=meta["sha256"],
-                    url=url,
-                    status="revalidated",
-                )
-            if response.status_code != 200:
-                raise RepodataError(url, f"HTTP {response.status_code}", hint=hint)
-            digest = _save(response, directory, zst)
-            new_meta = {
-                "url": url,
-                "etag": response.headers.get("etag"),
-                "last_modified": response.headers.get("last-modified"),
-                "sha256": digest,
-                "fetched_at": clock(),
-                "has_zst": zst,
-            }
-    except httpx.HTTPError as error:
-        raise RepodataError(
-            url, f"download failed ({error.__class__.__name__})", hint=hint
-        ) from None
-    _write_meta(directory, new_meta)
-    return FetchResult(
-        path=directory / "repodata.json", sha256=digest, url=url, status="downloaded"
-    )
-
-
-def _save(response: httpx.Response, directory: Path, zst: bool) -> str:
-    """Stream the body into ``repodata.json`` (atomically) and return its sha256."""
-    digest = hashlib.sha256()
-    decompressor = zstandard.ZstdDecompressor().decompressobj() if zst else None
     fd, scratch = tempfile.mkstemp(dir=directory, prefix=".download-")
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in response.iter_bytes(1 << 20):
-                data = decompressor.decompress(chunk) if decompressor is not None else chunk
-                digest.update(data)
-                out.write(data)
+            sink = _Decompressing(out, zst)
+            try:
+                response = client.stream(url, sink, headers)
+            except zstandard.ZstdError as error:
+                raise RepodataError(url, f"corrupt zstd stream ({error})") from None
+            except IndexError_ as error:
+                raise RepodataError(url, f"download failed ({error.message})", hint=hint) from None
+        if response.status_code == 404:
+            if zst and meta is not None:
+                _write_meta(directory, {**meta, "has_zst": False})
+            return None
+        if response.status_code == 304 and meta is not None:
+            _write_meta(directory, {**meta, "fetched_at": clock()})
+            return FetchResult(
+                path=directory / "repodata.json",
+                sha256=meta["sha256"],
+                url=url,
+                status="revalidated",
+            )
+        if response.status_code != 200:
+            raise RepodataError(url, f"HTTP {response.status_code}", hint=hint)
         os.replace(scratch, directory / "repodata.json")
-    except zstandard.ZstdError as error:
+    finally:
         Path(scratch).unlink(missing_ok=True)
-        raise RepodataError(str(response.url), f"corrupt zstd stream ({error})") from None
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
-    return digest.hexdigest()
+    _write_meta(
+        directory,
+        {
+            "url": url,
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+            "sha256": sink.sha256(),
+            "fetched_at": clock(),
+            "has_zst": zst,
+        },
+    )
+    return FetchResult(
+        path=directory / "repodata.json", sha256=sink.sha256(), url=url, status="downloaded"
+    )
+
+
+class _Decompressing:
+    """A sink for :meth:`Http.stream` that writes the decompressed body and hashes it; it
+    starts over (new decompressor and hash) when the client retries a broken transfer."""
+
+    def __init__(self, out: Any, zst: bool) -> None:
+        self._out = out
+        self._zst = zst
+        self.seek(0)
+
+    def seek(self, offset: int, /) -> int:
+        self._digest = hashlib.sha256()
+        self._decompressor = zstandard.ZstdDecompressor().decompressobj() if self._zst else None
+        return int(self._out.seek(offset))
+
+    def truncate(self) -> int:
+        return int(self._out.truncate())
+
+    def write(self, chunk: bytes, /) -> None:
+        data = self._decompressor.decompress(chunk) if self._decompressor is not None else chunk
+        self._digest.update(data)
+        self._out.write(data)
+
+    def sha256(self) -> str:
+        return self._digest.hexdigest()

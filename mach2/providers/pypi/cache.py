@@ -1,19 +1,18 @@
-"""The on-disk cache of index pages, wheel metadata and downloaded files.
+"""The on-disk cache of index pages and wheel metadata (whole files: mach2.net.files).
 
 Layout under the cache directory (a format change bumps the ``-v1`` suffix)::
 
     pages-v2/<host>-<hash>/<name>            an index page: one JSON header line, then its
                                              files as marshal data (see below)
     metadata-v1/<ab>/<key>.metadata          a wheel's METADATA: "sha256=<hex>\\n", then the bytes
-    files-v1/<ab>/<sha256>/<filename>        a whole file, verified against its sha256
 
 Pages are stored parsed, as a list of :data:`FileRow` tuples in :mod:`marshal` format 4
 (stable since Python 3.4): loading the 111 pages of the data-science set takes 0.04 s that
 way against 0.1-0.2 s for the JSON the index served (27 MB), and unlike pickle it cannot run
 code.  JSON and HTML pages end up in the same form.  The header says when the page was fetched,
 which lets a run with ``--exclude-newer`` use it without asking the index again, and carries the
-validators (ETag, Last-Modified) for revalidation.  Metadata and files are immutable (keyed by
-the wheel's sha256) and never revalidated.
+validators (ETag, Last-Modified) for revalidation.  Metadata is immutable (keyed by the
+wheel's sha256) and never revalidated.
 
 Every write goes to a temporary file in the target directory, then :func:`os.replace`: readers
 see the old entry or the new one, never a part of one, even with several processes sharing the
@@ -24,17 +23,14 @@ lock wrong data.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import marshal
-import os
 import re
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TypeAlias
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from attrs import frozen
@@ -186,55 +182,6 @@ class Cache:
         header = b"sha256=" + hashlib.sha256(data).hexdigest().encode() + b"\n"
         path = self.metadata_path(key)
         _write_atomic(self._directory(path.parent), path, header, data)
-
-    # -- whole files -----------------------------------------------------------------------
-
-    def file_path(self, sha256: str, filename: str) -> Path:
-        return self.root / "files-v1" / sha256[:2] / sha256 / filename
-
-    def cached_file(self, sha256: str, filename: str, size: int | None) -> Path | None:
-        """The stored file, or ``None``; files were verified when stored.
-
-        :raises CacheError: the stored file does not have the expected size.
-        """
-        path = self.file_path(sha256, filename)
-        try:
-            actual = path.stat().st_size
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if size is not None and actual != size:
-            raise CacheError(
-                f"corrupt cache entry {path}: {actual} bytes, expected {size}", hint=_HINT
-            )
-        return path
-
-    @contextlib.contextmanager
-    def new_file(self) -> Iterator[tuple[IO[bytes], Path]]:
-        """A temporary file to download into; removed at exit unless :meth:`store_file` took it."""
-        directory = self.root / "files-v1"
-        try:
-            self._directory(directory)
-            fd, name = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-            os.fchmod(fd, 0o644)
-        except OSError as error:
-            raise CacheError(f"cannot write to {directory}: {error}", hint=_WRITE_HINT) from error
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "w+b") as handle:
-                yield handle, path
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-
-    def store_file(self, temporary: Path, sha256: str, filename: str) -> Path:
-        """Move a verified temporary file to its place; return that place."""
-        target = self.file_path(sha256, filename)
-        self._directory(target.parent)
-        try:
-            os.replace(temporary, target)
-        except OSError as error:
-            raise CacheError(f"cannot write {target}: {error}", hint=_WRITE_HINT) from error
-        return target
 
 
 def _decode_rows(payload: bytes, length: int, sha256: str | None) -> list[FileRow]:

@@ -49,6 +49,7 @@ from attrs import frozen
 from mach2.errors import ArtifactError, CacheError, IndexError_, Mach2Error
 from mach2.model.artifact import DistFile
 from mach2.model.names import NormalizedName
+from mach2.net.files import FileStore
 from mach2.net.http import (
     Counters,
     Http,
@@ -186,6 +187,11 @@ class PyPIClient:
         raising :class:`CacheError`).
     :param pool: a urllib3 ``PoolManager`` to send requests through instead of the client's
         own (tests; see :class:`~mach2.net.http.Http`).
+    :param http: an HTTP client shared with other sources (the lock pipeline's); the index
+        URLs' credentials are added to it, and it is not closed by :meth:`close`.  Then
+        ``netrc``, ``max_connections``, ``timeout``, ``retries`` and ``pool`` are its own.
+    :param files: the download cache shared with other sources; default
+        ``<cache_dir>/files-v1``.
     """
 
     def __init__(
@@ -201,6 +207,8 @@ class PyPIClient:
         offline: bool = False,
         refresh: bool = False,
         pool: PoolManager | None = None,
+        http: Http | None = None,
+        files: FileStore | None = None,
     ) -> None:
         if not index_urls:
             raise ValueError("index_urls is empty")
@@ -221,16 +229,23 @@ class PyPIClient:
             self._temporary = tempfile.TemporaryDirectory(prefix="mach2-cache-")
             cache_dir = Path(self._temporary.name)
         self._cache = Cache(cache_dir)
-        self._counters = Counters()
-        self._http = Http(
-            max_connections=max_connections,
-            timeout=timeout,
-            retries=retries,
-            credentials=credentials,
-            netrc=netrc,
-            counters=self._counters,
-            pool=pool,
-        )
+        self._files = files if files is not None else FileStore(cache_dir / "files-v1")
+        self._own_http = http is None
+        if http is None:
+            http = Http(
+                max_connections=max_connections,
+                timeout=timeout,
+                retries=retries,
+                credentials=credentials,
+                netrc=netrc,
+                counters=Counters(),
+                pool=pool,
+            )
+        else:
+            for netloc, userinfo in credentials.items():
+                http.add_credentials(netloc, userinfo)
+        self._http = http
+        self._counters = http.counters
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
         # For the zip-tail request raced against a `.metadata` probe (see _fetch_metadata);
         # separate so that a pool worker never waits on its own pool.
@@ -315,7 +330,8 @@ class PyPIClient:
     def download(self, file: DistFile) -> Path:
         """The whole file in the cache, verified against its sha256; returns its path.
 
-        Stored as ``files-v1/<ab>/<sha256>/<filename>`` and never downloaded twice.  A file the
+        Stored in the shared download cache (:class:`~mach2.net.files.FileStore`, by sha256)
+        and never downloaded twice.  A file the
         index gives no sha256 for is stored under the hash of what was downloaded (and cannot be
         found offline).
 
@@ -344,7 +360,8 @@ class PyPIClient:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._race.shutdown(wait=True, cancel_futures=True)
         self.flush()
-        self._http.close()
+        if self._own_http:
+            self._http.close()
         if self._temporary is not None:
             self._temporary.cleanup()
 
@@ -488,7 +505,7 @@ class PyPIClient:
     def _offline_metadata(self, file: DistFile) -> bytes:
         wheel = None
         if file.sha256 is not None:
-            wheel = self._cache.cached_file(file.sha256, file.filename, file.size)
+            wheel = self._files.cached(file.sha256, file.filename, file.size)
         if wheel is None:
             raise IndexError_(
                 f"metadata of {file.url} is not in the cache (offline)", hint=_OFFLINE_HINT
@@ -560,34 +577,15 @@ class PyPIClient:
     # -- downloads ---------------------------------------------------------------------------
 
     def _load_download(self, file: DistFile) -> Path:
-        if file.sha256 is not None:
-            try:
-                path = self._cache.cached_file(file.sha256, file.filename, file.size)
-            except CacheError:
-                if not self.refresh:
-                    raise
-                path = None
-            if path is not None:
-                self._counters.add("downloads_cached")
-                return path
-        if self.offline:
-            raise IndexError_(f"{file.url} is not in the cache (offline)", hint=_OFFLINE_HINT)
-        with self._cache.new_file() as (handle, temporary):
-            try:
-                digest = self._http.stream(file.url, handle)
-                handle.flush()
-            except OSError as error:  # writing the file, not the network (that is IndexError_)
-                raise CacheError(
-                    f"cannot write {temporary}: {error}",
-                    hint="check that the cache directory is writable and the disk is not full",
-                ) from error
-            if file.sha256 is not None and digest != file.sha256:
-                raise ArtifactError(
-                    f"{file.url} has sha256 {digest}, the index says {file.sha256}",
-                    hint="retry; if it persists, the index or a proxy serves a wrong file",
-                )
-            self._counters.add("downloads")
-            return self._cache.store_file(temporary, digest, file.filename)
+        return self._files.fetch(
+            self._http,
+            file.url,
+            file.filename,
+            sha256=file.sha256,
+            size=file.size,
+            offline=self.offline,
+            refresh=self.refresh,
+        )
 
 
 def _metadata_key(file: DistFile) -> str:
