@@ -466,9 +466,7 @@ class Http:
         first, size = _parse_content_range(url, response.headers.get("Content-Range", ""))
         return RangeReply(response.content, first, size)
 
-    def stream(
-        self, url: str, sink: Sink, headers: Mapping[str, str] | None = None
-    ) -> Response:
+    def stream(self, url: str, sink: Sink, headers: Mapping[str, str] | None = None) -> Response:
         """GET ``url``, writing a 200 answer's body to ``sink``; the answer has its ``sha256``.
 
         Other answers write nothing and are returned as they are (304, 404: the caller

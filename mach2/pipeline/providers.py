@@ -82,9 +82,7 @@ def open_providers(
         http.close()
 
 
-def _open(
-    request: Request, options: LockOptions, index: PackageIndex, http: Http
-) -> OpenProviders:
+def _open(request: Request, options: LockOptions, index: PackageIndex, http: Http) -> OpenProviders:
     target = request.target
     read_sdist = pypi.sdist_reader(
         target,

@@ -48,7 +48,8 @@ def shared(specs: list[str], records: list[RepodataRecord], target: Target) -> d
     roots = []
     for spec in map(parse_matchspec, specs):
         if spec.name in fixed:
-            assert spec.matches(fixed[spec.name]), spec.text  # mach2.providers.conda.locking.roots' check
+            # the inputs stage's check (mach2.pipeline.inputs.conda_roots)
+            assert spec.matches(fixed[spec.name]), spec.text
             continue
         name = conda_identifier(spec.name, provider.names)
         roots.append(Requirement.from_matchspec(name, spec, origin="test"))

@@ -467,7 +467,7 @@ def test_standalone_script_errors(tmp_path: Path, channel: tuple[Path, dict[str,
 
 
 def test_system_libraries_match_the_soname_map() -> None:
-    sonames = Path(install_script.__file__).parents[1] / "data" / "sonames.json"
+    sonames = Path(install_script.__file__).parents[2] / "data" / "sonames.json"
     data = json.loads(sonames.read_text(encoding="utf-8"))
     assert frozenset(data["system"]["sonames"]) == install_script.SYSTEM_LIBRARIES
     assert tuple(data["system"]["patterns"]) == install_script.SYSTEM_PATTERNS

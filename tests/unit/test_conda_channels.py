@@ -154,9 +154,7 @@ def test_fetch_then_revalidate(server: FileServer, client: Http, tmp_path: Path)
     assert offline.status == "cached" and len(server.log) == 3
 
 
-def test_fetch_sees_a_changed_file(
-    server: FileServer, client: Http, tmp_path: Path
-) -> None:
+def test_fetch_sees_a_changed_file(server: FileServer, client: Http, tmp_path: Path) -> None:
     url = f"{server.url}/chan/noarch"
     first = fetch_repodata(url, tmp_path, client=client)
     (server.root / "chan" / "noarch" / "repodata.json").write_text('{"packages": {}, "x": 1}')

@@ -101,9 +101,7 @@ def test_the_walk_sees_imports() -> None:
 def test_no_import_cycle() -> None:
     edges = graph()
     found = cycles(edges)
-    described = [
-        ", ".join(f"{m} -> {sorted(edges[m] & set(c))}" for m in c) for c in found
-    ]
+    described = [", ".join(f"{m} -> {sorted(edges[m] & set(c))}" for m in c) for c in found]
     assert not found, "import cycles:\n" + "\n".join(described)
 
 
