@@ -16,12 +16,11 @@ from packaging.version import Version
 
 from mach2.model.names import normalize
 from mach2.model.target import Target
-from mach2.providers.base import Dependencies
 from mach2.providers.nixpkgs.index import read_index
 from mach2.providers.nixpkgs.provider import NixpkgsProvider, pypi_dependencies, pypi_source
 from mach2.providers.order import ProviderOrder
 from mach2.providers.pypi.client import PyPIClient
-from mach2.providers.pypi.metadata import parse_metadata
+from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import WheelProvider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
@@ -41,15 +40,6 @@ pytestmark = [
 
 CUTOFF = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET = Target.from_strings("3.9")
-
-
-def wheel_dependencies(data: bytes) -> Dependencies:
-    metadata = parse_metadata(data)
-    return Dependencies(
-        requires_dist=metadata.requires_dist,
-        requires_python=metadata.requires_python,
-        provides_extra=metadata.provides_extra,
-    )
 
 
 def lock(client: PyPIClient, *requirements: str) -> dict[str, tuple[str, str, str]]:
