@@ -3,7 +3,7 @@
 Read at lock time from the sdist itself; the Nix library fetches each crate from crates.io
 by the checksum Cargo.lock records (a sha256) and vendors them, so evaluation reads no file
 of the sdist (no import-from-derivation).  Reading members by name writes nothing, so the
-archive needs none of the extraction checks of :mod:`mach2.sources.archive`.
+archive needs none of the extraction checks of :mod:`mach2.providers.pypi.archive`.
 """
 
 from __future__ import annotations
