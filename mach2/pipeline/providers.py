@@ -51,14 +51,22 @@ class OpenProviders:
 
 @contextmanager
 def open_providers(
-    request: Request, options: LockOptions, *, index: PackageIndex | None = None
+    request: Request,
+    options: LockOptions,
+    *,
+    index: PackageIndex | None = None,
+    http: Http | None = None,
 ) -> Iterator[OpenProviders]:
     """Open the providers for ``request.target``; on leaving, the fetched pages are written
     to the cache (a cache error surfaces there) and the connections closed.
 
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
+    :param http: an HTTP client to share (several targets' stages over one connection
+        pool); the caller closes it.  Default: one of the stage's own.
     """
-    http = Http()  # lazy: no connection (nor urllib3 import) before the first request
+    own_http = http is None
+    if http is None:
+        http = Http()  # lazy: no connection (nor urllib3 import) before the first request
     client = None
     try:
         if index is None:
@@ -79,7 +87,8 @@ def open_providers(
     finally:
         if client is not None:
             client.close()
-        http.close()
+        if own_http:
+            http.close()
 
 
 def _open(request: Request, options: LockOptions, index: PackageIndex, http: Http) -> OpenProviders:
