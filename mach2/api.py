@@ -71,7 +71,11 @@ def lock_requirements(
 ) -> Lock:
     """Read requirement files (requirements.txt, pyproject.toml) and lock them."""
     requirements, text = read_requirement_files(
-        paths, environ=environ, extras=options.extras, groups=options.groups
+        paths,
+        environ=environ,
+        extras=options.extras,
+        groups=options.groups,
+        project=options.project,
     )
     return lock_input(requirements, text, options, on_progress=on_progress)
 
@@ -85,5 +89,7 @@ def lock_inputs(
 
 def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
     """Whether ``lock`` was made from exactly these inputs (files, providers, target, …)."""
-    requirements, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
+    requirements, text = read_requirement_files(
+        paths, extras=options.extras, groups=options.groups, project=options.project
+    )
     return lock.inputs.hash == lock_inputs(requirements, text, options).hash

@@ -69,6 +69,12 @@ def read_crates(sdist: Path) -> tuple[Crate, ...]:
 
 def _cargo_locks(sdist: Path) -> Iterator[tuple[str, str]]:
     try:
+        if sdist.is_dir():  # a git checkout or a local project
+            for path in sorted(sdist.rglob("Cargo.lock")):
+                relative = path.relative_to(sdist)
+                if path.is_file() and not {"target", ".git"} & set(relative.parts):
+                    yield relative.as_posix(), path.read_text(encoding="utf-8")
+            return
         if sdist.name.endswith(".zip"):
             with zipfile.ZipFile(sdist) as archive:
                 for info in archive.infolist():

@@ -27,8 +27,9 @@ CARGO_FIELD = "cargo-crates"
 
 
 def is_sdist_build(package: LockedPackage) -> bool:
-    """Whether Nix builds the package from source (an sdist, or a direct URL to one)."""
-    if package.provider == "sdist":
+    """Whether Nix builds the package from source (an sdist, a direct URL to one, a git
+    checkout or a local directory)."""
+    if package.provider in ("sdist", "git", "path"):
         return True
     filename = package.artifact.filename or package.artifact.url or ""
     return package.artifact.kind == "url" and not filename.endswith(".whl")
@@ -54,8 +55,8 @@ def add_build_fixes(
 ) -> dict[str, LockedPackage]:
     """``packages`` with ``build-fixes`` (and ``cargo-crates``) on every sdist a fix applies to.
 
-    :param sdist_path: the downloaded sdist of a package, for the Cargo.lock of sdists that
-        build Rust crates.
+    :param sdist_path: the downloaded sdist of a package (or its source directory), for the
+        Cargo.lock of sdists that build Rust crates.
     :raises ArtifactError: such an sdist has no usable Cargo.lock.
     """
     table = table or load_table()

@@ -61,8 +61,11 @@ def _nixpkgs_options(function: Any) -> Any:
 def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
     from mach2.api import lock_requirements, read_requirement_files
 
-    _, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
-    click.echo(f"locking {', '.join(map(str, paths))} for {options.target.describe()}", err=True)
+    _, text = read_requirement_files(
+        paths, extras=options.extras, groups=options.groups, project=options.project
+    )
+    inputs = [*map(str, paths), *([f"--project {options.project}"] if options.project else [])]
+    click.echo(f"locking {', '.join(inputs)} for {options.target.describe()}", err=True)
     with resolving(False) as on_progress:
         lock = lock_requirements(paths, options, environ=os.environ, on_progress=on_progress)
     return lock, text
@@ -103,7 +106,7 @@ def env(
     from mach2.providers.nixpkgs.index import NixpkgsSource
 
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
-    paths = requirement_paths(requirements)
+    paths = requirement_paths(requirements, options.get("project"))
     # A pinned nixpkgs is also the nixpkgs provider's (unless an index file is given), so the
     # lock and the env directory agree on it.
     source = (
@@ -111,12 +114,14 @@ def env(
         if pin and not options.get("nixpkgs_index")
         else None
     )
-    lock_opts = build_lock_options(**options, nixpkgs=source)
+    lock_opts = build_lock_options(**options, nixpkgs=source, lock_dir=directory.absolute())
     lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts)
     if lock is None:
         lock, text = _lock(paths, lock_opts)
     else:
-        _, text = read_requirement_files(paths, extras=lock_opts.extras, groups=lock_opts.groups)
+        _, text = read_requirement_files(
+            paths, extras=lock_opts.extras, groups=lock_opts.groups, project=lock_opts.project
+        )
         click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
     changed = write_env_dir(lock, text, directory, nixpkgs=pin)
     for path in changed:
@@ -142,8 +147,11 @@ def gen(
     from mach2.emit import render_expression
 
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
-    lock, text = _lock(requirement_paths(requirements), build_lock_options(**options))
-    expression = render_expression(lock, text, nixpkgs=pin)
+    # Local paths are relative to where the expression is written (or the current directory).
+    root = output.absolute().parent if output is not None else Path.cwd()
+    paths = requirement_paths(requirements, options.get("project"))
+    lock, text = _lock(paths, build_lock_options(**options, lock_dir=root))
+    expression = render_expression(lock, text, nixpkgs=pin, root=root)
     if output is None:
         click.echo(expression, nl=False)
         return

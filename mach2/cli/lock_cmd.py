@@ -78,8 +78,8 @@ def lock(
     """Resolve requirements into a lock file."""
     from mach2.api import is_fresh, lock_requirements
 
-    paths = requirement_paths(requirements)
-    lock_opts = build_lock_options(**options)
+    paths = requirement_paths(requirements, options.get("project"))
+    lock_opts = build_lock_options(**options, lock_dir=output.absolute().parent)
     if check:
         if not is_fresh(read_lock(output), paths, lock_opts):
             raise LockError(

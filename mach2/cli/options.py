@@ -99,16 +99,22 @@ def lock_options(function: F) -> F:
                      help="do not plan RUNPATH rewrites of binary wheels (no wheel downloads)"),
         click.option("--soname-map", type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="extra soname → nixpkgs attribute entries (JSON)"),
+        click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     metavar="DIR", help="your own project: locked with its dependencies as the "
+                     "environment's main package (editable in shells), like -e DIR"),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
 
-def requirement_paths(requirements: tuple[Path, ...]) -> list[Path]:
+def requirement_paths(requirements: tuple[Path, ...], project: Path | None = None) -> list[Path]:
+    if not requirements and project is not None:
+        return []
     if not requirements:
         raise InputError(
-            "no requirements given", hint="pass -r requirements.txt (or -r pyproject.toml)"
+            "no requirements given",
+            hint="pass -r requirements.txt (or -r pyproject.toml, or --project DIR)",
         )
     for path in requirements:
         if not path.is_file():
@@ -139,6 +145,8 @@ def build_lock_options(
     musl: str | None = None,
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] = (),
+    project: Path | None = None,
+    lock_dir: Path | None = None,
 ) -> LockOptions:
     from mach2.api import LockOptions
 
@@ -171,4 +179,6 @@ def build_lock_options(
         nixpkgs=nixpkgs,
         extras=extras,
         groups=groups,
+        project=project,
+        lock_dir=lock_dir,
     )

@@ -140,16 +140,26 @@ def _providers(lock: Lock) -> dict[str, str] | None:
     return entries
 
 
-def _mk_python_args(lock: Lock, requirements: Apply | str, lock_file: NixPath | Apply) -> Attrs:
+def _mk_python_args(
+    lock: Lock, requirements: Apply | str, lock_file: NixPath | Apply, root: Raw | None = None
+) -> Attrs:
     entries: dict[str, object] = {
         "lockFile": lock_file,
         "python": "python{}{}".format(*lock.target.python[:2]),
         "requirements": requirements,
     }
+    if root is not None and has_local_paths(lock):
+        entries["root"] = root
     providers = _providers(lock)
     if providers is not None:
         entries["providers"] = providers
     return Attrs(entries)  # type: ignore[arg-type]
+
+
+def has_local_paths(lock: Lock) -> bool:
+    """Whether the lock names local paths (relative to its directory, which ``root`` gives
+    when the lock is embedded)."""
+    return any("path" in p.artifact.extra for p in lock.packages.values())
 
 
 def _check_requirements(lock: Lock, requirements_text: str) -> None:
@@ -248,12 +258,14 @@ def render_expression(
     *,
     nixpkgs: NixpkgsPin | None = None,
     library: Path | None = None,
+    root: Path | None = None,
 ) -> str:
     """One standalone Nix expression for the environment (what ``mach2 gen`` prints).
 
     The lock and the requirements are embedded (``builtins.toFile``, which is plain
     evaluation); the Nix library is imported from ``library`` (default: the copy installed
-    with mach2) unless the caller passes its own with ``--arg mach2 ...``.
+    with mach2) unless the caller passes its own with ``--arg mach2 ...``.  ``root`` is the
+    directory the lock's local paths are relative to (the lock was made for it).
     """
     _check_requirements(lock, requirements_text)
     library_path = library if library is not None else _library_root()
@@ -271,6 +283,7 @@ def render_expression(
                     lock,
                     requirements_text,
                     Apply(Raw("builtins.toFile"), ["mach2.lock", lock.dumps()]),
+                    None if root is None else Raw(_absolute_path(root)),
                 )
             ],
         ),

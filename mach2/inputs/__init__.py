@@ -19,6 +19,7 @@ from mach2.inputs.requirements import (
     RequirementEntry,
     RequirementsInput,
     parse_requirements,
+    project_input,
     read_requirements,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "RequirementEntry",
     "RequirementsInput",
     "parse_requirements",
+    "project_input",
     "read_input",
     "read_pyproject",
     "read_requirements",

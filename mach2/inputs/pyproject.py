@@ -9,12 +9,19 @@ Origins name the TOML key path with 0-based indexes, as pylock-style validation 
 e.g. ``pyproject.toml:project.optional-dependencies.test[2]`` (tomllib gives no line numbers).
 
 Self-references such as ``all = ["myproject[test,docs]"]`` are expanded into the named extras
-(markers are combined with ``and``), and a bare ``myproject`` is dropped: the environment is
-*for* the project, and looking the project up on PyPI would find something else or nothing.
+(markers are combined with ``and``), and a bare ``myproject`` is dropped: looking the project
+up on PyPI would find something else or nothing.
+
+A pyproject.toml with a ``[build-system]`` table is a project that can be built, so the
+project itself is locked too, as an editable local directory (``-e .``, with the chosen
+extras): the environment's main package, built by Nix from the directory and installed in
+development mode in shells.  Its dependencies may then be ``dynamic`` (the build backend tells
+them).  Without ``[build-system]`` (uv's "virtual" projects) only the dependencies are locked.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +33,12 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from mach2.errors import InputError
-from mach2.inputs.requirements import RequirementEntry, RequirementsInput, _read_input_file
+from mach2.inputs.requirements import (
+    RequirementEntry,
+    RequirementsInput,
+    _file_url,
+    _read_input_file,
+)
 
 __all__ = ["read_pyproject"]
 
@@ -57,13 +69,15 @@ def read_pyproject(
     entries: list[RequirementEntry] = []
     optional: dict[NormalizedName, list[RequirementEntry]] = {}
     project_name = None
+    buildable = "build-system" in document
     if project is not None:
         _expect(isinstance(project, dict), name, "project", "a table")
         project_name = _project_name(project)
-        entries += _project_entries(project, name)
-        optional = _optional_entries(project, name, wanted=bool(extras))
+        entries += _project_entries(project, name, buildable)
+        optional = _optional_entries(project, name, wanted=bool(extras), buildable=buildable)
         for extra in extras:
-            entries += _select(optional, extra, name)
+            if optional or not buildable:
+                entries += _select(optional, extra, name)
     if groups:
         table = _group_table(document, name)
         for group in groups:
@@ -72,7 +86,18 @@ def read_pyproject(
         expanded = _expand_self(entries, project_name, optional, frozenset())
         # An extra reached along two paths gives equal entries (same text, same origin).
         entries = list(dict.fromkeys(expanded))
+        if buildable and isinstance(project, dict):
+            entries.append(_itself(project, name, extras))
     return RequirementsInput(requirements=tuple(entries), files=((name, digest),))
+
+
+def _itself(project: Mapping[str, Any], name: str, extras: Sequence[str]) -> RequirementEntry:
+    """The project as an editable requirement on its own directory."""
+    directory = os.path.dirname(name) or "."
+    selected = f"[{','.join(sorted(extras))}]" if extras else ""
+    text = f"{project['name']}{selected} @ {_file_url(directory)}"
+    entry = RequirementEntry.from_pep508(text, origin=f"{name}:build-system")
+    return attrs.evolve(entry, editable=True)
 
 
 def _project_name(project: Mapping[str, Any]) -> NormalizedName | None:
@@ -80,9 +105,14 @@ def _project_name(project: Mapping[str, Any]) -> NormalizedName | None:
     return canonicalize_name(value) if isinstance(value, str) else None
 
 
-def _project_entries(project: Mapping[str, Any], name: str) -> list[RequirementEntry]:
-    """``[project].dependencies``; refusing ``dynamic`` because only a build can tell them."""
+def _project_entries(
+    project: Mapping[str, Any], name: str, buildable: bool
+) -> list[RequirementEntry]:
+    """``[project].dependencies``; ``dynamic`` ones only for a project mach2 can build (its
+    backend tells them then), else refused."""
     dynamic = project.get("dynamic", [])
+    if "dependencies" in dynamic and buildable:
+        return []
     if "dependencies" in dynamic:
         raise InputError(
             f"{name}: 'dependencies' is listed in [project].dynamic",
@@ -93,9 +123,11 @@ def _project_entries(project: Mapping[str, Any], name: str) -> list[RequirementE
 
 
 def _optional_entries(
-    project: Mapping[str, Any], name: str, *, wanted: bool
+    project: Mapping[str, Any], name: str, *, wanted: bool, buildable: bool = False
 ) -> dict[NormalizedName, list[RequirementEntry]]:
     """Every extra's entries (all are parsed: self-references may name any of them)."""
+    if buildable and "optional-dependencies" in project.get("dynamic", []):
+        return {}  # the project itself is locked with its extras: its backend tells them
     if wanted and "optional-dependencies" in project.get("dynamic", []):
         raise InputError(
             f"{name}: 'optional-dependencies' is listed in [project].dynamic",

@@ -14,10 +14,16 @@ syntax as pip does (``pip/_internal/req/req_file.py``), line for line:
   of options: ``-r``/``-c`` includes, ``-e``, ``-i``, ``--extra-index-url``, ``-f``,
   ``--pre``, ``--no-binary``, ``--only-binary``.
 
+Direct references (mach2.providers.direct) are taken as pip takes them: ``name @ URL`` with an
+``https://``, ``file:`` or ``git+`` URL, ``name @ ./path`` (relative to the file, as uv does;
+pip takes the current directory), a bare path or URL of a wheel or sdist (the name is in its
+file name), a bare local directory (``./pkg``: the name is its static ``[project].name``, or
+``#egg=``), a bare ``git+`` URL with ``#egg=NAME``, and ``-e PATH``.
+
 What mach2 refuses, it refuses loudly with an :class:`~mach2.errors.InputError` whose one-line
 message starts with ``file:line``: unknown options, pip options mach2 cannot honour
-(``--no-index``, ``--trusted-host``...), bare URLs and paths (write ``name @ URL``: the lock
-needs the name before anything is downloaded), VCS URLs, and include cycles.  Recent pip
+(``--no-index``, ``--trusted-host``...), URLs and paths whose project name cannot be told
+without building them, VCS other than git, editable git URLs, and include cycles.  Recent pip
 raises on ``-r`` cycles as well; skipping instead would be a silent difference between what
 the user wrote and what is locked.  A file included twice without a cycle is read twice.
 
@@ -35,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Final, TypeVar
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import attrs
 from attrs import frozen
@@ -52,6 +58,7 @@ __all__ = [
     "RequirementEntry",
     "RequirementsInput",
     "parse_requirements",
+    "project_input",
     "read_requirements",
 ]
 
@@ -61,8 +68,10 @@ HASH_LENGTHS: Final[Mapping[str, int]] = MappingProxyType(
 )
 #: Weak algorithms pip knows in URL fragments; naming one is an error rather than ignored.
 _WEAK_HASHES: Final = frozenset({"md5", "sha1", "sha224"})
-#: Direct-reference schemes the providers can fetch; VCS checkouts have no sha256 to lock.
+#: Direct-reference schemes the providers can fetch (mach2.providers.direct).
 _URL_SCHEMES: Final = frozenset({"file", "http", "https"})
+_GIT_SCHEMES: Final = frozenset({"git+https", "git+http", "git+ssh", "git+file", "git+git"})
+_OTHER_VCS: Final = ("hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 _NO_ENVIRON: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -127,8 +136,12 @@ class RequirementEntry:
         origin: str,
         hashes: Iterable[str] = (),
         is_constraint: bool = False,
+        base: str | None = None,
     ) -> RequirementEntry:
         """Parse one PEP 508 string, checking what mach2 adds on top of packaging.
+
+        ``name @ ./path`` (a path, not a URL) becomes a ``file:`` URL of the path joined to
+        ``base``, the directory of the file it was written in.
 
         >>> RequirementEntry.from_pep508("a @ https://x/a-1.whl#sha256=" + "AB" * 32,
         ...                              origin="r.txt:1").hashes[0][:11]
@@ -147,6 +160,10 @@ class RequirementEntry:
         except InvalidRequirement as e:
             reason = str(e).splitlines()[0]
             raise InputError(f"{origin}: invalid requirement {text!r}: {reason}") from e
+        if requirement.url is not None and _is_path(requirement.url):
+            location, _, fragment = requirement.url.partition("#")
+            joined = _joined(base, os.path.expanduser(location))
+            requirement.url = _file_url(joined) + (f"#{fragment}" if fragment else "")
         url_hashes = () if requirement.url is None else _url_hashes(requirement.url, origin)
         if is_constraint and requirement.extras:
             raise InputError(
@@ -174,8 +191,10 @@ class CondaEntry:
     marker: Marker | None = None
 
 
-_FILE_URL_HINT: Final = "write it as 'NAME @ file:///absolute/path' or 'NAME @ https://...'"
-_ARCHIVE_URL_HINT: Final = "point at a wheel or sdist by https:// or file:// URL"
+_FILE_URL_HINT: Final = "write it as 'NAME @ ./path' or 'NAME @ https://...'"
+_ARCHIVE_URL_HINT: Final = (
+    "point at a wheel or sdist by https:// or file:// URL, a local directory, or a git+ URL"
+)
 
 
 @frozen(kw_only=True)
@@ -277,6 +296,24 @@ def read_requirements(path: Path, *, environ: Mapping[str, str] = _NO_ENVIRON) -
     return reader.result()
 
 
+def project_input(directory: Path) -> tuple[RequirementsInput, str]:
+    """``--project DIR``: the project as an editable requirement, and the text that stands
+    for it in the lock's requirements hash (``-e DIR``, as it would be written).
+
+    :raises InputError: no such directory, or its project name cannot be read statically.
+    """
+    name = directory.as_posix()
+    if not directory.is_dir():
+        raise InputError(
+            f"--project {name!r} is not a directory", hint="give the project's directory"
+        )
+    where = f"--project {name}"
+    project = _project_name(name, name, where, may_read=True, what="project")
+    url = _file_url(os.path.normpath(name))
+    entry = RequirementEntry.from_pep508(f"{project} @ {url}", origin=where)
+    return RequirementsInput(requirements=(attrs.evolve(entry, editable=True),)), f"-e {name}\n"
+
+
 def _read_input_file(path: Path, name: str, *, where: str | None = None) -> tuple[str, str]:
     """Return the UTF-8 text of ``path`` and the sha256 hex of its bytes.
 
@@ -363,6 +400,8 @@ class _Reader:
 
     def line(self, line: str, where: str, source: _Source) -> None:
         requirement, options = _split_line(line, where)
+        if requirement and _looks_like_location(requirement):
+            requirement = _named_location(requirement, where, source)
         if requirement:
             hashes = []
             for option, value in options:
@@ -373,7 +412,11 @@ class _Reader:
                     )
                 hashes.append(_option_hash(value, where))
             entry = RequirementEntry.from_pep508(
-                requirement, origin=where, hashes=hashes, is_constraint=source.constraint
+                requirement,
+                origin=where,
+                hashes=hashes,
+                is_constraint=source.constraint,
+                base=source.base,
             )
             (self.constraints if source.constraint else self.requirements).append(entry)
             return
@@ -437,6 +480,14 @@ class _Reader:
             )
         location, _, fragment = value.partition("#")
         egg = dict(parse_qsl(fragment)).get("egg")
+        if location.lower().startswith(("git+", *_OTHER_VCS)):
+            raise InputError(
+                f"{where}: editable VCS requirement {value!r}: mach2 builds a git requirement "
+                "from its locked commit",
+                hint="drop -e to lock the commit, or clone it and use -e ./PATH for development",
+            )
+        if location.lower().startswith("file:"):
+            location = _file_path(location)
         if _SCHEME.match(location):
             if egg is None:
                 raise InputError(
@@ -454,9 +505,11 @@ class _Reader:
         self.requirements.append(attrs.evolve(entry, editable=True))
 
 
-def _project_name(directory: str, value: str, where: str, may_read: bool) -> str:
-    """The static ``[project].name`` of an editable directory, so the lock has a name."""
-    problem = f"{where}: cannot tell the project name of editable {value!r}"
+def _project_name(
+    directory: str, value: str, where: str, may_read: bool, what: str = "editable"
+) -> str:
+    """The static ``[project].name`` of a local directory, so the lock has a name."""
+    problem = f"{where}: cannot tell the project name of {what} {value!r}"
     hint = "append '#egg=NAME' to the path"
     if not may_read:
         raise InputError(problem, hint=hint)
@@ -468,6 +521,74 @@ def _project_name(directory: str, value: str, where: str, may_read: bool) -> str
     if not isinstance(name, str):
         raise InputError(f"{problem} (no static [project].name)", hint=hint)
     return name
+
+
+def _joined(base: str | None, relative: str) -> str:
+    return _Source(name="", base=base, constraint=False).join(relative)
+
+
+def _is_path(url: str) -> bool:
+    """``./x``, ``../x``, ``/x``, ``~/x``: a path where PEP 508 wants a URL."""
+    return not _SCHEME.match(url) and url.startswith((".", "/", "~"))
+
+
+def _file_path(url: str) -> str:
+    """The path of a ``file:`` URL (``file:///abs``, ``file:rel``)."""
+    parts = urlsplit(url)
+    return unquote(parts.path) or "."
+
+
+def _named_location(text: str, where: str, source: _Source) -> str:
+    """A bare URL or path as ``name @ URL``, the name read from what it points at.
+
+    :raises InputError: the name cannot be told without building the project.
+    """
+    head, semicolon, marker = text.partition(";")
+    location, _, fragment = head.strip().partition("#")
+    egg = dict(parse_qsl(fragment)).get("egg")
+    suffix = f"#{fragment}" if fragment else ""
+    marker_text = f" ;{marker}" if semicolon else ""
+    lower = location.lower()
+    if lower.startswith("git+"):
+        if egg is None:
+            raise InputError(
+                f"{where}: {location!r} has no project name",
+                hint=f"write 'NAME @ {location}' or append '#egg=NAME'",
+            )
+        return f"{egg} @ {location}{suffix}{marker_text}"
+    if lower.startswith(_OTHER_VCS):
+        raise InputError(f"{where}: {location!r}: mach2 supports git only", hint=_ARCHIVE_URL_HINT)
+    if _SCHEME.match(location) and not lower.startswith("file:"):
+        url = location
+    else:
+        path = _file_path(location) if lower.startswith("file:") else location
+        url = _file_url(source.join(os.path.expanduser(path)))
+        location = path
+    filename = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    name = egg or _name_of_archive(filename)
+    if name is None:
+        if not lower.endswith(_ARCHIVE_SUFFIXES) and source.base is not None:
+            directory = source.join(os.path.expanduser(location))
+            if os.path.isdir(directory):
+                name = _project_name(
+                    directory, location, where, may_read=True, what="local directory"
+                )
+        if name is None:
+            raise InputError(
+                f"{where}: {text!r} is a URL or path without a project name",
+                hint=_location_hint(location),
+            )
+    return f"{name} @ {url}{suffix}{marker_text}"
+
+
+def _name_of_archive(filename: str) -> str | None:
+    """The project name in a wheel or sdist file name (``a_b-1.0.tar.gz`` → ``a_b``)."""
+    if filename.endswith(".whl"):
+        return filename.split("-", 1)[0] if "-" in filename else None
+    for suffix in _ARCHIVE_SUFFIXES:
+        if filename.endswith(suffix) and "-" in filename:
+            return filename[: -len(suffix)].rsplit("-", 1)[0]
+    return None
 
 
 def _file_url(path: str) -> str:
@@ -573,10 +694,23 @@ def _url_hashes(url: str, where: str) -> tuple[str, ...]:
     parts = urlsplit(url)
     if not _SCHEME.match(url):
         raise InputError(f"{where}: direct reference {url!r} is not a URL", hint=_FILE_URL_HINT)
-    if parts.scheme.lower() not in _URL_SCHEMES:
+    scheme = parts.scheme.lower()
+    if scheme in _GIT_SCHEMES:
+        if any(
+            k.lower() in HASH_LENGTHS or k.lower() in _WEAK_HASHES
+            for k, _ in parse_qsl(parts.fragment)
+        ):
+            raise InputError(
+                f"{where}: a git URL has no file to hash ({url!r})",
+                hint="drop the hash: the lock records the commit and the checkout's NAR hash",
+            )
+        return ()
+    if scheme not in _URL_SCHEMES:
         raise InputError(
             f"{where}: {parts.scheme!r} URLs are not supported ({url!r})",
-            hint=_ARCHIVE_URL_HINT,
+            hint=_ARCHIVE_URL_HINT
+            if scheme.partition("+")[0] not in ("hg", "svn", "bzr", "git")
+            else "mach2 supports git+https, git+http, git+ssh, git+file and git+git",
         )
     hashes = []
     for key, value in parse_qsl(parts.fragment):

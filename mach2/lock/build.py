@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from mach2.model.artifact import DistFile
 from mach2.model.names import CONDA_NAMESPACE, PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.providers.base import Candidate
+from mach2.providers.direct.git import redacted
+from mach2.providers.direct.provider import SourceTree
 from mach2.providers.order import is_conda_provider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import ABSENT_PROVIDER
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 # The conda and nixpkgs modules are imported where their packages are met: a PyPI-only lock
 # (the common case) should not pay for loading them.
 
-__all__ = ["locked_packages", "why_provider"]
+__all__ = ["locked_packages", "source_artifact", "why_provider"]
 
 
 def why_provider(factory: Factory, candidate: Candidate) -> str:
@@ -41,8 +43,13 @@ def why_provider(factory: Factory, candidate: Candidate) -> str:
             f"{candidate.provider}: conda-only package, from the conda providers {','.join(order)}"
         )
     chosen = candidate.provider
-    url = getattr(candidate.artifact, "url", None)
+    artifact = candidate.artifact
+    if isinstance(artifact, SourceTree):
+        return _why_source(artifact)
+    url = getattr(artifact, "url", None)
     if url in factory.direct_urls:  # `name @ url`: the file decides, not the order
+        if url.lower().startswith("file:"):  # no host path in the lock (it has `path`)
+            return f"{chosen}: a direct reference to a local file"
         return f"{chosen}: a direct reference to {url}"
     order = factory.order.for_package(name)
     rule = factory.order.explain(name)
@@ -62,8 +69,45 @@ def why_provider(factory: Factory, candidate: Candidate) -> str:
     return f"{chosen} after {', '.join(earlier)} in {rule}: {'; '.join(notes)}"
 
 
+def _why_source(tree: SourceTree) -> str:
+    if tree.kind == "git":
+        at = tree.ref or tree.rev or "the default branch"
+        return f"git: a direct reference to {redacted(tree.repository or '')} at {at}"
+    return "path: a local directory" + (" (editable)" if tree.editable else "")
+
+
+def source_artifact(tree: SourceTree) -> LockedArtifact:
+    """The lock's record of a source tree.  ``path`` is absolute here; the lock stage makes it
+    relative to the lock's directory."""
+    if tree.kind == "git":
+        extra: dict[str, object] = {
+            "url": tree.repository,
+            "rev": tree.rev,
+            "nar-hash": tree.nar_hash,
+        }
+        if tree.ref is not None:
+            extra["ref"] = tree.ref
+        if tree.subdirectory is not None:
+            extra["subdirectory"] = tree.subdirectory
+        return LockedArtifact(kind="git", extra=extra)
+    return LockedArtifact(kind="path", extra={"path": str(tree.path)})
+
+
+def _editable_fields(tree: SourceTree) -> dict[str, Any]:
+    """What a development install needs (mach2/nix/editable.nix): what goes on sys.path, and
+    the console scripts to write."""
+    return {
+        "editable": {
+            "import-paths": list(tree.import_paths),
+            "scripts": dict(sorted(tree.metadata.scripts)),
+        }
+    }
+
+
 def _artifact(candidate: Candidate) -> LockedArtifact:
     file = candidate.artifact
+    if isinstance(file, SourceTree):
+        return source_artifact(file)
     if isinstance(file, DistFile):
         return LockedArtifact(
             kind=candidate.provider,
@@ -155,13 +199,18 @@ def locked_packages(factory: Factory, resolution: Resolution) -> dict[str, Locke
             extras=tuple(sorted(extras[name])),
             dependencies={k: " ; ".join(sorted(v)) for k, v in sorted(dependencies[name].items())},
             requires_python=raw.requires_python,
-            extra=(
-                {"nixpkgs": _nixpkgs_fields(candidate, raw)}
-                if candidate.provider == "nixpkgs"
-                else {}
-            ),
+            extra=_extra_fields(candidate, raw),
         )
     return packages
+
+
+def _extra_fields(candidate: Candidate, raw: Any) -> dict[str, Any]:
+    if candidate.provider == "nixpkgs":
+        return {"nixpkgs": _nixpkgs_fields(candidate, raw)}
+    tree = candidate.artifact
+    if isinstance(tree, SourceTree) and tree.editable:
+        return _editable_fields(tree)
+    return {}
 
 
 def _nixpkgs_fields(candidate: Candidate, raw: Any) -> dict[str, Any]:

@@ -62,21 +62,27 @@ class LockInputs:
     :param providers: :func:`canonical_providers` of the user's provider order.
     :param files: every input file read (includes too) → sha256.
     :param hash: sha256 over everything that influences the result (requirements, all files,
-        providers, target, exclude-newer, index URLs, lock version).
+        providers, target, exclude-newer, index URLs, lock version, local paths).
     """
 
     requirements_sha256: str
     providers: str
     files: Mapping[str, str] = attrs.field(factory=dict)
     hash: str = ""
+    #: Local directories of the inputs (relative to the lock) → sha256 of their metadata
+    #: files (mach2.providers.direct.tree.metadata_sha256): an edit there makes the lock stale.
+    paths: Mapping[str, str] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "requirements-sha256": self.requirements_sha256,
             "providers": self.providers,
             "files": dict(sorted(self.files.items())),
             "hash": self.hash,
         }
+        if self.paths:
+            data["paths"] = dict(sorted(self.paths.items()))
+        return data
 
 
 @frozen(kw_only=True)
@@ -230,6 +236,7 @@ class Lock:
                     providers=inputs["providers"],
                     files=dict(inputs.get("files", {})),
                     hash=inputs.get("hash", ""),
+                    paths=dict(inputs.get("paths", {})),
                 ),
                 roots=tuple(data["roots"]),
                 packages={k: LockedPackage.from_json(k, v) for k, v in data["packages"].items()},

@@ -31,7 +31,7 @@ from mach2.atomic import write_atomic
 from mach2.errors import ArtifactError, CacheError, IndexError_
 from mach2.net.http import Http, status_error
 
-__all__ = ["FileStore", "sha256_fragment"]
+__all__ = ["FileStore", "HashMismatch", "sha256_fragment"]
 
 _HINT = "delete it or run with --refresh"
 _WRITE_HINT = "check that the cache directory is writable and the disk is not full"
@@ -52,8 +52,40 @@ def sha256_fragment(url: str) -> str | None:
     return None
 
 
+class HashMismatch(ArtifactError):
+    """What a URL served does not have the sha256 it was expected to have."""
+
+    def __init__(self, url: str, actual: str, expected: str) -> None:
+        super().__init__(
+            f"{url} has sha256 {actual}, the index says {expected}",
+            hint="retry; if it persists, the index or a proxy serves a wrong file",
+        )
+        self.url = url
+        self.actual = actual
+        self.expected = expected
+
+
+def local_file(url: str) -> Path | None:
+    """The path of a ``file:`` URL (``file:///abs``, or ``file:rel`` relative to the current
+    directory), ``None`` for other URLs.
+
+    >>> local_file("file:///srv/a%20b.whl")
+    PosixPath('/srv/a b.whl')
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        return None
+    if parts.netloc not in ("", "localhost"):
+        raise IndexError_(f"{url}: file URLs on another host are not supported", hint="mount it")
+    return Path(unquote(parts.path))
+
+
 class FileStore:
-    """Files by sha256 under ``root`` (created on first write)."""
+    """Files by sha256 under ``root`` (created on first write).
+
+    ``file:`` URLs are local files: copied into the store (and hashed) instead of downloaded,
+    so a local wheel or sdist is read and checked like any other.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -109,6 +141,9 @@ class FileStore:
             if path is not None:
                 http.counters.add("downloads_cached")
                 return path
+        local = local_file(url)
+        if local is not None:
+            return self._copy_local(http, url, local, filename, sha256)
         if offline:
             raise IndexError_(f"{url} is not in the cache (offline)", hint=_OFFLINE_HINT)
         with self._new_file() as (handle, temporary):
@@ -121,12 +156,35 @@ class FileStore:
                 raise status_error(url, response)
             digest = response.sha256
             if sha256 is not None and digest != sha256:
-                raise ArtifactError(
-                    f"{url} has sha256 {digest}, the index says {sha256}",
-                    hint="retry; if it persists, the index or a proxy serves a wrong file",
-                )
+                raise HashMismatch(url, digest, sha256)
             http.counters.add("downloads")
             return self._store(temporary, digest, filename)
+
+    def _copy_local(
+        self, http: Http, url: str, source: Path, filename: str, sha256: str | None
+    ) -> Path:
+        """A local file copied into the store, hashed while it is copied."""
+        with self._new_file() as (handle, temporary):
+            digest = hashlib.sha256()
+            try:
+                with source.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+                        handle.write(chunk)
+                handle.flush()
+            except FileNotFoundError:
+                raise IndexError_(
+                    f"no such file {str(source)!r} ({url})", hint="check the path"
+                ) from None
+            except IsADirectoryError:
+                raise IndexError_(f"{str(source)!r} is a directory, not a file ({url})") from None
+            except OSError as error:
+                raise IndexError_(f"cannot read {str(source)!r}: {error.strerror}") from error
+            actual = digest.hexdigest()
+            if sha256 is not None and actual != sha256:
+                raise HashMismatch(url, actual, sha256)
+            http.counters.add("downloads")
+            return self._store(temporary, actual, filename)
 
     def fetch_url(self, http: Http, url: str, *, sha256: str | None = None) -> Path:
         """The file at ``url`` (its name is the URL's last segment), downloaded at most once.

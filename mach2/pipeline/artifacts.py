@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import tempfile
 from pathlib import Path
 
 import attrs
@@ -21,9 +23,10 @@ from mach2.lock.model import LockedPackage
 from mach2.model.artifact import DistFile
 from mach2.model.names import normalize
 from mach2.pipeline.providers import OpenProviders
+from mach2.providers.direct.git import GitUrl
 from mach2.providers.pypi.provider import PackageIndex
 
-__all__ = ["complete", "download", "hash_direct_references", "with_nixpkgs_sources"]
+__all__ = ["complete", "download", "hash_direct_references", "source_of", "with_nixpkgs_sources"]
 
 
 def complete(
@@ -32,10 +35,33 @@ def complete(
     """The stage: direct references hashed, sdists' build fixes named, nixpkgs packages given
     their PyPI sdist."""
     packages = hash_direct_references(packages, providers.index)
-    packages = add_build_fixes(packages, functools.partial(download, providers.index))
+    with contextlib.ExitStack() as stack:
+        packages = add_build_fixes(packages, functools.partial(source_of, providers, stack))
     if providers.nixpkgs is not None:
         packages = with_nixpkgs_sources(packages, providers.index)
     return packages
+
+
+def source_of(
+    providers: OpenProviders, stack: contextlib.ExitStack, package: LockedPackage
+) -> Path:
+    """What Nix builds ``package`` from: the sdist file, a local directory, or a checkout
+    (made in a temporary directory that ``stack`` removes)."""
+    artifact = package.artifact
+    if artifact.kind == "path":
+        return Path(str(artifact.extra["path"]))
+    if artifact.kind == "git" and providers.direct is not None:
+        url = GitUrl(
+            repository=str(artifact.extra["url"]),
+            rev=str(artifact.extra["rev"]),
+            subdirectory=artifact.extra.get("subdirectory"),
+        )
+        checkout = (
+            Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mach2-git-"))) / "src"
+        )
+        providers.direct.git.checkout(url, str(artifact.extra["rev"]), checkout)
+        return checkout / url.subdirectory if url.subdirectory else checkout
+    return download(providers.index, package)
 
 
 def download(index: PackageIndex, package: LockedPackage) -> Path:

@@ -8,15 +8,17 @@ input error, not a resolution).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from attrs import frozen
 
 from mach2.errors import InputError
-from mach2.inputs import RequirementsInput, read_input
+from mach2.inputs import RequirementsInput, project_input, read_input
 from mach2.model.target import Target
 from mach2.pipeline.options import LockOptions
+from mach2.providers.direct.tree import find_project_root
 from mach2.providers.order import BUILTIN_DEFAULTS, ProviderOrder, parse_provider_option
 from mach2.providers.pypi.client import DEFAULT_INDEX_URL
 from mach2.resolve.requirement import Requirement
@@ -25,6 +27,7 @@ __all__ = [
     "Request",
     "builtin_order",
     "index_urls",
+    "project_root",
     "provider_order",
     "read_requirement_files",
     "request",
@@ -50,6 +53,10 @@ class Request:
     constraints: tuple[Requirement, ...]
     index_urls: tuple[str, ...]
     allow_prereleases: bool
+    #: The project root (mach2.providers.direct.tree): local directories must lie in it.
+    project: Path | None = None
+    #: The URLs of ``-e`` requirements (development installs in shells).
+    editables: tuple[str, ...] = ()
 
 
 def request(requirements: RequirementsInput, text: str, options: LockOptions) -> Request:
@@ -57,6 +64,8 @@ def request(requirements: RequirementsInput, text: str, options: LockOptions) ->
     order = provider_order(options.providers, requirements)
     found, constraints = roots(requirements, options.target)
     return Request(
+        project=project_root(requirements, options),
+        editables=editable_urls(requirements),
         target=options.target,
         requirements=requirements,
         text=text,
@@ -74,12 +83,22 @@ def read_requirement_files(
     environ: Mapping[str, str] = {},
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
+    project: Path | None = None,
 ) -> tuple[RequirementsInput, str]:
     """Read and merge the inputs; also return their raw text (for the lock's input hash).
 
     :param extras: optional-dependency groups of the ``pyproject.toml`` inputs to include.
     :param groups: PEP 735 dependency groups of the ``pyproject.toml`` inputs to include.
+    :param project: the user's own project (``--project``), locked as an editable root.
     """
+    if project is not None:
+        merged, text = project_input(project)
+        if not paths:
+            return merged, text
+        more, more_text = read_requirement_files(
+            paths, environ=environ, extras=extras, groups=groups
+        )
+        return merged.merged(more), text + more_text
     if not paths:
         raise InputError(
             "no requirements given", hint="pass -r requirements.txt (or a pyproject.toml)"
@@ -96,6 +115,23 @@ def read_requirement_files(
         merged = merged.merged(read_input(path, environ=environ, **selection))
         texts.append(path.read_text(encoding="utf-8", errors="replace"))
     return merged, "".join(texts)
+
+
+def editable_urls(requirements: RequirementsInput) -> tuple[str, ...]:
+    """The URLs of the ``-e`` requirements."""
+    return tuple(
+        url for e in requirements.requirements if e.editable for url in [e.requirement.url] if url
+    )
+
+
+def project_root(requirements: RequirementsInput, options: LockOptions) -> Path | None:
+    """The git working tree of ``--project``, else of the first input file (its directory
+    when it is in none); ``None`` when the inputs came from no file."""
+    if options.project is not None:
+        return find_project_root(options.project)
+    if requirements.files:
+        return find_project_root(Path(os.path.abspath(requirements.files[0][0])).parent)
+    return None
 
 
 def builtin_order(requirements: RequirementsInput | None) -> dict[str, tuple[str, ...]]:
@@ -141,11 +177,6 @@ def roots(
         marker = entry.requirement.marker
         if marker is not None and not marker.evaluate(environment):
             continue
-        if entry.editable:
-            raise InputError(
-                f"{entry.origin}: editable requirements are not supported by mach2 lock yet",
-                hint="reference a built wheel or sdist with NAME @ URL instead",
-            )
         found.append(
             Requirement.from_pep508(
                 entry.requirement, origin=entry.origin, hashes=frozenset(entry.hashes)

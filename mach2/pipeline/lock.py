@@ -11,15 +11,21 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
+
+import attrs
 
 from mach2._version import __version__
 from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers, sha256_text
+from mach2.net.files import local_file
 from mach2.pipeline.inputs import Request, index_urls, provider_order
 from mach2.pipeline.options import LockOptions
 from mach2.pipeline.providers import OpenProviders
+from mach2.providers.direct.provider import is_local_reference
+from mach2.providers.direct.tree import is_inside, metadata_sha256
 
-__all__ = ["assemble", "lock_inputs"]
+__all__ = ["assemble", "local_paths", "lock_directory", "lock_inputs"]
 
 
 def assemble(
@@ -34,6 +40,8 @@ def assemble(
         from mach2.providers.nixpkgs.configure import lock_record
 
         nixpkgs = lock_record(providers.nixpkgs, options.nixpkgs)
+    directory = lock_directory(request.requirements, options)
+    packages = {k: _portable(p, directory, request.project) for k, p in packages.items()}
     return Lock(
         target=request.target,
         inputs=lock_inputs(request.requirements, request.text, options),
@@ -80,12 +88,71 @@ def lock_inputs(
         nixpkgs = input_identity(options.nixpkgs_index, options.nixpkgs)
         if nixpkgs is not None:
             parts["nixpkgs"] = nixpkgs
+    paths = local_paths(requirements, lock_directory(requirements, options))
+    if paths:
+        parts["paths"] = paths
     return LockInputs(
         requirements_sha256=requirements_sha256,
         providers=user_providers,
         files=files,
         hash=_input_hash(parts),
+        paths=paths,
     )
+
+
+def lock_directory(requirements: RequirementsInput, options: LockOptions) -> Path:
+    """Where the lock's relative paths start: ``options.lock_dir``, else the first input
+    file's directory, else ``--project``, else the current directory."""
+    if options.lock_dir is not None:
+        return Path(os.path.abspath(options.lock_dir))
+    if requirements.files:
+        return Path(os.path.abspath(requirements.files[0][0])).parent
+    return Path(os.path.abspath(options.project or "."))
+
+
+def local_paths(requirements: RequirementsInput, lock_dir: Path) -> dict[str, str]:
+    """The inputs' local directories (relative to ``lock_dir``) → their metadata hash."""
+    found = {}
+    for entry in requirements.requirements:
+        url = entry.requirement.url
+        if url is None or not is_local_reference(url):
+            continue
+        directory = local_directory(url)
+        if directory is not None:
+            found[_relative(directory, lock_dir)] = metadata_sha256(directory)
+    return dict(sorted(found.items()))
+
+
+def local_directory(url: str) -> Path | None:
+    """The resolved directory a local reference names, ``None`` for a file or nothing."""
+    location = url.split("#", 1)[0]
+    path = local_file(location) if location.lower().startswith("file:") else Path(location)
+    if path is None or not path.is_dir():
+        return None
+    return path.resolve()
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+def _portable(package: LockedPackage, lock_dir: Path, project: Path | None) -> LockedPackage:
+    """Local paths in the lock relative to the lock's directory, so the lock (and an env
+    directory) can move with the project; a local file outside the project stays absolute."""
+    artifact = package.artifact
+    if artifact.kind == "path":
+        path = Path(str(artifact.extra["path"]))
+        extra = {**artifact.extra, "path": _relative(path, lock_dir)}
+        return attrs.evolve(package, artifact=attrs.evolve(artifact, extra=extra))
+    if artifact.kind not in ("wheel", "sdist") or artifact.url is None:
+        return package  # conda's local channels keep their file:// URLs (conda.nix)
+    local = local_file(artifact.url)
+    if local is None:
+        return package
+    local = local.resolve()
+    inside = project is not None and is_inside(local, project)
+    extra = {**artifact.extra, "path": _relative(local, lock_dir) if inside else str(local)}
+    return attrs.evolve(package, artifact=attrs.evolve(artifact, url=None, extra=extra))
 
 
 def _input_hash(parts: Mapping[str, object]) -> str:

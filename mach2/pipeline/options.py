@@ -61,3 +61,10 @@ class LockOptions:
     #: revision, or ``NixpkgsSource.github(rev, sha256)`` (the env dir's pin).  Neither: no
     #: nixpkgs provider (a ``nixpkgs`` entry of the user is then an error).
     nixpkgs: str | NixpkgsSource | None = None
+    #: The user's own project (``--project DIR``): locked as an editable root, the
+    #: environment's main package, with its dependencies.
+    project: Path | None = None
+    #: The directory the lock will be written to: local paths (``./pkg``, ``-e .``, local
+    #: wheels) are recorded relative to it, so the Nix side finds them from the lock.
+    #: ``None``: the first input file's directory.
+    lock_dir: Path | None = None

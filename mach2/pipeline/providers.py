@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import attrs
 from attrs import frozen
 
 from mach2.errors import InputError
@@ -25,6 +26,9 @@ from mach2.net.http import Http
 from mach2.pipeline.inputs import Request
 from mach2.pipeline.options import LockOptions
 from mach2.providers.base import Provider
+from mach2.providers.direct import configure as direct_family
+from mach2.providers.direct.git import GitCache
+from mach2.providers.direct.provider import DirectReferences
 from mach2.providers.pypi import configure as pypi
 from mach2.providers.pypi.client import PyPIClient
 from mach2.providers.pypi.provider import PackageIndex
@@ -47,6 +51,8 @@ class OpenProviders:
     by_name: Mapping[str, Provider]
     index: PackageIndex
     nixpkgs: NixpkgsIndex | None = None
+    #: The candidates of ``name @ URL`` requirements (git, local paths, files by URL).
+    direct: DirectReferences | None = None
 
 
 @contextmanager
@@ -68,6 +74,7 @@ def open_providers(
     if http is None:
         http = Http()  # lazy: no connection (nor urllib3 import) before the first request
     client = None
+    git = None
     try:
         if index is None:
             cache_dir = options.cache_dir
@@ -81,10 +88,16 @@ def open_providers(
                 files=FileStore(cache_dir / "files-v1") if cache_dir else None,
             )
             index = client
-        yield _open(request, options, index, http)
+        opened = _open(request, options, index, http)
+        direct, git = _direct(request, options, index, opened.by_name)
+        yield attrs.evolve(
+            opened, by_name={**opened.by_name, **direct_family.providers()}, direct=direct
+        )
         if client is not None:
             client.flush()
     finally:
+        if git is not None:
+            git.close()
         if client is not None:
             client.close()
         if own_http:
@@ -132,6 +145,23 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         if nixpkgs_index is not None:
             made["nixpkgs"] = nixpkgs.provider(nixpkgs_index, target, index)
     return OpenProviders(by_name=made, index=index, nixpkgs=nixpkgs_index)
+
+
+def _direct(
+    request: Request, options: LockOptions, index: PackageIndex, made: Mapping[str, Provider]
+) -> tuple[DirectReferences, GitCache]:
+    return direct_family.references(
+        index,
+        request.target,
+        project=request.project,
+        editables=request.editables,
+        providers=made.keys(),
+        cache_dir=options.cache_dir,
+        host_pythons=options.host_pythons,
+        host_python=options.host_python,
+        offline=options.offline,
+        environ=None,
+    )
 
 
 def _no_channel_for_conda_specs(request: Request) -> None:

@@ -21,6 +21,8 @@ from mach2.resolve.resolver import Resolution, resolve
 
 __all__ = ["resolve_all"]
 
+#: Providers whose packages Nix builds from source (their build systems are locked too).
+_BUILT = frozenset({"sdist", "git", "path"})
 #: Build backends are wheels in practice; the bound guards against build-system cycles.
 _MAX_BUILD_ROUNDS = 10
 
@@ -44,6 +46,7 @@ def resolve_all(
             providers=providers.by_name,
             constraints=request.constraints,
             allow_prereleases=request.allow_prereleases,
+            direct=providers.direct,
         )
 
     runtime_factory = factory()
@@ -106,7 +109,7 @@ def _pin(package: LockedPackage) -> Requirement:
 def _sdists(factory: Factory, resolution: Resolution) -> dict[str, tuple[str, ...]]:
     found = {}
     for identifier, candidate in resolution.mapping.items():
-        if identifier == PYTHON_IDENTIFIER or candidate.extras or candidate.provider != "sdist":
+        if identifier == PYTHON_IDENTIFIER or candidate.extras or candidate.provider not in _BUILT:
             continue
         raw = factory.raw_dependencies(candidate)
         found[str(candidate.name)] = raw.build_requires or ()

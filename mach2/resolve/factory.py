@@ -21,24 +21,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import unquote, urlsplit
 
 import attrs
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as Pep508
 from packaging.utils import NormalizedName
-from packaging.version import InvalidVersion, Version
 
 from mach2.errors import InputError, Mach2Error, ProviderError
-from mach2.model.artifact import DistFile
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies, Provider
 from mach2.providers.conda.matchspec import parse_matchspec
+from mach2.providers.direct.provider import DirectReferences
 from mach2.providers.order import ProviderOrder, is_conda_provider
 from mach2.providers.pypi.client import UnknownProject
-from mach2.providers.pypi.provider import sdist_version, wheel_tags
 from mach2.resolve.requirement import ABSENT_PROVIDER, Requirement, absent
 
 __all__ = ["Factory"]
@@ -56,8 +53,11 @@ class Factory:
         constraints: Iterable[Requirement] = (),
         allow_prereleases: bool = False,
         prefetch_workers: int = 16,
+        direct: DirectReferences | None = None,
     ) -> None:
         self.target = target
+        #: makes the one candidate of each ``name @ URL`` requirement (git, paths, files)
+        self.direct = direct
         self.order = order
         self.providers = dict(providers)
         self.constraints: dict[NormalizedName, list[Requirement]] = {}
@@ -245,7 +245,7 @@ class Factory:
             pool, pool_key = [self._url_candidate(direct)], direct.url
         else:
             pool, pool_key = self._candidates_of(name, extras, requirements), None
-        if hashes:  # --hash may name another compatible file of a version than the best one
+        if hashes and direct is None:  # --hash may name another file of a version than the best
             pool = [self._file_with_hashes(c, hashes) for c in pool]
             pool_key = "hashes"
         matches = self._matching(pool, pool_key, wanted, incompatible, extras)
@@ -383,34 +383,26 @@ class Factory:
         return self.allow_prereleases or any(r.specifier.prereleases for r in wanted)
 
     def _url_candidate(self, requirement: Requirement) -> Candidate:
+        """The candidate a direct reference (``name @ URL``) names (mach2.providers.direct)."""
         assert requirement.url is not None
-        url = requirement.url
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https", "file"):
+        if self.direct is None:
             raise InputError(
-                f"{requirement.origin}: unsupported URL {url!r} for {requirement.name}",
-                hint="mach2 locks http(s) and file URLs of wheels and sdists; VCS URLs are not supported",
+                f"{requirement.origin}: {requirement.name} @ {requirement.url}: direct references "
+                "are not available here",
+                hint="lock with mach2.api.lock_input",
             )
-        filename = unquote(parts.path.rsplit("/", 1)[-1])
-        fragment = dict(p.split("=", 1) for p in parts.fragment.split("&") if "=" in p)
-        sha256 = fragment.get("sha256")
-        if sha256 is None:
-            sha256 = next((h[7:] for h in requirement.hashes if h.startswith("sha256:")), None)
-        file = DistFile(filename=filename, url=url.split("#", 1)[0], sha256=sha256)
-        self.direct_urls.add(file.url)
-        fields = wheel_tags(filename) if filename.endswith(".whl") else None
-        version_text = fields[0] if fields else sdist_version(filename, requirement.name)
-        try:
-            version = Version(version_text or "")
-        except InvalidVersion:
-            raise InputError(
-                f"{requirement.origin}: cannot tell the version of {requirement.name} from {filename!r}",
-                hint="link a wheel or an sdist named NAME-VERSION.tar.gz",
-            ) from None
-        provider = "wheel" if fields else "sdist"
-        if provider not in self.providers:
-            raise ProviderError(f"{requirement.origin}: {filename} needs the {provider} provider")
-        return Candidate(name=requirement.name, version=version, provider=provider, artifact=file)
+        candidate = self.direct.candidate(
+            requirement.name, requirement.url, origin=requirement.origin, hashes=requirement.hashes
+        )
+        url = getattr(candidate.artifact, "url", None)
+        if url is not None:
+            self.direct_urls.add(url)
+        if candidate.provider not in self.providers:
+            raise ProviderError(
+                f"{requirement.origin}: {requirement.name} @ {requirement.url} needs the "
+                f"{candidate.provider} provider"
+            )
+        return candidate
 
     # -- dependencies --------------------------------------------------------------------
 

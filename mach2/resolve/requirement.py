@@ -35,6 +35,7 @@ from mach2.providers.conda.errors import InvalidVersion
 from mach2.providers.conda.matchspec import MatchSpec
 from mach2.providers.conda.repodata import RepodataRecord
 from mach2.providers.conda.version import VersionOrder
+from mach2.providers.direct.provider import SourceTree, same_reference
 
 __all__ = ["ABSENT_PROVIDER", "Requirement", "absent"]
 
@@ -151,10 +152,9 @@ class Requirement:
             return False
         artifact = candidate.artifact
         if self.url is not None:
-            if not isinstance(artifact, DistFile):
-                return False
-            if artifact.url.split("#", 1)[0] != self.url.split("#", 1)[0]:
-                return False
+            # Its hashes were checked when the candidate was made (mach2.providers.direct).
+            url = artifact.url if isinstance(artifact, (DistFile, SourceTree)) else None
+            return url is not None and same_reference(url, self.url)
         if self.hashes:
             if not isinstance(artifact, DistFile) or artifact.sha256 is None:
                 return False

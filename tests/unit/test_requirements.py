@@ -439,34 +439,76 @@ def test_malformed_marker_message() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "hint"),
+    ("line", "name", "url"),
     [
-        ("./dist/a-1.0-py3-none-any.whl", "write it as 'NAME @ file:///absolute/path'"),
-        ("a-1.0.tar.gz", "write it as 'NAME @ file:///absolute/path'"),
-        ("/abs/a.whl", "write it as 'NAME @ file:///absolute/path'"),
-        ("https://x.org/a-1.0.tar.gz", "write it as 'NAME @ https://x.org/a-1.0.tar.gz'"),
-        ("git+https://github.com/a/b", "point at a wheel or sdist by https:// or file:// URL"),
+        ("./dist/a-1.0-py3-none-any.whl", "a", "file:dist/a-1.0-py3-none-any.whl"),
+        ("a_b-1.0.tar.gz", "a_b", "file:a_b-1.0.tar.gz"),
+        ("/abs/a-2-py3-none-any.whl", "a", "file:///abs/a-2-py3-none-any.whl"),
+        ("file:///abs/a-2-py3-none-any.whl", "a", "file:///abs/a-2-py3-none-any.whl"),
+        ("https://x.org/a-1.0.tar.gz", "a", "https://x.org/a-1.0.tar.gz"),
+        ("git+https://github.com/a/b@v1#egg=b", "b", "git+https://github.com/a/b@v1#egg=b"),
+        ("./src/thing#egg=thing", "thing", "file:src/thing#egg=thing"),
     ],
 )
-def test_bare_url_or_path(line: str, hint: str) -> None:
-    assert error(f"\n{line}") == (
-        f"requirements.txt:2: {line!r} is a URL or path without a project name ({hint}"
-        + (" or 'NAME @ https://...')" if "file:///" in hint else ")")
-    )
+def test_bare_url_or_path_takes_its_name(line: str, name: str, url: str) -> None:
+    (entry,) = parse(f"\n{line}").requirements
+    assert (entry.requirement.name, entry.requirement.url) == (name, url)
 
 
-def test_direct_reference_to_a_relative_path() -> None:
-    assert error("a @ ./dist/a.whl") == (
-        "requirements.txt:1: direct reference './dist/a.whl' is not a URL "
-        "(write it as 'NAME @ file:///absolute/path' or 'NAME @ https://...')"
-    )
+def test_bare_directory_takes_its_static_name(tmp_path: Path) -> None:
+    write(tmp_path / "libs" / "mine" / "pyproject.toml", '[project]\nname = "my-lib"\n')
+    write(tmp_path / "r.txt", "./libs/mine ; python_version > '3'\n")
+    (entry,) = read_requirements(tmp_path / "r.txt").requirements
+    assert entry.requirement.name == "my-lib"
+    assert entry.requirement.url == (tmp_path / "libs" / "mine").as_uri()
+    assert str(entry.requirement.marker) == 'python_version > "3"'
+    assert not entry.editable
 
 
-def test_vcs_direct_reference() -> None:
-    assert error("a @ git+https://github.com/a/a@v1") == (
-        "requirements.txt:1: 'git+https' URLs are not supported "
-        "('git+https://github.com/a/a@v1') (point at a wheel or sdist by https:// or file:// URL)"
-    )
+@pytest.mark.parametrize(
+    ("line", "message", "hint"),
+    [
+        ("git+https://github.com/a/b", "'git+https://github.com/a/b' has no project name",
+         "write 'NAME @ git+https://github.com/a/b' or append '#egg=NAME'"),
+        ("./noname", "'./noname' is a URL or path without a project name",
+         "write it as 'NAME @ ./path' or 'NAME @ https://...'"),
+        ("https://x.org/download", "'https://x.org/download' is a URL or path without a project name",
+         "write it as 'NAME @ https://x.org/download'"),
+        ("hg+https://x.org/r#egg=r", "'hg+https://x.org/r': mach2 supports git only",
+         "point at a wheel or sdist by https:// or file:// URL, a local directory, or a git+ URL"),
+    ],
+)  # fmt: skip
+def test_bare_url_or_path_without_a_name(line: str, message: str, hint: str) -> None:
+    assert error(f"\n{line}") == f"requirements.txt:2: {message} ({hint})"
+
+
+def test_direct_reference_to_a_relative_path(tmp_path: Path) -> None:
+    write(tmp_path / "sub" / "r.txt", "a @ ./dist/a.whl\nb @ ../b\n")
+    a, b = read_requirements(tmp_path / "sub" / "r.txt").requirements
+    assert a.requirement.url == (tmp_path / "sub" / "dist" / "a.whl").as_uri()
+    assert b.requirement.url == (tmp_path / "b").as_uri()
+
+
+def test_git_direct_reference() -> None:
+    (entry,) = parse("a @ git+https://github.com/a/a@v1#subdirectory=x").requirements
+    assert entry.requirement.url == "git+https://github.com/a/a@v1#subdirectory=x"
+    assert entry.hashes == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "hint"),
+    [
+        (f"a @ git+https://h/a#sha256={'0' * 64}", "a git URL has no file to hash",
+         "drop the hash: the lock records the commit and the checkout's NAR hash"),
+        ("a @ hg+https://h/a", "'hg+https' URLs are not supported",
+         "mach2 supports git+https, git+http, git+ssh, git+file and git+git"),
+        ("a @ ftp://h/a.whl", "'ftp' URLs are not supported",
+         "point at a wheel or sdist by https:// or file:// URL, a local directory, or a git+ URL"),
+    ],
+)  # fmt: skip
+def test_unsupported_direct_references(line: str, message: str, hint: str) -> None:
+    found = error(line)
+    assert found.startswith(f"requirements.txt:1: {message}") and found.endswith(f"({hint})")
 
 
 @pytest.mark.parametrize(
@@ -642,16 +684,24 @@ def test_editable_without_name(tmp_path: Path) -> None:
 
 
 def test_editable_url_without_egg() -> None:
-    assert error("-e git+https://github.com/a/b") == (
-        "requirements.txt:1: editable URL 'git+https://github.com/a/b' has no project name "
+    assert error("-e https://x.org/a.tar.gz") == (
+        "requirements.txt:1: editable URL 'https://x.org/a.tar.gz' has no project name "
         "(append '#egg=NAME')"
     )
 
 
-def test_editable_vcs_url_is_unsupported() -> None:
-    assert error("-e git+https://github.com/a/b#egg=b").startswith(
-        "requirements.txt:1: 'git+https' URLs are not supported"
+def test_editable_vcs_url_is_refused() -> None:
+    assert error("-e git+https://github.com/a/b#egg=b") == (
+        "requirements.txt:1: editable VCS requirement 'git+https://github.com/a/b#egg=b': mach2 "
+        "builds a git requirement from its locked commit (drop -e to lock the commit, or clone it "
+        "and use -e ./PATH for development)"
     )
+
+
+def test_editable_file_url_reads_the_name(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "pyproject.toml", '[project]\nname = "p"\n')
+    (entry,) = parse(f"-e {(tmp_path / 'p').as_uri()}", base_dir=tmp_path).requirements
+    assert (entry.requirement.name, entry.requirement.url) == ("p", (tmp_path / "p").as_uri())
 
 
 def test_not_utf8(tmp_path: Path) -> None:

@@ -519,6 +519,10 @@ class PyPIClient:
         (here ~70% do): the zip's tail is requested at the same time as the probe, so a 404
         costs no extra round trip, at the price of 64 KiB fetched in vain otherwise.
         """
+        stored = None if file.sha256 is None else self._files.cached(file.sha256, file.filename)
+        if stored is not None or file.url.lower().startswith("file:"):
+            # A local wheel, or one downloaded already (a direct reference, hash-checked).
+            return _metadata_from_wheel(file, stored or self.download(file))
         if file.metadata_sha256 is not None:
             data = self._metadata_file(file)
             tail = None

@@ -23,6 +23,7 @@ give the answer for that interpreter, so pass one matching the target when it ma
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import fcntl
 import hashlib
@@ -37,7 +38,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeGuard
 
+import attrs
 from attrs import frozen
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
@@ -56,6 +59,7 @@ __all__ = [
     "SdistMetadata",
     "VenvBuildEnvironment",
     "read_sdist_metadata",
+    "read_tree_metadata",
 ]
 
 #: What PEP 517/518 frontends install when an sdist declares no ``[build-system]``.
@@ -86,7 +90,10 @@ class SdistMetadata:
     provides_extra: tuple[str, ...]
     build_requires: tuple[str, ...]
     build_backend: str | None
-    source: Literal["pkg-info", "pep517"]
+    source: Literal["pkg-info", "pep517", "pyproject"]
+    #: ``(name, "module:function")`` of the console and GUI scripts, when known (a source
+    #: tree's: development installs write them; sdists leave it empty).
+    scripts: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +106,7 @@ class SdistMetadata:
             "build_requires": list(self.build_requires),
             "build_backend": self.build_backend,
             "source": self.source,
+            "scripts": [list(s) for s in self.scripts],
         }
 
     @classmethod
@@ -112,7 +120,12 @@ class SdistMetadata:
             all(isinstance(data.get(k), str) for k in ("name", "version"))
             and all(_is_str_list(data.get(k)) for k in lists)
             and all(data.get(k) is None or isinstance(data.get(k), str) for k in optional)
-            and data.get("source") in ("pkg-info", "pep517")
+            and data.get("source") in ("pkg-info", "pep517", "pyproject")
+        ):
+            return None
+        scripts = data.get("scripts", [])
+        if not (
+            isinstance(scripts, list) and all(_is_str_list(s) and len(s) == 2 for s in scripts)
         ):
             return None
         return cls(
@@ -124,6 +137,7 @@ class SdistMetadata:
             build_requires=tuple(data["build_requires"]),
             build_backend=data["build_backend"],
             source=data["source"],
+            scripts=tuple((s[0], s[1]) for s in scripts),
         )
 
 
@@ -245,18 +259,134 @@ def read_sdist_metadata(
         return cached
     _check_hash(path, digest)
     with contextlib.ExitStack() as stack:
-        if builder is None:
-            envs = (
-                cache_dir / "build-envs"
-                if cache_dir is not None
-                else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mach2-env-")))
-            )
-            builder = VenvBuildEnvironment.from_host(python=python, root=envs)
+        builder = builder or _default_builder(cache_dir, python, stack)
         log = entry.with_suffix(".log") if entry is not None else None
         metadata = _read(path, builder, log)
     if entry is not None:
         write_atomic(entry, json.dumps(metadata.to_json(), indent=1, sort_keys=True))
     return metadata
+
+
+def _default_builder(
+    cache_dir: Path | None, python: str, stack: contextlib.ExitStack
+) -> BuildEnvironment:
+    envs = (
+        cache_dir / "build-envs"
+        if cache_dir is not None
+        else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mach2-env-")))
+    )
+    return VenvBuildEnvironment.from_host(python=python, root=envs)
+
+
+def read_tree_metadata(
+    source: Path,
+    *,
+    origin: str,
+    cache_dir: Path | None,
+    python: str,
+    log: Path | None = None,
+    builder: BuildEnvironment | None = None,
+) -> SdistMetadata:
+    """Metadata of a source tree (a git checkout, a local project), read as for an sdist.
+
+    Static first: a PKG-INFO as for sdists, else a PEP 621 ``[project]`` table whose name,
+    version, dependencies, extras and Requires-Python are not ``dynamic``.  Otherwise the
+    PEP 517 hooks run *in* ``source``, which must be a copy the caller may let the backend
+    write into (setuptools leaves ``*.egg-info`` there).  Nothing is cached here: the caller
+    knows what identifies the tree.
+
+    :param origin: how the tree is named in errors (the requirement's URL or path).
+    :raises ArtifactError: a malformed pyproject.toml or PKG-INFO.
+    :raises MetadataBuildFailed: the backend or its environment failed.
+    """
+    pyproject_path = source / "pyproject.toml"
+    pyproject = pyproject_path.read_bytes() if pyproject_path.is_file() else None
+    build_system = _BuildSystem.from_pyproject(pyproject, origin)
+    pkg_info = source / "PKG-INFO"
+    if pkg_info.is_file():
+        core = parse_metadata(pkg_info.read_bytes(), origin=f"{origin}!PKG-INFO")
+        if _is_static(core):
+            return _metadata(core, build_system.requires, build_system.backend, "pkg-info")
+    static = _static_project(pyproject, origin)
+    if static is not None:
+        return attrs.evolve(
+            static, build_requires=build_system.requires, build_backend=build_system.backend
+        )
+    with contextlib.ExitStack() as stack:
+        builder = builder or _default_builder(cache_dir, python, stack)
+        metadata_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mach2-meta-")))
+        return _build(source, metadata_dir / "out", build_system, builder, origin, log)
+
+
+#: What a static ``[project]`` table must not list as dynamic for mach2 to skip the hooks.
+_STATIC_FIELDS = (
+    "version",
+    "dependencies",
+    "optional-dependencies",
+    "requires-python",
+    "scripts",
+    "gui-scripts",
+)
+
+
+def _static_project(data: bytes | None, origin: str) -> SdistMetadata | None:
+    """The metadata a PEP 621 ``[project]`` table states, or ``None`` when it is dynamic."""
+    if data is None:
+        return None
+    try:
+        project = tomllib.loads(data.decode("utf-8")).get("project")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise _bad_pyproject(origin, f"is not valid TOML ({e})") from e
+    if not isinstance(project, dict):
+        return None
+    dynamic = project.get("dynamic", [])
+    name, version = project.get("name"), project.get("version")
+    if not (isinstance(name, str) and isinstance(version, str) and isinstance(dynamic, list)):
+        return None
+    if any(field in dynamic for field in _STATIC_FIELDS):
+        return None
+    dependencies = project.get("dependencies", [])
+    optional = project.get("optional-dependencies", {})
+    requires_python = project.get("requires-python")
+    if not (
+        _is_str_list(dependencies)
+        and isinstance(optional, dict)
+        and all(_is_str_list(v) for v in optional.values())
+        and (requires_python is None or isinstance(requires_python, str))
+    ):
+        raise _bad_pyproject(origin, "has a malformed [project] dependency table")
+    requires = list(dependencies)
+    for extra, items in optional.items():
+        for item in items:
+            requires.append(_for_extra(item, str(extra), origin))
+    scripts = []
+    for table in ("scripts", "gui-scripts"):
+        entries = project.get(table, {})
+        if isinstance(entries, dict):
+            scripts += [(k, v) for k, v in entries.items() if isinstance(v, str)]
+    return SdistMetadata(
+        name=normalize(name),
+        version=version,
+        requires_dist=tuple(requires),
+        requires_python=requires_python,
+        provides_extra=tuple(str(e) for e in optional),
+        build_requires=(),
+        build_backend=None,
+        source="pyproject",
+        scripts=tuple(sorted(scripts)),
+    )
+
+
+def _for_extra(text: str, extra: str, origin: str) -> str:
+    """``text`` only for ``extra``: its marker and ``extra == "name"`` together."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as e:
+        raise _bad_pyproject(origin, f"optional dependency {text!r}: {e}") from e
+    condition = f'extra == "{extra}"'
+    inner = requirement.marker
+    requirement.marker = Marker(condition if inner is None else f"({inner}) and {condition}")
+    return str(requirement)
 
 
 def _read(path: Path, builder: BuildEnvironment, log: Path | None) -> SdistMetadata:
@@ -284,7 +414,7 @@ def _metadata(
     core: CoreMetadata,
     build_requires: tuple[str, ...],
     backend: str | None,
-    source: Literal["pkg-info", "pep517"],
+    source: Literal["pkg-info", "pep517", "pyproject"],
 ) -> SdistMetadata:
     return SdistMetadata(
         name=core.name,
@@ -356,7 +486,7 @@ def _build(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                data, dist_info, requires = _run_hooks(
+                data, dist_info, requires, entry_points = _run_hooks(
                     source, metadata_dir, build_system, builder, runner, sdist
                 )
             finally:
@@ -379,7 +509,25 @@ def _build(
     core = parse_metadata(data, origin=f"{sdist}!{dist_info}/METADATA")
     if log_path is not None:
         log_path.unlink(missing_ok=True)  # an older failure's log would only mislead
-    return _metadata(core, requires, build_system.backend, "pep517")
+    metadata = _metadata(core, requires, build_system.backend, "pep517")
+    return attrs.evolve(metadata, scripts=_scripts_of_entry_points(entry_points))
+
+
+def _scripts_of_entry_points(text: str | None) -> tuple[tuple[str, str], ...]:
+    """``console_scripts`` and ``gui_scripts`` of an entry_points.txt."""
+    if not text:
+        return ()
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return ()
+    found = []
+    for section in ("console_scripts", "gui_scripts"):
+        if parser.has_section(section):
+            found += [(k.strip(), v.strip()) for k, v in parser.items(section)]
+    return tuple(sorted(found))
 
 
 def _run_hooks(
@@ -389,8 +537,8 @@ def _run_hooks(
     builder: BuildEnvironment,
     runner: _HookRunner,
     sdist: str,
-) -> tuple[bytes, str, tuple[str, ...]]:
-    """METADATA's bytes, the dist-info name, and all build requirements."""
+) -> tuple[bytes, str, tuple[str, ...], str | None]:
+    """METADATA's bytes, the dist-info name, all build requirements, and entry_points.txt."""
     requires = build_system.requires
     hooks = _hook_caller(source, build_system, builder.python_with(requires), runner, sdist)
     extra = hooks.get_requires_for_build_wheel()
@@ -406,7 +554,13 @@ def _run_hooks(
     metadata_file = metadata_dir / dist_info / "METADATA"
     if not metadata_file.is_file():
         raise _HookError(f"the backend wrote no {dist_info}/METADATA")
-    return metadata_file.read_bytes(), dist_info, all_requires
+    entry_points = metadata_dir / dist_info / "entry_points.txt"
+    entry_text = (
+        entry_points.read_text(encoding="utf-8", errors="replace")
+        if entry_points.is_file()
+        else None
+    )
+    return metadata_file.read_bytes(), dist_info, all_requires, entry_text
 
 
 class _HookError(Exception):
