@@ -16,6 +16,7 @@ from pathlib import Path
 from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockInputs
 from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve
+from mach2.pipeline import lock as lock_stage
 from mach2.pipeline.inputs import read_requirement_files
 from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.pypi.provider import PackageIndex
@@ -28,6 +29,7 @@ __all__ = [
     "lock_inputs",
     "lock_requirements",
     "read_requirement_files",
+    "stale_reasons",
 ]
 
 
@@ -93,3 +95,12 @@ def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
         paths, extras=options.extras, groups=options.groups, project=options.project
     )
     return lock.inputs.hash == lock_inputs(requirements, text, options).hash
+
+
+def stale_reasons(lock: Lock, paths: Sequence[Path], options: LockOptions) -> tuple[str, ...]:
+    """Why ``lock`` is stale for these inputs (which file, local path or git reference
+    changed), or ``()`` when it is fresh."""
+    requirements, text = read_requirement_files(
+        paths, extras=options.extras, groups=options.groups, project=options.project
+    )
+    return lock_stage.stale_reasons(lock, requirements, text, options)

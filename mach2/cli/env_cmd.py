@@ -72,8 +72,9 @@ def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
 
 
 def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | None:
-    """The directory's lock when it was made from exactly these inputs."""
-    from mach2.api import is_fresh
+    """The directory's lock when it was made from exactly these inputs (else why not, on
+    stderr: the lock is made again)."""
+    from mach2.api import stale_reasons
 
     if not path.exists():
         return None
@@ -81,7 +82,11 @@ def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | Non
         lock = read_lock(path)
     except LockError:
         return None
-    return lock if is_fresh(lock, paths, options) else None
+    reasons = stale_reasons(lock, paths, options)
+    if reasons:
+        click.echo(f"{path} is stale: {'; '.join(reasons)}", err=True)
+        return None
+    return lock
 
 
 @main.command("env")

@@ -80,16 +80,12 @@ def source_artifact(tree: SourceTree) -> LockedArtifact:
     """The lock's record of a source tree.  ``path`` is absolute here; the lock stage makes it
     relative to the lock's directory."""
     if tree.kind == "git":
-        extra: dict[str, object] = {
-            "url": tree.repository,
-            "rev": tree.rev,
-            "nar-hash": tree.nar_hash,
-        }
+        extra: dict[str, object] = {"rev": tree.rev, "nar-hash": tree.nar_hash}
         if tree.ref is not None:
             extra["ref"] = tree.ref
         if tree.subdirectory is not None:
             extra["subdirectory"] = tree.subdirectory
-        return LockedArtifact(kind="git", extra=extra)
+        return LockedArtifact(kind="git", url=tree.repository, extra=extra)
     return LockedArtifact(kind="path", extra={"path": str(tree.path)})
 
 

@@ -4,6 +4,9 @@
 #   buildPythonPackage ./project                    # name, version, deps from pyproject.toml
 #   buildPythonPackage { src = ./project; requirements = builtins.readFile ./requirements.txt;
 #                        lockFile = ./mach2.lock; }   # deps = the lock's roots
+#   buildPythonApplication { src = ./.; lockFile = ./mach2.lock; }
+#                        # a lock of the project itself (mach2 lock -r pyproject.toml, --project):
+#                        # deps = the project's locked dependencies
 #
 # Any argument that is not one of mkPython's goes to nixpkgs' builder unchanged.  The result
 # remembers how it was made (passthru.mach2Source), so `packagesExtra = [ it ]` rebuilds it
@@ -13,6 +16,7 @@
 { util, environment, extra, ... }:
 let
   inherit (builtins)
+    attrNames
     fetchTarball
     intersectAttrs
     isPath
@@ -49,9 +53,17 @@ let
         where = "mach2.${function}";
       };
       roots = map identifierKey e.lockData.roots;
+      # A lock made from the project itself (`mach2 lock -r pyproject.toml` with a
+      # [build-system], `--project`) holds it as a package: its dependencies are that entry's.
+      itself = e.lockData.packages.${spec.name} or null;
+      lockedNames =
+        if itself != null then
+          map identifierKey (attrNames (itself.dependencies or { }))
+        else
+          builtins.filter (n: n != spec.name) (unique roots);
       spec' = spec // {
         inherit application;
-        dependencyNames = if hasLock then unique roots else spec.dependencyNames;
+        dependencyNames = if hasLock then lockedNames else spec.dependencyNames;
       };
     in
     extra.instantiate e.python.pkgs (args.tests or false) "mach2.${function}" spec';

@@ -37,6 +37,8 @@ let
     lock = ./lock.nix;
     python = ./python.nix;
     fixes = ./fixes.nix;
+    sources = ./sources.nix;
+    editable = ./editable.nix;
     packages = ./packages.nix;
     overlay = ./overlay.nix;
     underscore = ./underscore.nix;

@@ -19,11 +19,15 @@
 let
   inherit (builtins)
     all
+    any
     concatStringsSep
+    dirOf
     isBool
     isFunction
     isList
+    isPath
     isString
+    substring
     ;
   inherit (util) checkArgs composeExtensions composeManyExtensions describe;
 
@@ -33,6 +37,7 @@ let
   knownArgs = [
     "_"
     "_providerDefaults"
+    "editableRoot"
     "ignoreCollisions"
     "lockFile"
     "overridesPost"
@@ -42,6 +47,7 @@ let
     "providers"
     "python"
     "requirements"
+    "root"
     "tests"
   ];
 
@@ -93,6 +99,28 @@ let
         else
           rawLock;
 
+      # Where the lock's local paths start (sources.nix): `root`, else the lock's directory.
+      root =
+        let
+          given = args.root or null;
+        in
+        if given != null then
+          (
+            if isPath given then
+              given
+            else if isString given && substring 0 1 given == "/" then
+              /. + given
+            else
+              throw "mach2: `root` must be a path (the directory the lock was written to), not ${describe given}"
+          )
+        else if isPath lockFile then
+          dirOf lockFile
+        else if isString lockFile && substring 0 1 lockFile == "/" then
+          /. + dirOf lockFile
+        else
+          null;
+      editableRoot = typed "editableRoot" (x: x == null || isString x) "a string such as \"$REPO_ROOT/env\"" (args.editableRoot or null);
+
       extras = extra.classify (args.packagesExtra or [ ]);
       lockKeys = overlay.installedKeys lockData;
       extraNames = extra.extraNames extras;
@@ -100,10 +128,16 @@ let
 
       selectPkgs = ps: map (k: ps.${packages.attrFor k}) lockKeys ++ map (n: ps.${n}) extraNames;
 
-      pythonOverrides = composeManyExtensions (
+      # `develop`: the `-e` projects as development installs (the shell), else built.
+      overridesFor =
+        develop:
+        composeManyExtensions (
         overlayList "overridesPre" (args.overridesPre or [ ])
         ++ [
-          (overlay.lockOverlay { inherit lockData tests; })
+          (overlay.lockOverlay {
+            inherit lockData tests;
+            local = { inherit root editableRoot develop; };
+          })
           (extra.extraOverlay extras tests)
         ]
         ++ overlayList "overridesPost" (args.overridesPost or [ ])
@@ -117,23 +151,37 @@ let
           (_: _: { inherit selectPkgs; })
         ]
       );
+      pythonOverrides = overridesFor false;
 
-      python' = interpreter.override (old: {
-        self = python';
-        packageOverrides = composeExtensions (old.packageOverrides or (_: _: { })) pythonOverrides;
-      });
+      pythonFor =
+        overrides:
+        let
+          self = interpreter.override (old: {
+            inherit self;
+            packageOverrides = composeExtensions (old.packageOverrides or (_: _: { })) overrides;
+          });
+        in
+        self;
+      python' = pythonFor pythonOverrides;
 
       binPath = concatStringsSep ":" (map (p: "${p}/bin") extras.other);
 
-      env = python'.buildEnv.override {
-        extraLibs = selectPkgs python'.pkgs;
-        inherit ignoreCollisions postBuild;
-        makeWrapperArgs = if extras.other == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
-      };
+      envOf =
+        python:
+        python.buildEnv.override {
+          extraLibs = selectPkgs python.pkgs;
+          inherit ignoreCollisions postBuild;
+          makeWrapperArgs = if extras.other == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
+        };
+      env = envOf python';
+
+      # A lock without `-e` projects gives the shell the very environment `env` is.
+      hasEditables = any (k: lockData.packages.${k} ? editable) lockKeys;
+      shellEnv = if hasEditables then envOf (pythonFor (overridesFor true)) else env;
 
       shell = pkgs.mkShell {
         name = "mach2-python-shell";
-        packages = [ env ] ++ extras.other;
+        packages = [ shellEnv ] ++ extras.other;
       };
 
       attrName = python.attrName (args.python or defaults.python) interpreter;

@@ -82,10 +82,21 @@ let
   /**
     The overlay for a parsed lock.
 
-    Type: lockOverlay :: { lockData, tests } -> (final -> prev -> attrs)
+    `local` = { root; develop; editableRoot; } (packages.nix): where the lock's local paths
+    are, and whether editables are development installs (shells).
+
+    Type: lockOverlay :: { lockData, tests, local? } -> (final -> prev -> attrs)
   */
   lockOverlay =
-    { lockData, tests }:
+    {
+      lockData,
+      tests,
+      local ? {
+        root = null;
+        develop = false;
+        editableRoot = null;
+      },
+    }:
     let
       lockPackages = lockData.packages;
       back = backEdges lockPackages;
@@ -102,7 +113,7 @@ let
         name = attrFor key;
         value = mkPackage {
           # `prev` is for nixpkgs packages: `prev.<attr>` untouched, or overridden.
-          inherit final prev key tests;
+          inherit final prev key tests local;
           pkg = lockPackages.${key};
           dependencies = dependenciesOf key;
         };

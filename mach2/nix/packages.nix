@@ -17,10 +17,18 @@
 #          apply script against the conda dependencies' lib/ (and buildInputs).  Python
 #          packages are buildPythonPackage { pyproject = false; }, `conda:<name>` packages
 #          plain derivations.
-{ pkgs, util, fixes, ... }:
+#   git, path  built like an sdist from a git checkout or a local directory (sources.nix);
+#          in a shell (`local.develop`), a `path` package with an `editable` record is a
+#          development install instead (editable.nix).
+#   A wheel or sdist with `artifact.path` is a local file (sources.nix: hash-checked).
+#
+# `local` = { root; develop; editableRoot; }: the directory the lock's paths are relative to,
+# whether editables are installed in development mode, and their working tree's root.
+{ pkgs, util, fixes, sources, editable, ... }:
 let
   inherit (builtins)
     attrNames
+    baseNameOf
     concatStringsSep
     elem
     filter
@@ -270,6 +278,25 @@ let
         throw "mach2: locked package `${key}` needs `${dep}` (${what}), which is neither in the lock nor in the python package set"
     ) keys;
 
+  noLocal = {
+    root = null;
+    develop = false;
+    editableRoot = null;
+  };
+
+  /**
+    The file a wheel or sdist is built from: a local file (`artifact.path`, hash-checked by
+    sources.nix) or a download (`artifact.url`).
+
+    Type: artifactSource :: attrs -> string -> attrs -> derivation
+  */
+  artifactSource =
+    local: key: artifact:
+    if artifact ? path then
+      sources.localFile local.root key (artifact.filename or (baseNameOf artifact.path)) artifact
+    else
+      fetchArtifact key artifact;
+
   common =
     {
       final,
@@ -277,12 +304,13 @@ let
       pkg,
       dependencies,
       tests,
+      local ? noLocal,
       ...
     }:
     {
       pname = key;
       version = pkg.version or (throw "mach2: locked package `${key}` has no `version`");
-      src = fetchArtifact key pkg.artifact;
+      src = artifactSource local key pkg.artifact;
       dependencies = lookup final "a dependency" key dependencies;
       # Mixed providers trip nixpkgs' runtime-deps check; the lock already resolved them.
       dontCheckRuntimeDeps = true;
@@ -345,6 +373,29 @@ let
         // {
           pyproject = true;
           build-system = lookup final "to build the sdist" key (attrNames (pkg."build-system" or { }));
+        }
+      )
+    );
+
+  /**
+    A git checkout or a local directory, built as an sdist is (its build systems, its build
+    fixes), from sources.nix's tree.
+  */
+  sourceBuild =
+    args@{
+      key,
+      pkg,
+      final,
+      local ? noLocal,
+      ...
+    }:
+    final.buildPythonPackage (
+      fixes.apply key pkg (
+        common args
+        // {
+          src = sources.sourceTree local.root key pkg.artifact;
+          pyproject = true;
+          build-system = lookup final "to build the source tree" key (attrNames (pkg."build-system" or { }));
         }
       )
     );
@@ -535,9 +586,10 @@ let
   /**
     The derivation for locked package `key` in the python set `final`.
 
-    `prev` (the package set below the lock's overlay) is needed for nixpkgs packages only.
+    `prev` (the package set below the lock's overlay) is needed for nixpkgs packages only;
+    `local` (see the top of this file) for local paths and development installs.
 
-    Type: mkPackage :: { final, prev?, key, pkg, dependencies, tests } -> derivation
+    Type: mkPackage :: { final, prev?, key, pkg, dependencies, tests, local? } -> derivation
   */
   mkPackage =
     args@{ key, pkg, ... }:
@@ -554,6 +606,10 @@ let
       nixpkgsPackage args
     else if match "conda(/.*)?" providerName != null then
       conda.condaPackage args
+    else if provider == "path" && (args.local or noLocal).develop && pkg ? editable then
+      editable.editablePackage (args // { inherit lookup; })
+    else if provider == "git" || provider == "path" then
+      sourceBuild args
     else if provider == "url" || kind == "url" then
       (
         if match ".*\\.whl" (pkg.artifact.filename or pkg.artifact.url or "") != null then
@@ -562,7 +618,7 @@ let
           sdist args
       )
     else
-      throw "mach2: locked package `${key}` has unknown provider ${toJSON provider} (known: wheel, sdist, conda, nixpkgs)";
+      throw "mach2: locked package `${key}` has unknown provider ${toJSON provider} (known: wheel, sdist, conda, nixpkgs, git, path)";
 in
 {
   inherit

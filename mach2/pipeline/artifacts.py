@@ -52,7 +52,7 @@ def source_of(
         return Path(str(artifact.extra["path"]))
     if artifact.kind == "git" and providers.direct is not None:
         url = GitUrl(
-            repository=str(artifact.extra["url"]),
+            repository=str(artifact.url),
             rev=str(artifact.extra["rev"]),
             subdirectory=artifact.extra.get("subdirectory"),
         )

@@ -18,14 +18,16 @@ import attrs
 from mach2._version import __version__
 from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers, sha256_text
+from mach2.model.names import normalize
 from mach2.net.files import local_file
 from mach2.pipeline.inputs import Request, index_urls, provider_order
 from mach2.pipeline.options import LockOptions
 from mach2.pipeline.providers import OpenProviders
+from mach2.providers.direct.git import parse_git_url, redacted
 from mach2.providers.direct.provider import is_local_reference
 from mach2.providers.direct.tree import is_inside, metadata_sha256
 
-__all__ = ["assemble", "local_paths", "lock_directory", "lock_inputs"]
+__all__ = ["assemble", "local_paths", "lock_directory", "lock_inputs", "stale_reasons"]
 
 
 def assemble(
@@ -170,3 +172,68 @@ def _portable_names(files: Sequence[tuple[str, str]]) -> dict[str, str]:
         return {}
     base = os.path.dirname(os.path.abspath(files[0][0]))
     return {os.path.relpath(os.path.abspath(path), base): sha for path, sha in files}
+
+
+def stale_reasons(
+    lock: Lock, requirements: RequirementsInput, requirements_text: str, options: LockOptions
+) -> tuple[str, ...]:
+    """Why ``lock`` was not made from these inputs, in words (empty when it was).
+
+    Names what changed where it can: an input file, a local path's metadata files, the
+    ``@rev``, URL or subdirectory of a git requirement; else says that an option did.
+    """
+    now = lock_inputs(requirements, requirements_text, options)
+    if now.hash == lock.inputs.hash:
+        return ()
+    reasons = [
+        f"{name} changed" for name, sha in now.files.items() if lock.inputs.files.get(name) != sha
+    ]
+    for path, sha in now.paths.items():
+        before = lock.inputs.paths.get(path)
+        if before is None:
+            reasons.append(f"local path {path} is new")
+        elif before != sha:
+            reasons.append(
+                f"local path {path} changed (its pyproject.toml, setup.py, setup.cfg or PKG-INFO)"
+            )
+    reasons += [
+        f"local path {path} is no longer an input"
+        for path in lock.inputs.paths
+        if path not in now.paths
+    ]
+    reasons += _git_changes(lock, requirements)
+    if not reasons:
+        reasons.append("the options (providers, target, indexes, cutoff...) differ")
+    return tuple(dict.fromkeys(reasons))
+
+
+def _git_changes(lock: Lock, requirements: RequirementsInput) -> list[str]:
+    """Git requirements that ask for another reference than the lock holds."""
+    found = []
+    for entry in requirements.requirements:
+        url = entry.requirement.url
+        package = lock.packages.get(normalize(entry.requirement.name))
+        if url is None or not url.startswith("git+") or package is None:
+            continue
+        artifact = package.artifact
+        wanted = parse_git_url(url)
+        if artifact.kind != "git":
+            found.append(f"{entry.origin}: {package.key} is now a git requirement")
+            continue
+        locked_ref = artifact.extra.get("ref")
+        rev = str(artifact.extra.get("rev", ""))
+        if wanted.repository != artifact.url:
+            found.append(
+                f"{entry.origin}: {package.key} now comes from {redacted(wanted.repository)}"
+            )
+        elif wanted.rev not in (locked_ref, rev):
+            had = locked_ref or "the default branch"
+            asked = wanted.rev or "the default branch"
+            found.append(
+                f"{entry.origin}: {package.key} asks for {asked}, the lock has {had} ({rev[:12]})"
+            )
+        elif wanted.subdirectory != artifact.extra.get("subdirectory"):
+            found.append(
+                f"{entry.origin}: {package.key} now has subdirectory {wanted.subdirectory}"
+            )
+    return found

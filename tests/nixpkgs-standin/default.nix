@@ -34,7 +34,7 @@ let
     // import ./native.nix { inherit mkDerivation; }
     // {
       inherit lib system config overlays;
-      inherit (std) stdenv fetchurl;
+      inherit (std) stdenv fetchurl fetchgit;
       path = ./.;
 
       # pkgs/build-support/mkshell: a derivation for nix-shell that nix-build can still build.

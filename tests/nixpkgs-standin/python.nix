@@ -18,7 +18,7 @@
 #     `build-system` joins nativeBuildInputs, doCheck becomes doInstallCheck, Python modules
 #     of another interpreter in buildInputs/dependencies throw "Python version mismatch",
 #     passthru carries dependencies / build-system / optional-dependencies;
-#   hooks: wheelUnpackHook (copy the .whl to dist/), pypaBuildHook (PEP 517 build without
+#   hooks: wrapPythonPrograms in postFixup (python-setup-hook.sh), wheelUnpackHook (copy the .whl to dist/), pypaBuildHook (PEP 517 build without
 #     isolation; `pypaBuildFlags` -C/--config-setting pass config settings), pypaInstallHook (install dist/*.whl into $out), pythonRuntimeDepsCheckHook
 #     (pyproject builds, skipped with dontCheckRuntimeDeps), pythonImportsCheckHook;
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
@@ -251,6 +251,10 @@ let
           pythonInterpreter = "${python}/bin/${executable}";
           pythonImportsCheck = builtins.concatStringsSep " " pythonImportsCheck;
           doInstallCheck = doCheck;
+          # mk-python-derivation.nix: wrapPythonPrograms first in postFixup.
+          postFixup =
+            (if attrs.dontWrapPythonPrograms or false then "" else "wrapPythonPrograms\n")
+            + (attrs.postFixup or "");
           unpackPhase = attrs.unpackPhase or (
             if format' == "wheel" then
               ''

@@ -154,6 +154,78 @@ let
       // (if sri then { } else { outputHashAlgo = "sha256"; })
     );
 
+  # pkgs/build-support/fetchgit (default.nix + nix-prefetch-git, read at faukah/nixpkgs@3b20077
+  # and NixOS/nixpkgs@00ed9cc): a fixed-output derivation, outputHashMode "recursive", whose
+  # builder clones `url` at `rev` (or `refs/tags/<tag>`) with git: `git init`, `fetch --depth=1
+  # origin <rev>`, else `fetch -t origin` (dumb HTTP cannot fetch shallow), `checkout -b
+  # fetchgit <rev>`, submodules when `fetchSubmodules` (nixpkgs' default: true), then every
+  # `.git` removed, all with HOME in a temporary directory and GIT_CONFIG_NOSYSTEM=1 (no user
+  # or system git configuration).  Nix checks the NAR hash.  The host's /usr/bin/git stands
+  # in for nixpkgs' git.  Not copied: sparse checkouts, LFS, deepClone/leaveDotGit, netrc,
+  # checking out a ref name found by ls-remote before the commit (the same tree either way).
+  fetchgit =
+    {
+      url,
+      rev ? null,
+      tag ? null,
+      hash ? "",
+      sha256 ? "",
+      name ? "source",
+      fetchSubmodules ? true,
+      leaveDotGit ? false,
+      ...
+    }:
+    let
+      outputHash =
+        if hash != "" then
+          hash
+        else if sha256 != "" then
+          sha256
+        else
+          throw "nixpkgs stand-in: fetchgit ${url} needs `hash` or `sha256`";
+      sri = match "[a-z0-9]+-.*" outputHash != null;
+    in
+    if leaveDotGit then
+      throw "nixpkgs stand-in: fetchgit: leaveDotGit is not implemented"
+    else if rev != null && tag != null then
+      throw "fetchgit requires one of either `rev` or `tag` to be provided (not both)."
+    else
+      derivation (
+        {
+          inherit name system url outputHash;
+          rev = if tag != null then "refs/tags/${tag}" else if rev != null then rev else "HEAD";
+          fetchSubmodules = if fetchSubmodules then "1" else "";
+          outputHashMode = "recursive";
+          builder = "/bin/bash";
+          args = [
+            "-euc"
+            ''
+              export PATH=/usr/bin:/bin HOME="$(mktemp -d)" GIT_CONFIG_NOSYSTEM=1
+              if ! [ -x /usr/bin/git ]; then
+                echo "nixpkgs stand-in: fetchgit needs the host's /usr/bin/git" >&2; exit 1
+              fi
+              mkdir -p "$out"; cd "$out"
+              git init -q --initial-branch=master
+              git remote add origin "$url"
+              git fetch -q --depth=1 origin "$rev" 2>/dev/null || git fetch -q -t origin || {
+                echo "Unable to checkout $rev from $url." >&2; exit 1; }
+              git checkout -q -b fetchgit "$rev" 2>/dev/null || git checkout -q -b fetchgit FETCH_HEAD
+              if [ -n "$fetchSubmodules" ]; then git submodule -q update --init --recursive; fi
+              find "$out" -name .git -print0 | xargs -0 rm -rf
+            ''
+          ];
+          preferLocalBuild = true;
+          impureEnvVars = [
+            "http_proxy"
+            "https_proxy"
+            "ftp_proxy"
+            "all_proxy"
+            "no_proxy"
+          ];
+        }
+        // (if sri then { } else { outputHashAlgo = "sha256"; })
+      );
+
   # A "library package" made of the host's shared objects (symlinks), standing in for nixpkgs
   # packages such as zlib or gcc's lib output: `lib/` holds the sonames.
   hostLibrary =
@@ -204,6 +276,7 @@ let
 in
 {
   inherit
+    fetchgit
     fetchurl
     hostLibrary
     hostProgram

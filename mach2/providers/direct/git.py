@@ -193,7 +193,9 @@ class GitCache:
         return commit
 
     def _ls_remote(self, repository: str) -> dict[str, str]:
-        output = self._run_git(["ls-remote", "--", repository], what=f"listing {repository}")
+        output = self._run_git(
+            ["ls-remote", "--", repository], what=f"cannot reach the git repository {repository}"
+        )
         refs: dict[str, str] = {}
         for line in output.splitlines():
             commit, _, name = line.partition("\t")
@@ -304,7 +306,7 @@ class GitCache:
                 repository,
                 *refspecs,
             ],
-            what=f"fetching {repository}",
+            what=f"cannot fetch from the git repository {repository}",
         )
 
     def _has_commit(self, bare: Path, commit: str) -> bool:
@@ -371,7 +373,7 @@ class GitCache:
         if done.returncode != 0:
             if quiet:
                 raise GitError(what)
-            detail = _last_line(done.stderr) or f"git exited with {done.returncode}"
+            detail = _first_fatal(done.stderr) or f"git exited with {done.returncode}"
             raise GitError(
                 f"{redacted(what)}: {redacted(detail)}",
                 hint="check the URL and that you can clone it (git clone URL)",
@@ -401,9 +403,12 @@ def _read_json(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _last_line(text: str) -> str:
+def _first_fatal(text: str) -> str:
+    """git's first ``fatal:``/``error:`` line (the cause; later lines are advice), else its
+    last line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    causes = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return causes[0] if causes else (lines[-1] if lines else "")
 
 
 @contextlib.contextmanager
