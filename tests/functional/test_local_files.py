@@ -10,7 +10,6 @@ own syntax.  Nothing here needs PyPI: the files are made in the test (no depende
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from test_cli_lock import TARGET, fails_cleanly, run, write
 from mach2.lock.model import read_lock
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "direct"))
-from projects import http_server, make_sdist, make_wheel  # noqa: E402
+from projects import http_server, make_sdist, make_wheel
 
 
 def sha256(path: Path) -> str:
