@@ -79,6 +79,8 @@ class Factory:
         self.direct_urls: set[str] = set()
         #: identifier → where the root requirement for it was written
         self.root_origin: dict[str, str] = {}
+        #: name → the root requirement that references it directly (``name @ URL``)
+        self.direct_roots: dict[NormalizedName, Requirement] = {}
         self._pep508: dict[str, Pep508 | None] = {}
         self._markers: dict[tuple[str, str], bool] = {}
         self._dependencies: dict[Candidate, tuple[Requirement, ...]] = {}
@@ -184,11 +186,24 @@ class Factory:
             requirements and all(r.constraint for r in requirements)
         ):
             name, extras = self.names[identifier]
-            wanted = [*requirements, *self.constraints.get(name, ())]
+            wanted = self._wanted(name, requirements)
             if not any(r.url is not None or r.hashes for r in wanted):
                 return lambda: self._stream(name, extras, requirements, wanted, incompatible)
         matches = self._eager_matches(identifier, requirements, incompatible)
         return lambda: iter(matches)
+
+    def _wanted(
+        self, name: NormalizedName, requirements: Sequence[Requirement]
+    ) -> list[Requirement]:
+        """The requirements a candidate of ``name`` must meet: the resolver's, the constraints,
+        and a root's direct reference to ``name`` (``./libs/pkg`` decides what ``pkg`` is for
+        every package that asks for it, as in pip and uv, even before the resolver reached
+        that root)."""
+        wanted = [*requirements, *self.constraints.get(name, ())]
+        root = self.direct_roots.get(name)
+        if root is not None and not any(r.url is not None for r in wanted):
+            wanted.append(root)
+        return wanted
 
     def _stream(
         self,
@@ -238,7 +253,7 @@ class Factory:
         if requirements and all(r.constraint for r in requirements):
             nothing = absent(name)  # only conda `constrains` mention it: "not installed" fits
             return [] if nothing in incompatible else [nothing]
-        wanted = [*requirements, *self.constraints.get(name, ())]
+        wanted = self._wanted(name, requirements)
         direct = next((r for r in wanted if r.url is not None), None)
         hashes = [r.hashes for r in wanted if r.hashes]
         if direct is not None:
@@ -492,7 +507,11 @@ class Factory:
                     continue
                 self._prefetched.add(requirement.name)
             wheels = self._wheel_provider(requirement.name)
-            if wheels is None or requirement.url is not None:
+            if (
+                wheels is None
+                or requirement.url is not None
+                or requirement.name in self.direct_roots
+            ):
                 continue
             offline = getattr(wheels, "answers_offline", None)
             if offline is not None and offline(requirement.name):

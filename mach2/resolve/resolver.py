@@ -47,6 +47,8 @@ def resolve(
     for root in roots:
         factory.register(root)
         factory.root_origin.setdefault(root.identifier, root.origin)
+        if root.url is not None:
+            factory.direct_roots.setdefault(root.name, root)
     factory.prefetch(roots)
     resolver = Resolver(ResolvelibAdapter(factory, roots), _Progress(on_pin))
     try:

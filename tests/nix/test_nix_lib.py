@@ -14,6 +14,8 @@ MODULES = [
     "lock",
     "python",
     "fixes",
+    "sources",
+    "editable",
     "packages",
     "overlay",
     "underscore",

@@ -174,7 +174,7 @@ def tree_files(top: Path) -> Iterator[tuple[str, os.stat_result]]:
         directory: Path, relative: str, rules: list[tuple[str, IgnoreRule]]
     ) -> Iterator[tuple[str, os.stat_result]]:
         own = directory / ".gitignore"
-        if own.is_file():
+        if own.is_file() and not own.is_symlink():  # as sources.nix: a regular file only
             try:
                 text = own.read_text(encoding="utf-8", errors="replace")
             except OSError:

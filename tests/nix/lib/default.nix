@@ -18,6 +18,8 @@ let
     lock = ./test_lock.nix;
     python = ./test_python.nix;
     fixes = ./test_fixes.nix;
+    sources = ./test_sources.nix;
+    editable = ./test_editable.nix;
     packages = ./test_packages.nix;
     overlay = ./test_overlay.nix;
     underscore = ./test_underscore.nix;

@@ -14,6 +14,7 @@ let
     zstd = "<zstd>";
     autoPatchelfHook = "<autoPatchelfHook>";
     fetchurl = args: { fetchurl = args; };
+    fetchgit = args: { fetchgit = args; outPath = "/nix/store/00000000000000000000000000000000-fetchgit"; };
     python311 = {
       pythonVersion = "3.11";
       pythonAttr = "python311";

@@ -356,6 +356,25 @@ in
     testNixpkgsWithoutNixpkgsObject = { expr = build "numpy" (pkg // { provider = "nixpkgs"; }) [ ]; throws = true; };
     testNixpkgsWithoutPrev = { expr = build "requests" (nixpkgsPkg "requests" "requests" "2.22.0" "2.22.0") [ ]; throws = true; };
     testUnknownProvider = { expr = build "numpy" (pkg // { provider = "pypi"; }) [ ]; throws = true; };
+    testGitIsBuiltLikeAnSdist = {
+      expr = let a = (build "lib" (sdistPkg // { provider = "git"; artifact = { kind = "git"; url = "https://g.example/r"; rev = "0123456789abcdef0123456789abcdef01234567"; "nar-hash" = "sha256-x"; }; }) [ ]).buildPythonPackage; in
+        { inherit (a) pyproject build-system; fetched = a.src.fetchgit.url; };
+      expected = { pyproject = true; build-system = [ "<setuptools>" ]; fetched = "https://g.example/r"; };
+    };
+    testPathIsBuiltFromTheDirectory = {
+      expr = let a = p.mkPackage { final = set; key = "demo"; pkg = sdistPkg // { provider = "path"; artifact = { kind = "path"; path = "project"; }; editable = { }; }; dependencies = [ ]; tests = false; local = { root = ./.; develop = false; editableRoot = null; }; }; in
+        builtins.match ".*-demo-source" (toString a.buildPythonPackage.src) != null;
+      expected = true;
+    };
+    testEditableInAShell = {
+      expr = (p.mkPackage { final = set; key = "demo"; pkg = sdistPkg // { provider = "path"; artifact = { kind = "path"; path = "project"; }; editable = { "import-paths" = [ "." ]; }; }; dependencies = [ "idna" ]; tests = false; local = { root = ./.; develop = true; editableRoot = null; }; }).buildPythonPackage.passthru.mach2.editable;
+      expected = toString ./project;
+    };
+    testLocalWheelIsHashChecked = {
+      expr = let a = (p.mkPackage { final = set; key = "demo"; pkg = pkg // { artifact = { kind = "wheel"; filename = "pyproject.toml"; path = "project/pyproject.toml"; sha256 = builtins.hashFile "sha256" ./project/pyproject.toml; }; }; dependencies = [ ]; tests = false; local = { root = ./.; develop = false; editableRoot = null; }; }).buildPythonPackage; in
+        builtins.match ".*-pyproject.toml" (toString a.src) != null;
+      expected = true;
+    };
     testUrlWheel = {
       expr = (build "x" (pkg // { provider = "url"; artifact = pkg.artifact // { kind = "url"; }; }) [ ]).buildPythonPackage.format;
       expected = "wheel";
