@@ -4,14 +4,17 @@ An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixt
 [expect="..."] -->``.  Modes: ``eval`` (nix-instantiate), ``build`` (nix-build), ``fail``
 (evaluation fails with ``expect`` in the message), ``flake`` (the block is a flake.nix; its
 outputs are evaluated with the stand-in as inputs), ``cli`` (console lines: ``mach2 ...``
-runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>).
+runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>, ``git``,
+``echo``, ``printf``, ``sed``, ``cp``, ``mkdir`` and ``pip`` lines run in bash).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -50,11 +53,29 @@ def _workdir(tmp_path: Path, fixture: str | None) -> Path:
     return work
 
 
+#: Console lines run by bash as written (setting up a git repository or a file for the next
+#: lines); git gets an identity, as a user's configuration would give it.
+_SHELL = ("git", "echo", "printf", "sed", "cp", "mkdir", "pip")
+_GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "mach2 examples",
+    "GIT_AUTHOR_EMAIL": "examples@example.invalid",
+    "GIT_COMMITTER_NAME": "mach2 examples",
+    "GIT_COMMITTER_EMAIL": "examples@example.invalid",
+}
+
+
 def _cli(work: Path, code: str) -> None:
     for line in code.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         words = shlex.split(line)
+        if words[0] in _SHELL:
+            env = {**os.environ, **_GIT_IDENTITY}
+            done = subprocess.run(
+                ["bash", "-euc", line], cwd=work, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, f"{line}: {done.stderr}"
+            continue
         if words[0] == "mach2":
             result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
             assert result.exit_code == 0, result.output

@@ -21,7 +21,8 @@ from mach2.providers.direct.tree import (
 )
 
 #: A .gitignore exercising git's syntax, and files it decides about (tests/nix reuses them).
-GITIGNORE = r"""# a comment
+GITIGNORE = (
+    r"""# a comment
 *.log
 !keep.log
 /build/
@@ -35,7 +36,9 @@ data?.txt
 sub/
 \#hash
 \!bang
-""" + "trailing\\ \nspaces   \n"  # an escaped trailing space is kept, plain ones are not
+"""
+    + "trailing\\ \nspaces   \n"
+)  # an escaped trailing space is kept, plain ones are not
 FILES = [
     "a.log", "keep.log", "x/keep.log", "build/f", "x/build/f", "docs/a.tmp", "docs/inner/a.tmp",
     "foo/a/b/bar/f", "foo/bar/f", "abc/d/e", "abc/f", "data1.txt", "data12.txt", "ax.txt",
