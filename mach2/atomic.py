@@ -1,12 +1,28 @@
-"""Atomic file writes: readers see the old file or the new one, never half of either."""
+"""Atomic file writes (readers see the old file or the new one, never half of either), and
+an exclusive lock between mach2 processes sharing a cache."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["file_lock", "write_atomic"]
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive POSIX ``flock`` on ``path`` (created, with its directory) while inside."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

@@ -111,6 +111,15 @@ let
     else
       build fnOrAttrs;
 
+  # lib.fetchers.proxyImpureEnvVars: what a fetcher takes from the caller's environment.
+  proxyVars = [
+    "http_proxy"
+    "https_proxy"
+    "ftp_proxy"
+    "all_proxy"
+    "no_proxy"
+  ];
+
   fetchurl =
     {
       url ? null,
@@ -143,13 +152,7 @@ let
         outputHashMode = "flat";
         unpack = false;
         preferLocalBuild = true;
-        impureEnvVars = [
-          "http_proxy"
-          "https_proxy"
-          "ftp_proxy"
-          "all_proxy"
-          "no_proxy"
-        ];
+        impureEnvVars = proxyVars;
       }
       // (if sri then { } else { outputHashAlgo = "sha256"; })
     );
@@ -215,13 +218,7 @@ let
             ''
           ];
           preferLocalBuild = true;
-          impureEnvVars = [
-            "http_proxy"
-            "https_proxy"
-            "ftp_proxy"
-            "all_proxy"
-            "no_proxy"
-          ];
+          impureEnvVars = proxyVars;
         }
         // (if sri then { } else { outputHashAlgo = "sha256"; })
       );

@@ -615,3 +615,39 @@ def test_default_builder_lives_in_the_cache_dir(tmp_path: Path) -> None:
     assert m.requires_dist == ("six>=1.5", "rich; extra == 'cli'")
     assert len([p for p in (cache / "build-envs").iterdir() if p.is_dir()]) == 1
     assert os.listdir(cache / "sdist-metadata") == [f"{sha256(sdist)}.json"]
+
+
+# -- source trees (git checkouts, local projects) -----------------------------------------
+
+
+def test_a_tree_with_a_static_project_table_needs_no_hook(tmp_path: Path) -> None:
+    from mach2.providers.pypi.sdist import read_tree_metadata
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["flit_core>=3"]\nbuild-backend = "flit_core.buildapi"\n'
+        '[project]\nname = "My_Tool"\nversion = "1.2"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["a>=1"]\n'
+        '[project.optional-dependencies]\ncli = ["click; python_version < \'4\'", "rich"]\n'
+        '[project.scripts]\nmy-tool = "my_tool:main"\n'
+    )
+    metadata = read_tree_metadata(tmp_path, origin="./tool", cache_dir=None, python="/nonexistent")
+    assert (metadata.name, metadata.version, metadata.source) == ("my-tool", "1.2", "pyproject")
+    assert metadata.requires_dist == (
+        "a>=1",
+        'click; python_version < "4" and extra == "cli"',
+        'rich; extra == "cli"',
+    )
+    assert (metadata.requires_python, metadata.provides_extra) == (">=3.9", ("cli",))
+    assert metadata.build_requires == ("flit_core>=3",)
+    assert metadata.scripts == (("my-tool", "my_tool:main"),)
+
+
+def test_a_tree_with_dynamic_dependencies_runs_the_hook(tmp_path: Path) -> None:
+    from mach2.providers.pypi.sdist import read_tree_metadata
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\ndynamic = ["dependencies"]\n'
+    )
+    with pytest.raises(MetadataBuildFailed) as info:  # the hook runs: no such interpreter
+        read_tree_metadata(tmp_path, origin="./x", cache_dir=None, python="/nonexistent/python")
+    assert info.value.message.startswith("./x: building metadata failed")

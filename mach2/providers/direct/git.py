@@ -22,7 +22,6 @@ configuration and credentials (``~/.gitconfig``, ssh keys); checking out uses no
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -30,13 +29,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from attrs import frozen
 
-from mach2.atomic import write_atomic
+from mach2.atomic import file_lock, write_atomic
 from mach2.errors import ArtifactError, InputError, Mach2Error
 
 __all__ = ["GIT_TRANSPORTS", "GitCache", "GitError", "GitUrl", "parse_git_url"]
@@ -206,7 +205,7 @@ class GitCache:
     def _expand_short(self, repository: str, prefix: str) -> str | None:
         """A commit named by a prefix: every ref is fetched, then git expands it."""
         bare = self._bare(repository)
-        with _file_lock(bare.with_suffix(".lock")):
+        with file_lock(bare.with_suffix(".lock")):
             self._fetch(bare, repository, ["+refs/*:refs/mach2/all/*"])
             try:
                 found = self._run_git(
@@ -233,7 +232,7 @@ class GitCache:
         :raises ArtifactError: the commit has git submodules (not fetched by mach2).
         """
         bare = self._bare(url.repository)
-        with _file_lock(bare.with_suffix(".lock")):
+        with file_lock(bare.with_suffix(".lock")):
             if not self._has_commit(bare, commit):
                 if self.offline:
                     raise GitError(
@@ -324,7 +323,7 @@ class GitCache:
         bare = self.root / hashlib.sha256(repository.encode()).hexdigest()[:32]
         if not (bare / "HEAD").is_file():
             bare.parent.mkdir(parents=True, exist_ok=True)
-            with _file_lock(bare.with_suffix(".lock")):
+            with file_lock(bare.with_suffix(".lock")):
                 if not (bare / "HEAD").is_file():
                     self._run_git(
                         ["init", "--quiet", "--bare", str(bare)], what="creating the cache"
@@ -409,15 +408,3 @@ def _first_fatal(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     causes = [line for line in lines if line.startswith(("fatal:", "error:"))]
     return causes[0] if causes else (lines[-1] if lines else "")
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Exclusive lock between mach2 processes sharing the cache (POSIX ``flock``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)

@@ -377,14 +377,7 @@ class SourceProvider:
     def dependencies(self, candidate: Candidate) -> Dependencies:
         tree = candidate.artifact
         assert isinstance(tree, SourceTree)
-        metadata = tree.metadata
-        return Dependencies(
-            requires_dist=metadata.requires_dist,
-            requires_python=metadata.requires_python,
-            provides_extra=metadata.provides_extra,
-            source=metadata.source,
-            build_requires=metadata.build_requires,
-        )
+        return tree.metadata.dependencies()
 
     def prefetch(self, name: NormalizedName) -> None:
         return None

@@ -83,12 +83,6 @@ def sdist_reader(
         metadata = read_sdist_metadata(
             path, sha256=sha256, cache_dir=cache_dir, python=interpreter[0]
         )
-        return Dependencies(
-            requires_dist=metadata.requires_dist,
-            requires_python=metadata.requires_python,
-            provides_extra=metadata.provides_extra,
-            source=metadata.source,
-            build_requires=metadata.build_requires,
-        )
+        return metadata.dependencies()
 
     return read

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import configparser
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeGuard
 
@@ -45,9 +45,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
-from mach2.atomic import write_atomic
+from mach2.atomic import file_lock, write_atomic
 from mach2.errors import ArtifactError, Mach2Error
 from mach2.model.names import NormalizedName, normalize
+from mach2.providers.base import Dependencies
 from mach2.providers.pypi.archive import SdistArchive
 from mach2.providers.pypi.metadata import CoreMetadata, parse_metadata
 
@@ -94,6 +95,16 @@ class SdistMetadata:
     #: ``(name, "module:function")`` of the console and GUI scripts, when known (a source
     #: tree's: development installs write them; sdists leave it empty).
     scripts: tuple[tuple[str, str], ...] = ()
+
+    def dependencies(self) -> Dependencies:
+        """What the resolver reads (a candidate's :class:`Dependencies`)."""
+        return Dependencies(
+            requires_dist=self.requires_dist,
+            requires_python=self.requires_python,
+            provides_extra=self.provides_extra,
+            source=self.source,
+            build_requires=self.build_requires,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -213,7 +224,7 @@ class VenvBuildEnvironment:
         env_python = env / "bin" / "python"
         complete = env / ".mach2-complete"
         self.root.mkdir(parents=True, exist_ok=True)
-        with _file_lock(env.with_suffix(".lock")):
+        with file_lock(env.with_suffix(".lock")):
             if not complete.exists():
                 shutil.rmtree(env, ignore_errors=True)
                 for command in self._commands(env, wanted):
@@ -333,10 +344,7 @@ def _static_project(data: bytes | None, origin: str) -> SdistMetadata | None:
     """The metadata a PEP 621 ``[project]`` table states, or ``None`` when it is dynamic."""
     if data is None:
         return None
-    try:
-        project = tomllib.loads(data.decode("utf-8")).get("project")
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise _bad_pyproject(origin, f"is not valid TOML ({e})") from e
+    project = _toml(data, origin).get("project")
     if not isinstance(project, dict):
         return None
     dynamic = project.get("dynamic", [])
@@ -443,10 +451,7 @@ class _BuildSystem:
         default = cls(requires=DEFAULT_BUILD_REQUIRES, backend=None, backend_path=())
         if data is None:
             return default
-        try:
-            table = tomllib.loads(data.decode("utf-8")).get("build-system")
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise _bad_pyproject(sdist, f"is not valid TOML ({e})") from e
+        table = _toml(data, sdist).get("build-system")
         if table is None:
             return default
         requires = table.get("requires") if isinstance(table, dict) else None
@@ -462,6 +467,17 @@ class _BuildSystem:
         if not (backend is None or isinstance(backend, str)) or not _is_str_list(backend_path):
             raise _bad_pyproject(sdist, "has a malformed build-backend or backend-path")
         return cls(requires=tuple(requires), backend=backend, backend_path=tuple(backend_path))
+
+
+def _toml(data: bytes, origin: str) -> dict[str, Any]:
+    """A pyproject.toml's tables.
+
+    :raises ArtifactError: not UTF-8 or not TOML.
+    """
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise _bad_pyproject(origin, f"is not valid TOML ({e})") from e
 
 
 def _bad_pyproject(sdist: str, what: str) -> ArtifactError:
@@ -625,7 +641,8 @@ class _HookRunner:
 
 def _failed(sdist: str, detail: str, runner: _HookRunner, log: Path | None) -> MetadataBuildFailed:
     if log is None:
-        fd, name = tempfile.mkstemp(prefix=f"mach2-{sdist}-", suffix=".log")
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", sdist)[-80:]  # a URL or path names a tree
+        fd, name = tempfile.mkstemp(prefix=f"mach2-{safe}-", suffix=".log")
         os.close(fd)
         log = Path(name)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -701,14 +718,3 @@ def _load_cached(entry: Path) -> SdistMetadata | None:
         return SdistMetadata.from_json(json.loads(entry.read_text(encoding="utf-8")))
     except (OSError, ValueError):  # missing, or torn by something other than mach2: rebuild
         return None
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Exclusive lock between mach2 processes sharing a cache (POSIX ``flock``)."""
-    with path.open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
