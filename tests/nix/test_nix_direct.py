@@ -12,6 +12,7 @@ Nothing needs PyPI: the projects build with their own PEP 517 backend.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -236,3 +237,24 @@ def test_a_missing_local_path_is_named(tmp_path: Path) -> None:
         f"locked package `locallib` is the local directory {proj}/libs/locallib, which does not "
         "exist; lock again (mach2 lock) or restore it"
     ) in failed.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MACH2_TEST_NIXPKGS"),
+    reason="MACH2_TEST_NIXPKGS (a real nixpkgs) is not set",
+)
+def test_real_nixpkgs_fetchgit_takes_the_arguments() -> None:
+    """sources.nix's fetchgit call, evaluated against a real nixpkgs: the fixed-output hash
+    is the lock's NAR hash and the name is kept (pkgs/build-support/fetchgit/default.nix)."""
+    nar = "sha256-" + "A" * 43 + "="
+    drv = nix_eval(
+        f"let pkgs = import {os.environ['MACH2_TEST_NIXPKGS']} {{ }}; "
+        f"s = (import {LIBRARY} {{ inherit pkgs; }}).internal.sources; "
+        f'd = s.gitTree "lib" {{ url = "https://example.org/r.git"; rev = "{"0" * 40}"; "nar-hash" = "{nar}"; }}; '
+        "in { inherit (d) outputHash outputHashMode name; }"
+    )
+    assert drv["outputHashMode"] == "recursive"
+    assert drv["name"] == "lib-000000000000-source"
+    assert drv["outputHash"] in (nar, "sha256:" + "0" * 52) or drv["outputHash"].startswith(
+        "sha256"
+    )
