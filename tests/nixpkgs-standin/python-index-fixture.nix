@@ -7,7 +7,7 @@
 #   import ./tests/nixpkgs-standin { overlays = [ (import ./tests/nixpkgs-standin/python-index-fixture.nix) ]; }
 #
 # The packages are the wheels of nixpkgs' versions around January 2020 (the 2020 index in
-# ../shared/data/nixpkgs), so they build for real.  The set also holds what the index must
+# tests/data/nixpkgs/index-2020.json), so they build for real.  The set also holds what the index must
 # skip: an alias that throws and a broken package.  The override keeps any packageOverrides
 # given before (mach2's library composes its own after this one).
 final: prev:
