@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from mach2.errors import InputError
+
 #: 1 MB: a quadratic reader needs about an hour for it (and exponential ones forever)
 N = 1_000_000
 #: a hang guard, not a speed test: linear readers finish in well under a second
@@ -26,6 +28,7 @@ TIMEOUT = 60
 READ = """
 import sys
 from pathlib import Path
+from mach2.errors import InputError
 from mach2.inputs import read_input
 from mach2.providers.pypi.pages import parse_page
 
@@ -171,3 +174,11 @@ def test_reader_finishes_and_answers(case: str, tmp_path: Path) -> None:
     else:
         assert lines[0].startswith(f"error {path.as_posix()}{expected}"), lines[0][:500]
         assert len(lines[0]) < 1500  # the quoted input is shortened: still a readable line
+
+
+def test_a_message_quoting_huge_input_keeps_its_start_and_end() -> None:
+    error = InputError("r.txt:1: invalid requirement '" + "a" * 5_000 + "': expected end")
+    assert error.message.startswith("r.txt:1: invalid requirement 'aaa")
+    assert error.message.endswith("aaa': expected end")
+    assert "...[4145 characters]..." in error.message and len(error.message) < 1_000
+    assert InputError("short").message == "short"
