@@ -11,6 +11,9 @@ outcome is checked too: the input is read, or refused with a one-line error nami
 
 from __future__ import annotations
 
+import random
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from mach2.errors import InputError
+from mach2.inputs.requirements import _is_comment, _shell_words, _split_extras, _without_comment
 
 #: 1 MB: a quadratic reader needs about an hour for it (and exponential ones forever)
 N = 1_000_000
@@ -126,11 +130,6 @@ KIND = {"spec.txt": "match", "page.html": "page"}
 
 #: cases the readers fail today (issue 14 item 11): each fix takes its cases out
 SUPERLINEAR = {
-    "requirements-trailing-spaces",
-    "requirements-spaces-before-specifier",
-    "requirements-long-option-value",
-    "requirements-editable-brackets",
-    "requirements-nested-marker",
     "environment-key-spaces",
     "environment-selector-brackets",
     "environment-spec-version-words",
@@ -182,3 +181,38 @@ def test_a_message_quoting_huge_input_keeps_its_start_and_end() -> None:
     assert error.message.endswith("aaa': expected end")
     assert "...[4145 characters]..." in error.message and len(error.message) < 1_000
     assert InputError("short").message == "short"
+
+
+# -- the linear replacements answer as the regexes and shlex did --------------------------------
+#
+# Seeded random strings over the characters each piece reacts to, short enough that the old
+# (superlinear) reference is instant; each reference is the exact expression it replaced.
+
+
+def _strings(alphabet: str, count: int, longest: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, longest))) for _ in range(count)
+    ]
+
+
+def _outcome(split: Callable[[str], list[str]], text: str) -> object:
+    try:
+        return split(text)
+    except ValueError as error:
+        return str(error)
+
+
+def test_shell_words_split_as_shlex() -> None:
+    for text in _strings("ab \t'\"\\#-=\r\n", 30_000, 12, 1):
+        assert _outcome(_shell_words, text) == _outcome(shlex.split, text), repr(text)
+
+
+def test_requirement_comments_and_extras_as_the_regexes() -> None:
+    comment = re.compile(r"(^|\s+)#.*$")
+    extras = re.compile(r"^(.+?)(\[[^\]]+\])$")
+    for text in _strings("a #\t[].", 30_000, 10, 2):
+        assert _without_comment(text).strip() == comment.sub("", text).strip(), repr(text)
+        assert _is_comment(text) == bool(comment.match(text)), repr(text)
+        match = extras.match(text)
+        assert _split_extras(text) == ((match[1], match[2]) if match else (text, "")), repr(text)
