@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from mach2.errors import InputError
+from mach2.inputs.environment_yml import _key_value, _selector
 from mach2.inputs.requirements import _is_comment, _shell_words, _split_extras, _without_comment
 
 #: 1 MB: a quadratic reader needs about an hour for it (and exponential ones forever)
@@ -89,6 +90,9 @@ CASES: dict[str, tuple[str, Callable[[], str], str]] = {
     "environment-selector-brackets": (
         "environment.yml", lambda: "dependencies:\n  - numpy # " + "[" * N + "\n", "ok [] ['numpy']"
     ),
+    "environment-deep-blocks": (  # 2,000 levels, 2 MB; a RecursionError before the fix
+        "environment.yml", lambda: "".join(" " * i + "a:\n" for i in range(2_000)), ":33: blocks nested"
+    ),
     "environment-spec-version-words": (
         "environment.yml", lambda: "dependencies:\n  - numpy " + "x " * (N // 2) + "<\n", ":2: "
     ),
@@ -130,8 +134,6 @@ KIND = {"spec.txt": "match", "page.html": "page"}
 
 #: cases the readers fail today (issue 14 item 11): each fix takes its cases out
 SUPERLINEAR = {
-    "environment-key-spaces",
-    "environment-selector-brackets",
     "environment-spec-version-words",
     "environment-spec-bracket-run",
     "environment-spec-regex-alternatives",
@@ -216,3 +218,16 @@ def test_requirement_comments_and_extras_as_the_regexes() -> None:
         assert _is_comment(text) == bool(comment.match(text)), repr(text)
         match = extras.match(text)
         assert _split_extras(text) == ((match[1], match[2]) if match else (text, "")), repr(text)
+
+
+def test_environment_keys_and_selectors_as_the_regexes() -> None:
+    key = re.compile(r"""^((?:[^\s'"#:\-\[{][^:#]*?)|'[^']*'|"[^"]*")\s*:(?:\s+(.*)|$)""")
+    selector = re.compile(r"\[([^\]]+)\]\s*$")
+    for text in _strings("ab :#'\"-[{\t]", 30_000, 9, 3):
+        match = key.match(text)
+        found = _key_value(text)
+        assert (found and (found[0], found[1].strip())) == (
+            match and (match[1].strip(), (match[2] or "").strip())
+        ), repr(text)
+        match = selector.search(text)
+        assert _selector(text) == (match[1].strip() if match else None), repr(text)
