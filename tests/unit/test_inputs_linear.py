@@ -24,6 +24,8 @@ import pytest
 from mach2.errors import InputError
 from mach2.inputs.environment_yml import _key_value, _selector
 from mach2.inputs.requirements import _is_comment, _shell_words, _split_extras, _without_comment
+from mach2.providers.conda.matchspec import _BRACKET_ITEM, _split_version_build
+from mach2.providers.conda.versionspec import _tokens, glob_pattern
 
 #: 1 MB: a quadratic reader needs about an hour for it (and exponential ones forever)
 N = 1_000_000
@@ -134,14 +136,8 @@ KIND = {"spec.txt": "match", "page.html": "page"}
 
 #: cases the readers fail today (issue 14 item 11): each fix takes its cases out
 SUPERLINEAR = {
-    "environment-spec-version-words",
-    "environment-spec-bracket-run",
-    "environment-spec-regex-alternatives",
-    "environment-spec-many-alternatives",
-    "environment-spec-nested-parentheses",
     "pyproject-dotted-key",
     "pyproject-nested-arrays",
-    "conda-build-glob",
     "simple-page-unclosed-comments",
 }
 
@@ -231,3 +227,28 @@ def test_environment_keys_and_selectors_as_the_regexes() -> None:
         ), repr(text)
         match = selector.search(text)
         assert _selector(text) == (match[1].strip() if match else None), repr(text)
+
+
+def test_matchspec_pieces_as_the_regexes() -> None:
+    version_build = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
+    bracket_item = re.compile(r"""([a-zA-Z0-9_-]+?)=(["']?)([^'"]*?)(\2)(?:[, ]|$)""")
+    tokens = re.compile(r"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+")
+    for text in _strings("1a =<>!,|-~.*'\"^$()", 30_000, 10, 4):
+        match = version_build.search(text)
+        if text:
+            assert _split_version_build(text) == (match[1], match[2]), repr(text)
+        assert [m.groups() for m in _BRACKET_ITEM.finditer(text)] == [
+            m.groups() for m in bracket_item.finditer(text)
+        ], repr(text)
+        assert list(_tokens(text)) == tokens.findall(text), repr(text)
+
+
+def test_globs_match_as_the_backtracking_regex() -> None:
+    rng = random.Random(5)
+    for glob in _strings("ab*._", 3_000, 7, 6):
+        if not glob:
+            continue
+        old = re.compile("^(?:" + re.escape(glob).replace(r"\*", ".*") + ")$")
+        new = re.compile(f"^(?:{glob_pattern(glob)})$")
+        for text in _strings("ab._", 10, 9, rng.randrange(1 << 30)):
+            assert bool(new.match(text)) == bool(old.match(text)), (glob, text)
