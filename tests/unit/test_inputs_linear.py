@@ -136,8 +136,6 @@ KIND = {"spec.txt": "match", "page.html": "page"}
 
 #: cases the readers fail today (issue 14 item 11): each fix takes its cases out
 SUPERLINEAR = {
-    "pyproject-dotted-key",
-    "pyproject-nested-arrays",
     "simple-page-unclosed-comments",
 }
 
