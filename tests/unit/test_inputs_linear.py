@@ -134,24 +134,7 @@ CASES: dict[str, tuple[str, Callable[[], str], str]] = {
 KIND = {"spec.txt": "match", "page.html": "page"}
 
 
-#: cases the readers fail today (issue 14 item 11): each fix takes its cases out
-SUPERLINEAR = {
-    "simple-page-unclosed-comments",
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case,
-            marks=[pytest.mark.xfail(strict=True, reason="superlinear reader (issue 14)")]
-            if case in SUPERLINEAR
-            else [],
-        )
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize("case", list(CASES))
 def test_reader_finishes_and_answers(case: str, tmp_path: Path) -> None:
     name, content, expected = CASES[case]
     path = tmp_path / name
