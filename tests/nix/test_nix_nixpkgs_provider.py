@@ -8,14 +8,13 @@ urllib3 1.25.7, requests 2.22.0, six 1.13.0).  The locks are hand-written fixtur
 * nixpkgs-exact: every package at the stand-in's version -> nixpkgs' derivations untouched;
 * nixpkgs-mismatch: locked against another nixpkgs (requests 2.21.0, idna 2.7) -> overridden,
   with urllib3 from a wheel;
-* nixpkgs-bootstrap: packaging (a build-system bootstrap package) at another version;
+* nixpkgs-bootstrap: packaging (a build-system bootstrap package, which nixpkgs' own hooks are
+  made of) at another version than the stand-in's packaging 25.0;
 * nixpkgs-alias: lock key `urllib3` from attribute `urllib3_1`, packaging exact, and a wheel
   (requests-toolbelt) depending on a nixpkgs package.
 
-The last two use HOOKED, an overlay that adds `packaging` and `urllib3_1` and makes every
-package but packaging need `packaging` to build, like nixpkgs' hooks
-(pythonRuntimeDepsCheckHook): that is what made overriding bootstrap packages in place
-recurse infinitely in mach-nix (#529/#564).
+The last one uses ALIASED, an overlay that adds `urllib3_1` (a second attribute of one PyPI
+project, like django_4 next to django).
 """
 
 from __future__ import annotations
@@ -32,35 +31,19 @@ FIXTURE_OVERLAY = f"(import {STANDIN}/python-index-fixture.nix)"
 
 PYPI = "https://files.pythonhosted.org/packages"
 
-HOOKED = """
+ALIASED = """
 (final: prev:
   let
-    wheel = name: version: url: sha256: final.fetchurl {
-      inherit url sha256;
-      name = "${name}-${version}-py2.py3-none-any.whl";
-    };
     packages = self: super: {
-      # mk-python-derivation.nix: every package but the bootstrap ones is built with hooks
-      # made of the set's own bootstrap packages.  In miniature: packaging.
-      buildPythonPackage = args: super.buildPythonPackage (args // (
-        if (args.pname or "") == "packaging" then { }
-        else { nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ self.packaging ]; }));
-      packaging = self.buildPythonPackage {
-        pname = "packaging";
-        version = "20.0";
-        format = "wheel";
-        src = wheel "packaging" "20.0"
-          "PYPI/d8/5b/3098db49a61ccc8583ffead6aedc226f08ff56dc03106b6ec54451e27a30/packaging-20.0-py2.py3-none-any.whl"
-          "aec3fdbb8bc9e4bb65f0634b9f551ced63983a529d6a8931817d52fdd0816ddb";
-      };
-      # A second attribute for one PyPI project, like django_4 next to django.
       urllib3_1 = self.buildPythonPackage {
         pname = "urllib3";
         version = "1.24.3";
         format = "wheel";
-        src = wheel "urllib3" "1.24.3"
-          "PYPI/01/11/525b02e4acc0c747de8b6ccdab376331597c569c42ea66ab0a1dbd36eca2/urllib3-1.24.3-py2.py3-none-any.whl"
-          "a637e5fae88995b256e3409dc4d52c2e2e0ba32c42a6365fee8bbd2238de3cfb";
+        src = final.fetchurl {
+          url = "PYPI/01/11/525b02e4acc0c747de8b6ccdab376331597c569c42ea66ab0a1dbd36eca2/urllib3-1.24.3-py2.py3-none-any.whl";
+          sha256 = "a637e5fae88995b256e3409dc4d52c2e2e0ba32c42a6365fee8bbd2238de3cfb";
+          name = "urllib3-1.24.3-py2.py3-none-any.whl";
+        };
       };
     };
     python311 = prev.python311.override (old: {
@@ -71,10 +54,10 @@ HOOKED = """
 """.replace("PYPI", PYPI)
 
 
-def expr(body: str, *, hooked: bool = False) -> str:
-    """`body` with `pkgs` (the stand-in plus the fixture overlay, and HOOKED if asked), `base`
+def expr(body: str, *, aliased: bool = False) -> str:
+    """`body` with `pkgs` (the stand-in plus the fixture overlay, and ALIASED if asked), `base`
     (its python3.pkgs: nixpkgs' own packages), `mach2` and `fixtures` bound."""
-    overlays = FIXTURE_OVERLAY + (" " + HOOKED if hooked else "")
+    overlays = FIXTURE_OVERLAY + (" " + ALIASED if aliased else "")
     return (
         f"let pkgs = import {STANDIN} {{ overlays = [ {overlays} ]; }}; "
         f"base = pkgs.python3.pkgs; mach2 = import {LIBRARY} {{ inherit pkgs; }}; "
@@ -210,7 +193,7 @@ in {{
   untouched = ps.packaging.drvPath == base.packaging.drvPath;
   locked = {{ inherit (ps.mach2-packaging) version; src = ps.mach2-packaging.src.url; }};
   selected = map (p: p.name) (e.selectPkgs ps);
-  # six is exact; it is rebuilt only if its build hook (packaging) changed.
+  # six is exact and untouched.
   six = ps.six.drvPath == base.six.drvPath;
   drv = e.drvPath;
 }}
@@ -218,7 +201,7 @@ in {{
 
 
 def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> None:
-    result: dict[str, Any] = nix_eval(expr(BOOTSTRAP, hooked=True))
+    result: dict[str, Any] = nix_eval(expr(BOOTSTRAP))
     assert result["untouched"]
     assert result["locked"] == {"version": "20.1", "src": url("nixpkgs-bootstrap", "packaging")}
     assert result["selected"] == [
@@ -230,17 +213,9 @@ def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> Non
     assert result["drv"].endswith(".drv")
 
 
-def test_overriding_a_bootstrap_package_in_place_would_recurse() -> None:
-    """What mach2 avoids: `packaging = <the override>` makes packaging's dependencies (built
-    with the hook) need packaging itself."""
-    in_place = 'overridesPost = [ (final: prev: { packaging = final."mach2-packaging"; }) ];'
-    error = nix_error(expr(f"{env('nixpkgs-bootstrap', in_place)}.drvPath", hooked=True))
-    assert "infinite recursion" in error
-
-
 @pytest.mark.network
 def test_a_bootstrap_package_at_another_version_builds() -> None:
-    out = nix_build("-E", expr(env("nixpkgs-bootstrap"), hooked=True))
+    out = nix_build("-E", expr(env("nixpkgs-bootstrap")))
     assert versions(out, "packaging", "pyparsing", "six") == "20.1 2.4.6 1.13.0"
     code = "import packaging.requirements as r; print(r.Requirement('a>1').specifier)"
     assert python(out, code) == ">1"
@@ -268,7 +243,7 @@ in {{
 
 
 def test_a_key_other_than_the_attribute() -> None:
-    result: dict[str, Any] = nix_eval(expr(ALIAS, hooked=True))
+    result: dict[str, Any] = nix_eval(expr(ALIAS, aliased=True))
     # final.urllib3 = prev.urllib3_1; urllib3_1 itself is left alone.
     assert result["urllib3"]
     assert result["attrLeftAlone"]
@@ -285,9 +260,9 @@ def test_a_key_other_than_the_attribute() -> None:
 
 @pytest.mark.network
 def test_a_key_other_than_the_attribute_builds() -> None:
-    out = nix_build("-E", expr(env("nixpkgs-alias"), hooked=True))
+    out = nix_build("-E", expr(env("nixpkgs-alias"), aliased=True))
     assert versions(out, "urllib3", "requests", "requests-toolbelt", "packaging") == (
-        "1.24.3 2.22.0 0.9.1 20.0"
+        "1.24.3 2.22.0 0.9.1 25.0"
     )
     assert python(out, "import requests_toolbelt, urllib3; print(urllib3.__version__)") == "1.24.3"
 

@@ -75,6 +75,16 @@ let
           }
         );
 
+      # pkgs/build-support/setup-hooks/make-wrapper.sh: makeWrapper / wrapProgram (a setup hook).
+      makeWrapper = mkDerivation {
+        name = "make-wrapper-hook";
+        buildCommand = ''
+          mkdir -p $out/nix-support
+          cp ${./hooks/make-wrapper.sh} $out/nix-support/setup-hook
+        '';
+        passthru.provides.setupHook = true;
+      };
+
       # setup-hooks/auto-patchelf.sh + auto-patchelf.py: see scripts/auto_patchelf.py.
       autoPatchelfHook = mkDerivation {
         name = "auto-patchelf-hook";
