@@ -9,7 +9,8 @@
 #   The set is `fix (extends packageOverrides (extends packages (extends hooks base)))`:
 #   python-packages-base.nix: buildPythonPackage / buildPythonApplication with
 #     overridePythonAttrs, toPythonModule, toPythonApplication, hasPythonModule,
-#     requiredPythonModules, makePythonPath;
+#     requiredPythonModules, makePythonPath, and `python = toPythonModule python`: the
+#     interpreter is a module of its own set, and every package propagates it;
 #   hooks/default.nix: makePythonHook and the hooks, made from the set's own members
 #     (pypaBuildHook from `build` and `wheel`, pypaInstallHook from `installer`,
 #     pythonRuntimeDepsCheckHook from `packaging`), overridable (`.override { installer = ...; }`);
@@ -201,7 +202,8 @@ let
         toPythonModule
         ;
       inherit pkgs;
-      inherit python;
+      # The interpreter is a module of its own set, so every package propagates a module.
+      python = toPythonModule python;
       pythonPackages = self;
       buildPythonPackage = makeOverridablePythonPackage (mk {
         namePrefix = "${libPrefix}-";
