@@ -103,14 +103,6 @@ STANDIN_PACKAGES = [
 ]
 
 
-INTERPRETER_IS_A_MODULE = pytest.mark.xfail(
-    strict=True,
-    reason="nixpkgs-index.nix lists the interpreter (python-packages-base.nix: python = "
-    "toPythonModule python) as a package and as every package's dependency",
-)
-
-
-@INTERPRETER_IS_A_MODULE
 def test_the_interpreter_is_not_a_package() -> None:
     """`pkgs.python3.pkgs.python` is a module of its own set (python-packages-base.nix), and
     every package propagates it (mk-python-derivation.nix): neither makes it an index entry."""
@@ -125,7 +117,6 @@ def test_the_interpreter_is_not_a_package() -> None:
     ] == [STANDIN_PACKAGES[0]]
 
 
-@INTERPRETER_IS_A_MODULE
 def test_the_expression_on_the_shared_standin() -> None:
     assert nix_index(f"import {STANDIN} {{ }}") == {
         "format": 1,
