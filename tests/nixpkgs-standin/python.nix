@@ -22,8 +22,7 @@
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
 #     postBuild, makeWrapperArgs, permitUserSite) and withPackages.
 # Not copied: nixpkgs' thousands of packages, the "setuptools" and "egg" formats,
-# pythonRelaxDeps, pythonNamespacesHook, pythonCatchConflictsHook, pypa/build's dependency
-# check, cross compilation (pythonOnBuildForHost is the
+# pythonRelaxDeps, pythonNamespacesHook, pythonCatchConflictsHook, cross compilation (pythonOnBuildForHost is the
 # interpreter itself, so the hooks come from the same set, where nixpkgs uses a second set with
 # the same overrides).
 {
@@ -258,10 +257,7 @@ let
         makePythonHook {
           name = "pypa-build-hook.sh";
           propagatedBuildInputs = [ wheel ];
-          substitutions = {
-            inherit build pythonInterpreter;
-            buildWheel = "${scripts}/build_wheel.py";
-          };
+          substitutions = { inherit build; };
         } "${hooksDir}/pypa-build-hook.sh"
       ) { inherit (self) build wheel; };
 
