@@ -96,11 +96,6 @@ def env_dir(served: Any) -> Path:
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lock leaves out what get_requires_for_build_wheel returns when the sdist's "
-    "PKG-INFO is static, and nixpkgs' pypa/build checks it",
-)
 def test_build_requirements_from_the_backend_are_locked_and_built(env_dir: Path) -> None:
     lock = json.loads((env_dir / "mach2.lock").read_text(encoding="utf-8"))
     assert lock["packages"]["dynbuild"]["provider"] == "sdist"
