@@ -5,7 +5,10 @@
 #   cpython/default.nix + passthrufun.nix: `override { self; packageOverrides; }` (other
 #     arguments of the original call are kept); passthru pythonVersion, sitePackages,
 #     libPrefix, executable, interpreter, pkgs, withPackages, buildEnv, pythonAttr,
-#     pythonAtLeast/Older, pythonOnBuildForHost.
+#     pythonAtLeast/Older, pythonOnBuildForHost; `pkgs` is `ensurePythonModules` of the set: a
+#     member that is a derivation but neither a Python module of this interpreter nor a setup
+#     hook throws "<name> should use `buildPythonPackage` or `toPythonModule` if it is to be
+#     part of the Python packages set." when it is used (extendDerivation).
 #   The set is `fix (extends packageOverrides (extends packages (extends hooks base)))`:
 #   python-packages-base.nix: buildPythonPackage / buildPythonApplication with
 #     overridePythonAttrs, toPythonModule, toPythonApplication, hasPythonModule,
@@ -139,12 +142,23 @@ let
         withPackages = f: passthru.buildEnv.override { extraLibs = f pythonPackages; };
       };
 
+      # passthrufun.nix: ensurePythonModules over the fixed point.
       set = lib.fix (
         lib.extends packageOverrides (
           lib.extends (packages python) (lib.extends (hooks python) (packagesBase python))
         )
       );
-      pythonPackages = set;
+      valid = value: set.hasPythonModule value || attrByPath [ "provides" "setupHook" ] false value;
+      pythonPackages = mapAttrs (
+        name: value:
+        if isDerivation value then
+          extendDerivation (
+            valid value
+            || throw "${name} should use `buildPythonPackage` or `toPythonModule` if it is to be part of the Python packages set."
+          ) { } value
+        else
+          value
+      ) set;
     in
     interpreter;
 
