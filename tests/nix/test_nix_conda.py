@@ -91,16 +91,10 @@ def env(env_dir: Path) -> Path:
 
 
 def _package(env_dir: Path, key: str) -> Path:
-    return nix_build(env_dir, "-A", f'python.pkgs."{key}"')
-
-
-# passthrufun.nix's ensurePythonModules: a member of python.pkgs that is a derivation but not a
-# Python module throws when used, and `conda:<name>` packages are plain derivations.
-NATIVES_IN_PYTHON_PKGS = pytest.mark.xfail(
-    strict=True,
-    reason="conda:<name> packages are members of python.pkgs, which nixpkgs' "
-    "ensurePythonModules refuses for derivations that are not Python modules",
-)
+    """A locked package: native conda packages are the environment's nativePackages (nixpkgs'
+    python.pkgs holds Python modules only: passthrufun.nix's ensurePythonModules)."""
+    where = "nativePackages" if key.startswith("conda:") else "python.pkgs"
+    return nix_build(env_dir, "-A", f'{where}."{key}"')
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +150,6 @@ def test_the_lock_is_mixed(lock: dict[str, Any]) -> None:
         assert len(artifact["sha256"]) == 64
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_the_environment_imports_everything(env: Path, outputs: dict[str, Path]) -> None:
     """numpy's extension loads libfoo from libfoo's own store path (nothing in LD_*)."""
     code = (
@@ -175,14 +168,12 @@ def test_the_environment_imports_everything(env: Path, outputs: dict[str, Path])
     assert f"RUNPATH from file {env}/{SITE}/numpy/{CORE_SO}" in traced.stderr
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_the_extension_runpath(outputs: dict[str, Path]) -> None:
     """conda's $ORIGIN/../../.. (inside the package: kept) plus libfoo's store lib/."""
     core = outputs["numpy"] / SITE / "numpy" / CORE_SO
     assert _runpath(core) == ["$ORIGIN/../../..", f"{outputs['conda:libfoo']}/lib"]
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_the_native_package(outputs: dict[str, Path]) -> None:
     libfoo = outputs["conda:libfoo"]
     assert libfoo.name.endswith("-conda-libfoo-1.0")
@@ -217,7 +208,6 @@ def test_the_native_package(outputs: dict[str, Path]) -> None:
     assert propagated == [str(mutex)]
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_no_placeholder_is_left(outputs: dict[str, Path]) -> None:
     for output in outputs.values():
         for path in output.rglob("*"):
@@ -225,7 +215,6 @@ def test_no_placeholder_is_left(outputs: dict[str, Path]) -> None:
                 assert PLACEHOLDER.encode() not in path.read_bytes(), path
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_noarch_python_layout(env: Path, outputs: dict[str, Path]) -> None:
     toolz = outputs["toolz"]
     assert (toolz / SITE / "toolz" / "__init__.py").is_file()
@@ -245,7 +234,6 @@ def test_noarch_python_layout(env: Path, outputs: dict[str, Path]) -> None:
     assert raw.stdout == "raw toolz\n"
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_python_shebangs_point_at_the_interpreter(env: Path, outputs: dict[str, Path]) -> None:
     """numpy's bin/numpy-where had #!<placeholder>/bin/python3.11 (conda's python)."""
     first = (outputs["numpy"] / "bin" / ".numpy-where-wrapped").read_text().splitlines()[0]
@@ -548,7 +536,6 @@ def conda_only_root(
         yield work / "env"
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_native_packages_are_not_members_of_the_python_set(env_dir: Path) -> None:
     """Only Python modules are members of python.pkgs; the conda-only packages are the
     environment's `nativePackages`."""
@@ -564,9 +551,20 @@ def test_native_packages_are_not_members_of_the_python_set(env_dir: Path) -> Non
         "members": [],
         "natives": ["conda:_libfoo_mutex", "conda:libfoo"],
     }
+    # `_` reaches them there.
+    underscore = (
+        f"let mach2 = import {env_dir}/mach2 {{ pkgs = import {STANDIN} {{ }}; }}; "
+        f"e = mach2.mkPython {{ lockFile = {env_dir}/mach2.lock; "
+        '_."conda:libfoo".postFixup.add = "\necho overridden"; }; '
+        'in e.nativePackages."conda:libfoo".postFixup'
+    )
+    result = run(
+        ["nix-instantiate", "--eval", "--strict", "--json", *NIX_OPTIONS, "-E", underscore]
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout).endswith("\necho overridden")
 
 
-@NATIVES_IN_PYTHON_PKGS
 def test_a_conda_only_root(conda_only_root: Path, tmp_path: Path) -> None:
     """A root that is not a Python package (conda's libfoo) is a program of the environment,
     like a non-Python packagesExtra entry, and buildPythonPackage propagates it."""

@@ -59,6 +59,16 @@ let
   } [ "app" ];
   nixOverlay = (o.lockOverlay { lockData = nixLock; tests = false; }) nixFinal nixPrev;
   nixFinal = mocks.fakeSet (nixPrev // nixOverlay);
+
+  # Native conda packages (not Python modules) live outside the python set.
+  condaLock = mocks.lock {
+    numpy = mocks.conda "numpy" [ "conda:libfoo" ] null;
+    "conda:libfoo" = mocks.conda "conda:libfoo" [ ] null;
+    "conda:pyonly" = mocks.conda "conda:pyonly" [ ] "python";
+  } [ "numpy" "conda:libfoo" ];
+  condaOverlay = (o.lockOverlay { lockData = condaLock; tests = false; }) condaFinal { };
+  condaFinal = mocks.fakeSet condaOverlay;
+  natives = o.nativePackages { lockData = condaLock; tests = false; } condaFinal;
 in
 {
   backEdges = {
@@ -68,6 +78,24 @@ in
   };
   installedKeys = {
     testSkipsBuildOnly = { expr = o.installedKeys lockData; expected = [ "a" "b" "c" ]; };
+  };
+  isNativeKey = {
+    testNative = { expr = o.isNativeKey condaLock "conda:libfoo"; expected = true; };
+    testPyPIKey = { expr = o.isNativeKey condaLock "numpy"; expected = false; };
+    testNoarchPython = { expr = o.isNativeKey condaLock "conda:pyonly"; expected = false; };
+  };
+  pythonKeys = {
+    testWithoutNatives = { expr = o.pythonKeys condaLock; expected = [ "conda:pyonly" "numpy" ]; };
+  };
+  nativeKeys = {
+    testOnlyNatives = { expr = o.nativeKeys condaLock; expected = [ "conda:libfoo" ]; };
+  };
+  nativePackages = {
+    testNames = { expr = builtins.attrNames natives; expected = [ "conda:libfoo" ]; };
+    testPlainDerivation = {
+      expr = natives."conda:libfoo".mkDerivation.pname;
+      expected = "conda-libfoo";
+    };
   };
   lockOverlay = {
     testNames = { expr = builtins.attrNames (overlay final { }); expected = [ "a" "b" "c" "d" ]; };
@@ -90,6 +118,15 @@ in
     testNixpkgsBootstrapMismatch = {
       expr = { inherit (nixFinal.mach2-wheel.overridden) pname version; untouched = nixFinal.wheel.marker; };
       expected = { pname = "wheel"; version = "0.43.0"; untouched = "prev-wheel"; };
+    };
+    # nixpkgs' ensurePythonModules: the python set holds Python modules only.
+    testNativesAreNotMembers = {
+      expr = builtins.attrNames condaOverlay;
+      expected = [ "conda:pyonly" "numpy" ];
+    };
+    testNativeDependency = {
+      expr = map (d: d.mkDerivation.pname) condaFinal.numpy.buildPythonPackage.dependencies;
+      expected = [ "conda-libfoo" ];
     };
     testNixpkgsDependents = {
       expr = map (d: d.marker or d.overridden.version) nixFinal.app.buildPythonPackage.dependencies;

@@ -37,7 +37,28 @@ in
       expected = { add = 1; other = 2; };
     };
   };
+  overridePackage = {
+    testPythonAttrs = {
+      expr = removeAttrs (u.overridePackage "w" { } (fake { x = [ 1 ]; }) { x.add = 2; }) [ "overridePythonAttrs" ];
+      expected = { x = [ 1 2 ]; };
+    };
+    testNotOverridable = { expr = u.overridePackage "w" { } { } { x = 1; }; throws = true; };
+  };
   underscoreOverlay = {
+    # Native conda packages are not in the python set: overlay.nix's nativePackages applies them.
+    testNativeLeftToNativePackages = {
+      expr = builtins.attrNames (
+        (u.underscoreOverlay {
+          underscore."conda:libfoo".postInstall = "x";
+          known = [ "conda:libfoo" ];
+          attrFor = key: key;
+          natives = [ "conda:libfoo" ];
+        })
+          { }
+          prev
+      );
+      expected = [ ];
+    };
     testOps = {
       expr = apply {
         requests = {
