@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,18 @@ def nix_build_error(target: str | Path, *extra: str) -> str:
     result = run(["nix-build", *NIX_OPTIONS, "--no-out-link", str(target), *extra])
     assert result.returncode != 0, f"expected the build to fail, got {result.stdout}"
     return result.stderr
+
+
+def closure_distributions(path: Path) -> dict[str, set[str]]:
+    """Python distribution name (normalized) -> the store paths of `path`'s closure holding it
+    (``lib/python*/site-packages/*.dist-info``): one copy of each name means one path each."""
+    result = run(["nix-store", "--query", "--requisites", str(path)], check=True)
+    found: dict[str, set[str]] = {}
+    for store_path in result.stdout.split():
+        for info in Path(store_path).glob("lib/python*/site-packages/*.dist-info"):
+            name = re.sub(r"[-_.]+", "-", info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
+            found.setdefault(name, set()).add(store_path)
+    return found
 
 
 def library_expr(body: str) -> str:

@@ -11,7 +11,9 @@ urllib3 1.25.7, requests 2.22.0, six 1.13.0).  The locks are hand-written fixtur
 * nixpkgs-bootstrap: packaging (a build-system bootstrap package, which nixpkgs' own hooks are
   made of) at another version than the stand-in's packaging 25.0;
 * nixpkgs-alias: lock key `urllib3` from attribute `urllib3_1`, packaging exact, and a wheel
-  (requests-toolbelt) depending on a nixpkgs package.
+  (requests-toolbelt) depending on a nixpkgs package;
+* nixpkgs-packaging: nixpkgs' deprecation (which depends on packaging) with packaging pinned to
+  24.2 from a wheel, away from the stand-in's 25.0.
 
 The last one uses ALIASED, an overlay that adds `urllib3_1` (a second attribute of one PyPI
 project, like django_4 next to django).
@@ -25,7 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nixhelpers import FIXTURES, LIBRARY, STANDIN, nix_build, nix_error, nix_eval
+from nixhelpers import (
+    FIXTURES,
+    LIBRARY,
+    STANDIN,
+    closure_distributions,
+    nix_build,
+    nix_error,
+    nix_eval,
+)
 
 FIXTURE_OVERLAY = f"(import {STANDIN}/python-index-fixture.nix)"
 
@@ -267,7 +277,26 @@ def test_a_key_other_than_the_attribute_builds() -> None:
     assert python(out, "import requests_toolbelt, urllib3; print(urllib3.__version__)") == "1.24.3"
 
 
-# 5. Errors.
+# 5. One copy of each Python name in a closure: nixpkgs' pythonCatchConflictsHook fails a
+# package whose closure has two (catch_conflicts.py), buildEnv fails on the colliding files.
+
+
+@pytest.mark.network
+@pytest.mark.xfail(
+    strict=True,
+    reason="mach2 keeps its packaging pin beside nixpkgs' as mach2-packaging, and nixpkgs' "
+    "deprecation brings nixpkgs' own: two copies of packaging in one closure",
+)
+def test_a_bootstrap_package_pinned_away_from_nixpkgs_is_the_only_copy() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-packaging")))
+    assert versions(out, "packaging", "deprecation") == "24.2 2.1.0"
+    copies = {name: paths for name, paths in closure_distributions(out).items() if len(paths) > 1}
+    assert copies == {}
+    code = "import deprecation, packaging; print(packaging.__version__)"
+    assert python(out, code) == "24.2"
+
+
+# 6. Errors.
 
 
 def edited(tmp_path: Path, lock: str, key: str, field: str, value: Any) -> Path:

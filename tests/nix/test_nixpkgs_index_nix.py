@@ -131,6 +131,7 @@ def test_the_expression_on_the_shared_standin() -> None:
     fixture = [
         entry("certifi", "certifi", "2019.11.28"),
         entry("chardet", "chardet", "3.0.4"),
+        entry("deprecation", "deprecation", "2.1.0", ["packaging"]),
         entry("idna", "idna", "2.8"),
         entry("requests", "requests", "2.22.0", ["certifi", "chardet", "idna", "urllib3"]),
         entry("six", "six", "1.13.0"),

@@ -177,3 +177,21 @@ def test_buildenv_wraps_every_program(tmp_path: Path) -> None:
         [str(env / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert prefix == str(env) and module == f"{env}/{SITE}/demo/__init__.py"
+
+
+@pytest.mark.network
+def test_two_copies_of_a_name_fail_the_build(tmp_path: Path) -> None:
+    """catch_conflicts.py (pythonCatchConflictsHook, a preDist phase): the closure of a package
+    holding one distribution in two store paths fails it."""
+    one = make_wheel(tmp_path / "one", "dup", "1.0", {"dup.py": "V = 1\n"})
+    two = make_wheel(tmp_path / "two", "dup", "2.0", {"dup.py": "V = 2\n"})
+    user = make_wheel(tmp_path / "user", "user", "1.0", {"user.py": ""})
+    expr = (
+        f"let pkgs = import {STANDIN} {{ }}; ps = pkgs.python3.pkgs; "
+        'w = src: version: ps.buildPythonPackage { pname = "dup"; inherit version src; format = "wheel"; }; '
+        f'in ps.buildPythonPackage {{ pname = "user"; version = "1.0"; format = "wheel"; src = {user}; '
+        f'dependencies = [ (w {one} "1.0") (w {two} "2.0") ]; }}'
+    )
+    error = nix_build_error("-E", expr)
+    assert "pythonCatchConflictsPhase" in error
+    assert "Found duplicated packages in closure for dependency 'dup'" in error

@@ -1,5 +1,5 @@
-# An overlay giving the stand-in's (empty) Python package set a few real packages, as nixpkgs
-# defines them, for the nixpkgs provider: mach2/nix/nixpkgs-index.nix lists them, and the
+# An overlay giving the stand-in's Python package set (nixpkgs' build tools only) a few real
+# packages, as nixpkgs defines them, for the nixpkgs provider: mach2/nix/nixpkgs-index.nix lists them, and the
 # overlay mach2 emits for a nixpkgs-provided package can be checked against them (an exact
 # version reuses `prev.<attr>` untouched: same .drv path).  Owned by the nixpkgs provider
 # (tests/nix/test_nixpkgs_index_nix.py); the rest of this directory is the stand-in itself.
@@ -55,6 +55,14 @@ let
         self.idna
         self.urllib3
       ];
+    };
+    # Depends on `packaging`, one of the packages nixpkgs' own build hooks are made of.
+    deprecation = self.buildPythonPackage {
+      pname = "deprecation";
+      version = "2.1.0";
+      format = "wheel";
+      src = wheel "deprecation" "2.1.0" "https://files.pythonhosted.org/packages/02/c3/253a89ee03fc9b9682f1541728eb66db7db22148cd94f89ab22528cd1e1b/deprecation-2.1.0-py2.py3-none-any.whl" "a10811591210e1fb0e768a8c25517cabeabcba6f0bf96564f8ff45189f90b14a";
+      dependencies = [ self.packaging ];
     };
     six = self.buildPythonPackage {
       pname = "six";

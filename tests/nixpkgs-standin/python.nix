@@ -25,7 +25,7 @@
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
 #     postBuild, makeWrapperArgs, permitUserSite) and withPackages.
 # Not copied: nixpkgs' thousands of packages, the "setuptools" and "egg" formats,
-# pythonRelaxDeps, pythonNamespacesHook, pythonCatchConflictsHook, cross compilation (pythonOnBuildForHost is the
+# pythonRelaxDeps, pythonNamespacesHook, cross compilation (pythonOnBuildForHost is the
 # interpreter itself, so the hooks come from the same set, where nixpkgs uses a second set with
 # the same overrides).
 {
@@ -299,6 +299,14 @@ let
         } "${hooksDir}/python-runtime-deps-check-hook.sh"
       ) { inherit (self) packaging; };
 
+      pythonCatchConflictsHook = makePythonHook {
+        name = "python-catch-conflicts-hook";
+        substitutions = {
+          inherit pythonInterpreter;
+          catchConflicts = "${scripts}/catch_conflicts.py";
+        };
+      } "${hooksDir}/python-catch-conflicts-hook.sh";
+
       pythonImportsCheckHook = makePythonHook {
         name = "python-imports-check-hook.sh";
         substitutions.pythonCheckInterpreter = pythonInterpreter;
@@ -439,6 +447,9 @@ let
   # implicit "setuptools" format, so mach2 cannot rely on it; "other" without an installPhase
   # is refused too, as it would install nothing); the hooks, in nixpkgs' order:
   #   python, wrapPython, pythonRemoveTestsDirHook,
+  #   pythonCatchConflictsHook (catchConflicts, default true, and not a bootstrap package:
+  #     build, packaging, pyproject-hooks, wheel, flit-core, installer, nor setuptools/wheel;
+  #     a preDist phase failing on two copies of one distribution in the closure of $out),
   #   pythonRemoveBinBytecodeHook, pypaBuildHook + pythonRuntimeDepsCheckHook (pyproject),
   #   wheelUnpackHook (wheel), pypaInstallHook (all but "other"), pythonImportsCheckHook,
   #   pythonOutputDistHook (pyproject and wheel: a `dist` output holding dist/),
@@ -525,6 +536,7 @@ let
         self.wrapPython
         self.pythonRemoveTestsDirHook
       ]
+      ++ optional (catchConflicts && !isBootstrapPackage && !isSetuptoolsDependency) self.pythonCatchConflictsHook
       ++ optional removeBinBytecode self.pythonRemoveBinBytecodeHook
       ++ optionals (format' == "pyproject") [
         (
