@@ -33,7 +33,7 @@
 {
   pkgs,
   util,
-  attrFor,
+  attrIn,
   fetchArtifact,
   applyScript,
   shellQuote,
@@ -71,13 +71,13 @@ let
   isNative = key: match "conda:.*" key != null;
 
   /**
-    The python-set attribute of a dependency key (packages.nix's names); `conda:<name>` keys
-    keep their name (conda names are not PEP 503-normalized: `conda:_openmp_mutex`) and are
-    looked up in the natives' set.
+    The attribute of a dependency key in the python set `final` (packages.nix's attrIn);
+    `conda:<name>` keys keep their name (conda names are not PEP 503-normalized:
+    `conda:_openmp_mutex`) and are looked up in the natives' set.
 
-    Type: dependencyAttr :: string -> string
+    Type: dependencyAttr :: attrs -> string -> string
   */
-  dependencyAttr = dep: if isNative dep then dep else attrFor (identifierKey dep);
+  dependencyAttr = final: dep: if isNative dep then dep else attrIn final (identifierKey dep);
 
   /**
     Whether a locked package is a native conda package: a `conda:<name>` key that is not
@@ -208,7 +208,7 @@ let
     map (
       dep:
       let
-        attr = dependencyAttr dep;
+        attr = dependencyAttr final dep;
       in
       if hasAttr attr natives then
         natives.${attr}

@@ -8,7 +8,6 @@
   util,
   lock,
   python,
-  packages,
   overlay,
   underscore,
   extra,
@@ -110,7 +109,7 @@ let
       known = lockKeys ++ nativeKeys ++ extraNames;
       underscoreArg = args._ or { };
 
-      selectPkgs = ps: map (k: ps.${packages.attrFor k}) lockKeys ++ map (n: ps.${n}) extraNames;
+      selectPkgs = ps: map (k: ps.${k}) lockKeys ++ map (n: ps.${n}) extraNames;
 
       pythonOverrides = composeManyExtensions (
         overlayList "overridesPre" (args.overridesPre or [ ])
@@ -119,14 +118,14 @@ let
             inherit lockData tests;
             underscore = underscoreArg;
           })
-          (extra.extraOverlay extras tests)
+          (overlay.buildToolHooks interpreter.pkgs)
+          (extra.extraOverlay extras tests interpreter.pkgs)
         ]
         ++ overlayList "overridesPost" (args.overridesPost or [ ])
         ++ [
           (underscore.underscoreOverlay {
             underscore = underscoreArg;
             inherit known;
-            inherit (packages) attrFor;
             natives = nativeKeys;
           })
           # mach-nix compatibility: `python.pkgs.selectPkgs python.pkgs` lists the env's packages.

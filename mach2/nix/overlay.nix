@@ -1,6 +1,14 @@
 # The lock as a python package-set overlay (`final: prev: { <name> = derivation; }`).
-# <name> is the lock key (`mach2-<key>` for bootstrap packages); a nixpkgs package is defined
-# from `prev.<attr>`, so `final.django = prev.django_4` when key and attribute differ.
+# <name> is the lock key (`mach2-build-<key>` for packages needed only to build sdists); a
+# nixpkgs package is defined from `prev.<attr>`, so `final.django = prev.django_4` when key and
+# attribute differ.
+#
+# One copy of each Python name: every installed package is defined under its key, also the
+# ones nixpkgs' build hooks are made of (packaging, setuptools, wheel, installer, build, ...),
+# so nixpkgs' packages in the environment depend on the locked version and a closure never
+# holds two (nixpkgs' pythonCatchConflictsHook and buildEnv fail on that).  That cannot recurse
+# (mach-nix #529/#564) because the hooks themselves are taken from nixpkgs' own set
+# (buildToolHooks): the tools that build a package never depend on the overlay.
 #
 # Native conda packages (`conda:<name>`, not `noarch: python`) are not Python modules, and
 # nixpkgs refuses those in the python set (passthrufun.nix, ensurePythonModules): they are a
@@ -173,7 +181,7 @@ let
     in
     listToAttrs (
       map (key: {
-        name = attrFor key;
+        name = attrFor key lockPackages.${key};
         value = mkPackage {
           # `prev` is for nixpkgs packages: `prev.<attr>` untouched, or overridden.
           inherit final prev key tests natives;
@@ -182,10 +190,40 @@ let
         };
       }) keys
     );
+
+  /**
+    The hooks of nixpkgs' python set that are made of Python packages (hooks/default.nix:
+    pypaBuildHook of build and wheel, pypaInstallHook of installer, pythonRuntimeDepsCheckHook
+    of packaging, ...), taken from nixpkgs' own set `basePkgs`, so overriding those packages in
+    place never reaches the tools that build the set: no infinite recursion, and nixpkgs'
+    packages keep their derivations.
+
+    Type: buildToolHooks :: attrs -> (final -> prev -> attrs)
+  */
+  buildToolHooks =
+    basePkgs: _final: _prev:
+    listToAttrs (
+      map (name: {
+        inherit name;
+        value = basePkgs.${name};
+      }) (filter (name: hasAttr name basePkgs) buildToolHookNames)
+    );
+
+  buildToolHookNames = [
+    "eggInstallHook"
+    "pipBuildHook"
+    "pipInstallHook"
+    "pypaBuildHook"
+    "pypaInstallHook"
+    "pythonRelaxDepsHook"
+    "pythonRuntimeDepsCheckHook"
+    "setuptoolsBuildHook"
+  ];
 in
 {
   inherit
     backEdges
+    buildToolHooks
     installedKeys
     isNativeKey
     lockOverlay

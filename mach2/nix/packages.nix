@@ -39,31 +39,31 @@ let
   isLinux = pkgs.stdenv.hostPlatform.isLinux or false;
 
   /**
-    Packages nixpkgs' own build hooks are made of (mk-python-derivation.nix: isBootstrapPackage,
-    isSetuptoolsDependency, plus pip and tomli).  mach2 never overrides them in place
-    (mach-nix issues #529/#564: infinite recursion); their locked versions live beside them
-    as `mach2-<name>`.
+    The attribute of the python package set that holds locked package `key`: the key itself,
+    so the set has one copy of each name (nixpkgs' packages that depend on it get the locked
+    one; that includes the packages nixpkgs' build hooks are made of, whose hooks come from
+    nixpkgs' own set, see overlay.nix buildToolHooks).  Packages the lock needs only to build
+    its sdists ("build-only") sit beside nixpkgs' as `mach2-build-<key>`: they are in no
+    runtime closure, and nixpkgs' packages keep building with nixpkgs' tools.
 
-    Type: bootstrapNames :: [string]
+    Type: attrFor :: string -> attrs -> string
   */
-  bootstrapNames = [
-    "build"
-    "flit-core"
-    "installer"
-    "packaging"
-    "pip"
-    "pyproject-hooks"
-    "setuptools"
-    "tomli"
-    "wheel"
-  ];
+  attrFor = key: pkg: if pkg."build-only" or false then buildOnlyAttr key else key;
 
   /**
-    The attribute of the python package set that holds the locked package `key`.
+    Type: buildOnlyAttr :: string -> string
 
-    Type: attrFor :: string -> string
+    Example: buildOnlyAttr "setuptools" => "mach2-build-setuptools"
   */
-  attrFor = key: if elem key bootstrapNames then "mach2-${key}" else key;
+  buildOnlyAttr = key: "mach2-build-${key}";
+
+  /**
+    The attribute holding package `key` in the python set `final`: the lock's build-only pin
+    when there is one, else the key.
+
+    Type: attrIn :: attrs -> string -> string
+  */
+  attrIn = final: key: if hasAttr (buildOnlyAttr key) final then buildOnlyAttr key else key;
 
   /**
     Fetch a locked artifact (Nix checks the sha256).
@@ -129,7 +129,7 @@ let
       map (
         sibling:
         let
-          attr = attrFor (identifierKey sibling);
+          attr = attrIn final (identifierKey sibling);
         in
         if hasAttr attr final then
           "addAutoPatchelfSearchPath ${final.${attr}}/${final.python.sitePackages}\n"
@@ -217,7 +217,7 @@ let
       siblingArgs = map (
         sibling:
         let
-          attr = attrFor (identifierKey sibling);
+          attr = attrIn final (identifierKey sibling);
         in
         if hasAttr attr final then
           "--sibling ${shellQuote "${sibling}=${final.${attr}}/${python.sitePackages}"}"
@@ -262,7 +262,7 @@ let
     map (
       dep:
       let
-        attr = attrFor (identifierKey dep);
+        attr = attrIn final (identifierKey dep);
       in
       if hasAttr attr final then
         final.${attr}
@@ -400,7 +400,7 @@ let
     dependencies (Python modules are dropped from the inherited propagatedBuildInputs; native
     inputs, build-system, patches and phases are kept).  With `dependencies-from = "unknown"`
     the lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
-    overlay defines `final.<attrFor key>` from it.
+    overlay defines `final.<key>` from it.
 
     Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests } -> derivation
   */
@@ -524,7 +524,7 @@ let
     inherit
       pkgs
       util
-      attrFor
+      attrIn
       fetchArtifact
       applyScript
       shellQuote
@@ -567,7 +567,8 @@ in
 {
   inherit
     attrFor
-    bootstrapNames
+    attrIn
+    buildOnlyAttr
     conda
     fetchArtifact
     mkPackage

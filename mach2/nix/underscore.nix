@@ -104,19 +104,18 @@ let
       throw "mach2: ${where}: ${describe drv} cannot be overridden (no overridePythonAttrs or overrideAttrs)";
 
   /**
-    The overlay for `_`.  `known` lists the normalized names of the environment's packages;
-    `attrFor` maps a name to its attribute in the package set.
+    The overlay for `_`.  `known` lists the normalized names of the environment's packages
+    (each the attribute of its package in the set).
 
     `natives` are the native conda packages among `known`: they are not in the python set,
     overlay.nix's nativePackages applies their overrides.
 
-    Type: underscoreOverlay :: { underscore, known, attrFor, natives? } -> overlay
+    Type: underscoreOverlay :: { underscore, known, natives? } -> overlay
   */
   underscoreOverlay =
     {
       underscore,
       known,
-      attrFor,
       natives ? [ ],
     }:
     if !(isAttrs underscore) then
@@ -128,7 +127,7 @@ let
           name:
           let
             key = packageKey name;
-            attr = attrFor key;
+            attr = key;
             where = "_.${name}";
           in
           if !(elem key known) then

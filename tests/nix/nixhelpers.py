@@ -62,11 +62,14 @@ def nix_build_error(target: str | Path, *extra: str) -> str:
 
 def closure_distributions(path: Path) -> dict[str, set[str]]:
     """Python distribution name (normalized) -> the store paths of `path`'s closure holding it
-    (``lib/python*/site-packages/*.dist-info``): one copy of each name means one path each."""
+    (``lib/python*/site-packages/*.dist-info``, environments' links to them left out): one copy
+    of each name means one path each."""
     result = run(["nix-store", "--query", "--requisites", str(path)], check=True)
     found: dict[str, set[str]] = {}
     for store_path in result.stdout.split():
         for info in Path(store_path).glob("lib/python*/site-packages/*.dist-info"):
+            if (info / "METADATA").is_symlink():
+                continue
             name = re.sub(r"[-_.]+", "-", info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
             found.setdefault(name, set()).add(store_path)
     return found

@@ -193,26 +193,30 @@ def test_another_version_builds_and_imports() -> None:
     assert python(out, code) == "2.21.0 []"
 
 
-# 3. Bootstrap packages: never overridden in place.
+# 3. Packages nixpkgs' build hooks are made of (packaging here): overridden in place like any
+# other, while the hooks stay nixpkgs' own (overlay.nix buildToolHooks).
 
 BOOTSTRAP = f"""
 let
   e = {env("nixpkgs-bootstrap")};
   ps = e.python.pkgs;
 in {{
-  untouched = ps.packaging.drvPath == base.packaging.drvPath;
-  locked = {{ inherit (ps.mach2-packaging) version; src = ps.mach2-packaging.src.url; }};
+  nixpkgs = base.packaging.version;
+  locked = {{ inherit (ps.packaging) version; src = ps.packaging.src.url; }};
   selected = map (p: p.name) (e.selectPkgs ps);
-  # six is exact and untouched.
+  # six is exact and untouched: the hooks that build it are nixpkgs' own, though packaging
+  # (which pythonRuntimeDepsCheckHook is made of) is overridden.
   six = ps.six.drvPath == base.six.drvPath;
+  hooks = map (h: ps.${{h}}.drvPath == base.${{h}}.drvPath)
+    [ "pypaBuildHook" "pypaInstallHook" "pythonRuntimeDepsCheckHook" ];
   drv = e.drvPath;
 }}
 """
 
 
-def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> None:
+def test_a_bootstrap_package_at_another_version_is_overridden_in_place() -> None:
     result: dict[str, Any] = nix_eval(expr(BOOTSTRAP))
-    assert result["untouched"]
+    assert result["nixpkgs"] == "25.0"
     assert result["locked"] == {"version": "20.1", "src": url("nixpkgs-bootstrap", "packaging")}
     assert result["selected"] == [
         "python3.11-packaging-20.1",
@@ -220,7 +224,38 @@ def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> Non
         "python3.11-six-1.13.0",
     ]
     assert result["six"]
+    assert result["hooks"] == [True, True, True]
     assert result["drv"].endswith(".drv")
+
+
+def _sdist_pyparsing(tmp_path: Path) -> Path:
+    """nixpkgs-bootstrap with pyparsing (a dependency of the locked packaging 20.1) as an
+    sdist: built with pythonRuntimeDepsCheckHook, which is made of packaging."""
+    pyparsing = {
+        "kind": "sdist",
+        "filename": "pyparsing-2.4.6.tar.gz",
+        "url": f"{PYPI}/a2/56/0404c03c83cfcca229071d3c921d7d79ed385060bbe969fde3fd8f774ebd/pyparsing-2.4.6.tar.gz",
+        "sha256": "4c830582a84fb022400b85429791bc551f1f4871c33f23e44f353119e92f969f",
+    }
+    lock = edited(tmp_path, "nixpkgs-bootstrap", "pyparsing", "artifact", pyparsing)
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    data["packages"]["pyparsing"]["provider"] = "sdist"
+    lock.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return lock
+
+
+def test_overriding_hook_packages_in_place_does_not_recurse(tmp_path: Path) -> None:
+    """packaging 20.1 (in place) depends on pyparsing, an sdist built with the runtime-deps hook
+    made of packaging: with nixpkgs' own hooks that is no cycle.  A hook made of the overridden
+    packaging (as nixpkgs' hooks would be if mach2 let the overlay reach them) is the
+    infinite recursion of mach-nix #529/#564."""
+    lock = _sdist_pyparsing(tmp_path)
+    assert nix_eval(expr(f"builtins.isString {env(lock)}.drvPath"))
+    remade = (
+        "overridesPost = [ (final: prev: { pythonRuntimeDepsCheckHook = "
+        "prev.pythonRuntimeDepsCheckHook.override { packaging = final.packaging; }; }) ];"
+    )
+    assert "infinite recursion" in nix_error(expr(f"{env(lock, remade)}.drvPath"))
 
 
 @pytest.mark.network
@@ -245,8 +280,7 @@ in {{
   lockUrllib3 = base.urllib3_1.drvPath;
   requests = {{ inherit (ps.requests) version; marked = ps.requests ? mach2; }};
   toolbelt = map (p: p.drvPath) ps.requests-toolbelt.dependencies == [ ps.requests.drvPath ];
-  packaging = ps.mach2-packaging.drvPath == base.packaging.drvPath
-    && ps.packaging.drvPath == base.packaging.drvPath;
+  packaging = ps.packaging.drvPath == base.packaging.drvPath;
   drv = e.drvPath;
 }}
 """
@@ -263,7 +297,7 @@ def test_a_key_other_than_the_attribute() -> None:
     assert result["requests"] == {"version": "2.22.0", "marked": False}
     # A wheel depending on a nixpkgs package gets the locked derivation.
     assert result["toolbelt"]
-    # An exact bootstrap package is nixpkgs' own, under mach2-packaging and as packaging.
+    # An exact package nixpkgs' hooks are made of is nixpkgs' own.
     assert result["packaging"]
     assert result["drv"].endswith(".drv")
 
@@ -282,11 +316,6 @@ def test_a_key_other_than_the_attribute_builds() -> None:
 
 
 @pytest.mark.network
-@pytest.mark.xfail(
-    strict=True,
-    reason="mach2 keeps its packaging pin beside nixpkgs' as mach2-packaging, and nixpkgs' "
-    "deprecation brings nixpkgs' own: two copies of packaging in one closure",
-)
 def test_a_bootstrap_package_pinned_away_from_nixpkgs_is_the_only_copy() -> None:
     out = nix_build("-E", expr(env("nixpkgs-packaging")))
     assert versions(out, "packaging", "deprecation") == "24.2 2.1.0"

@@ -1,7 +1,7 @@
 { mocks, ... }:
 let
   p = mocks.lib.packages;
-  set = mocks.fakeSet { idna = "<idna>"; mach2-setuptools = "<setuptools>"; sib = "<sib>"; };
+  set = mocks.fakeSet { idna = "<idna>"; mach2-build-setuptools = "<setuptools>"; sib = "<sib>"; };
   pkg = mocks.wheel "requests" [ "idna" ];
   build = key: pkg: deps: p.mkPackage {
     final = set;
@@ -115,14 +115,11 @@ let
   };
 in
 {
-  bootstrapNames = {
-    testHasSetuptools = { expr = builtins.elem "setuptools" p.bootstrapNames; expected = true; };
-  };
   conda = {
     testStoreName = { expr = p.conda.storeName "conda:_openmp_mutex"; expected = "conda-_openmp_mutex"; };
     testDependencyAttr = {
-      expr = map p.conda.dependencyAttr [ "conda:_openmp_mutex" "Foo_Bar" "setuptools" ];
-      expected = [ "conda:_openmp_mutex" "foo-bar" "mach2-setuptools" ];
+      expr = map (p.conda.dependencyAttr set) [ "conda:_openmp_mutex" "Foo_Bar" "setuptools" ];
+      expected = [ "conda:_openmp_mutex" "foo-bar" "mach2-build-setuptools" ];
     };
     testIsPythonPackage = {
       expr = [
@@ -142,9 +139,19 @@ in
       expected = true;
     };
   };
+  # One copy of each name: every package in place, even the ones nixpkgs' hooks are made of;
+  # only build-only pins sit beside.
   attrFor = {
-    testPlain = { expr = p.attrFor "requests"; expected = "requests"; };
-    testBootstrap = { expr = p.attrFor "setuptools"; expected = "mach2-setuptools"; };
+    testPlain = { expr = p.attrFor "requests" { }; expected = "requests"; };
+    testBootstrapInPlace = { expr = p.attrFor "setuptools" { }; expected = "setuptools"; };
+    testBuildOnly = { expr = p.attrFor "setuptools" { "build-only" = true; }; expected = "mach2-build-setuptools"; };
+  };
+  buildOnlyAttr = {
+    testName = { expr = p.buildOnlyAttr "wheel"; expected = "mach2-build-wheel"; };
+  };
+  attrIn = {
+    testBuildOnlyPin = { expr = p.attrIn set "setuptools"; expected = "mach2-build-setuptools"; };
+    testKey = { expr = p.attrIn set "idna"; expected = "idna"; };
   };
   fetchArtifact = {
     testArgs = {

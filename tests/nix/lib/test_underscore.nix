@@ -5,12 +5,11 @@ let
   fake = attrs: attrs // { overridePythonAttrs = f: fake (attrs // f attrs); };
   prev = {
     requests = fake { buildInputs = [ "a" ]; postInstall = "x"; env = { A = "1"; }; };
-    mach2-setuptools = fake { patches = [ ]; };
+    setuptools = fake { patches = [ ]; };
   };
   overlay = underscore: u.underscoreOverlay {
     inherit underscore;
     known = [ "requests" "setuptools" ];
-    attrFor = key: if key == "setuptools" then "mach2-setuptools" else key;
   };
   apply = underscore: removeAttrs ((overlay underscore) { marker = "final"; } prev).requests [ "overridePythonAttrs" ];
 in
@@ -51,7 +50,6 @@ in
         (u.underscoreOverlay {
           underscore."conda:libfoo".postInstall = "x";
           known = [ "conda:libfoo" ];
-          attrFor = key: key;
           natives = [ "conda:libfoo" ];
         })
           { }
@@ -74,9 +72,9 @@ in
       expr = builtins.attrNames ((overlay { Requests.doCheck = true; }) { } prev);
       expected = [ "requests" ];
     };
-    testBootstrapAttr = {
+    testBootstrapInPlace = {
       expr = builtins.attrNames ((overlay { setuptools.patches.add = [ "p" ]; }) { } prev);
-      expected = [ "mach2-setuptools" ];
+      expected = [ "setuptools" ];
     };
     testUnknownPackage = { expr = (overlay { flask.doCheck = true; }) { } prev; throws = true; };
     testNotAttrs = { expr = overlay [ ]; throws = true; };
