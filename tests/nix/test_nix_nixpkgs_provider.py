@@ -367,3 +367,20 @@ def test_an_attribute_this_nixpkgs_lacks_is_a_clear_error(tmp_path: Path) -> Non
         "mach2: locked package `requests` is nixpkgs attribute `requests_2`, which this nixpkgs "
         "does not have; re-lock against it" in error
     )
+
+
+def test_a_nixpkgs_module_in_packages_extra_gets_the_locked_dependencies(tmp_path: Path) -> None:
+    """packagesExtra = [ python3.pkgs.deprecation ]: nixpkgs' own package is taken from the
+    environment's set, so it depends on the locked packaging, not on nixpkgs' second copy."""
+    data = json.loads((FIXTURES / "nixpkgs-packaging.lock").read_text(encoding="utf-8"))
+    del data["packages"]["deprecation"]
+    data["roots"] = ["packaging"]
+    lock = tmp_path / "packaging.lock"
+    lock.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result: dict[str, Any] = nix_eval(
+        expr(
+            f"let e = {env(lock, 'packagesExtra = [ base.deprecation ];')}; "
+            "in map (p: p.name) e.python.pkgs.deprecation.propagatedBuildInputs"
+        )
+    )
+    assert result == ["python3.11-packaging-24.2", "python3-3.11"]
