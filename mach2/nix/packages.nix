@@ -270,6 +270,19 @@ let
         throw "mach2: locked package `${key}` needs `${dep}` (${what}), which is neither in the lock nor in the python package set"
     ) keys;
 
+  /**
+    nixpkgs gives wheel and pyproject builds a `dist` output holding dist/, the wheel that was
+    installed (python-output-dist-hook.sh, appended to preFixupPhases).  For mach2's packages
+    that is a second copy of every wheel in the store (gigabytes for torch): this phase, which
+    comes before it in preFixupPhases, empties dist/, so `dist` is an empty directory.
+
+    Type: noDistCopy :: attrs
+  */
+  noDistCopy = {
+    preFixupPhases = [ "mach2RemoveDistWheels" ];
+    mach2RemoveDistWheels = "rm -f dist/*.whl";
+  };
+
   common =
     {
       final,
@@ -292,7 +305,8 @@ let
         provider = pkg.provider;
         why = pkg."why-provider" or "";
       };
-    };
+    }
+    // noDistCopy;
 
   wheel =
     args@{ key, pkg, ... }:
@@ -470,6 +484,8 @@ let
           # Mixed providers trip nixpkgs' runtime-deps check; the lock already resolved them.
           dontCheckRuntimeDeps = true;
           doCheck = tests;
+          preFixupPhases = (o.preFixupPhases or [ ]) ++ noDistCopy.preFixupPhases;
+          inherit (noDistCopy) mach2RemoveDistWheels;
           passthru = (o.passthru or { }) // {
             mach2 = {
               inherit key attr;
@@ -572,6 +588,7 @@ in
     conda
     fetchArtifact
     mkPackage
+    noDistCopy
     planLibraries
     ;
 }

@@ -163,6 +163,16 @@ def test_sdist_without_locked_backend_fails(tmp_path: Path) -> None:
     assert "Backend 'setuptools.build_meta:__legacy__' is not available." in error
 
 
+def test_no_dist_copy_of_the_wheels() -> None:
+    """nixpkgs' python-output-dist-hook keeps dist/ (the installed wheel) as the `dist`
+    output; mach2 empties it first, so no wheel is stored twice."""
+    args = fixture_args("requests-pyyaml")
+    dist = _build(f"(mach2.mkPython {args}).python.pkgs.pyyaml.dist")
+    assert dist.is_dir() and list(dist.iterdir()) == []
+    six = _build(f"(mach2.mkPython {SIX}).python.pkgs.six.dist")
+    assert list(six.iterdir()) == []
+
+
 def test_wheel_with_native_libraries_from_the_plan() -> None:
     env = _build(f"mach2.mkPython {fixture_args('ujson')}")
     assert _python(env, "import ujson; print(ujson.dumps({'a': 1}))") == '{"a":1}'

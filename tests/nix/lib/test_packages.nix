@@ -177,6 +177,16 @@ in
     testUnknownAttr = { expr = p.planLibraries "x" { patchelf.attrs = [ "libfoo" ]; }; throws = true; };
     testNotAList = { expr = p.planLibraries "x" { patchelf.attrs = "zlib"; }; throws = true; };
   };
+  noDistCopy = {
+    # Runs before python-output-dist-hook's pythonOutputDistPhase (appended after it).
+    testPhase = {
+      expr = { inherit (wheelArgs) preFixupPhases mach2RemoveDistWheels; };
+      expected = {
+        preFixupPhases = [ "mach2RemoveDistWheels" ];
+        mach2RemoveDistWheels = "rm -f dist/*.whl";
+      };
+    };
+  };
   mkPackage = {
     testWheel = {
       expr = {
