@@ -13,7 +13,11 @@ urllib3 1.25.7, requests 2.22.0, six 1.13.0).  The locks are hand-written fixtur
 * nixpkgs-alias: lock key `urllib3` from attribute `urllib3_1`, packaging exact, and a wheel
   (requests-toolbelt) depending on a nixpkgs package;
 * nixpkgs-packaging: nixpkgs' deprecation (which depends on packaging) with packaging pinned to
-  24.2 from a wheel, away from the stand-in's 25.0.
+  24.2 from a wheel, away from the stand-in's 25.0;
+* nixpkgs-checks: nixpkgs' certifi and idna, whose tests (doCheck is nixpkgs' default) hold
+  with nixpkgs' six only, and six pinned to 1.16.0 from a wheel;
+* nixpkgs-toml: toml locked against a nixpkgs that had 0.10.2; the stand-in's toml 0.10.0
+  carries build plumbing for its own source (patches, postPatch, cmake's hook, cargoDeps).
 
 The last one uses ALIASED, an overlay that adds `urllib3_1` (a second attribute of one PyPI
 project, like django_4 next to django).
@@ -33,6 +37,7 @@ from nixhelpers import (
     STANDIN,
     closure_distributions,
     nix_build,
+    nix_build_error,
     nix_error,
     nix_eval,
 )
@@ -325,7 +330,115 @@ def test_a_bootstrap_package_pinned_away_from_nixpkgs_is_the_only_copy() -> None
     assert python(out, code) == "24.2"
 
 
-# 6. Errors.
+# 6. "Untouched" and tests: nixpkgs' packages default to doCheck = true with check inputs from
+# the final set.  A package mach2 leaves as nixpkgs wrote it is a cache hit when its
+# derivation is nixpkgs' own; when the environment changes one of its inputs it is rebuilt
+# anyway, and then its tests would run against mach2's versions: mach2 turns them off there.
+
+CHECKS = f"""
+let
+  e = {env("nixpkgs-checks")};
+  ps = e.python.pkgs;
+  tested = {env("nixpkgs-checks", "tests = true;")}.python.pkgs;
+in {{
+  certifi = ps.certifi.drvPath == base.certifi.drvPath;
+  certifiChecks = ps.certifi.doInstallCheck;
+  idna = ps.idna.drvPath == base.idna.drvPath;
+  idnaChecks = ps.idna.doInstallCheck;
+  idnaVersion = ps.idna.version;
+  testedChecks = tested.idna.doInstallCheck;
+}}
+"""
+
+
+CHECKS_RUN = pytest.mark.xfail(
+    strict=True,
+    reason="an untouched nixpkgs package rebuilt against the lock's six runs its tests with it",
+)
+PLUMBING_KEPT = pytest.mark.xfail(
+    strict=True,
+    reason="a version-changed nixpkgs package keeps the patches, postPatch, cargoDeps and build "
+    "hooks of nixpkgs' source",
+)
+
+
+@CHECKS_RUN
+def test_checks_are_turned_off_only_where_the_package_is_rebuilt_anyway() -> None:
+    result: dict[str, Any] = nix_eval(expr(CHECKS))
+    # certifi: nixpkgs' own derivation (a cache hit; its checks ran where it was built).
+    assert result["certifi"] and result["certifiChecks"]
+    # idna's check input six is the lock's: rebuilt, so without its tests.
+    assert not result["idna"] and result["idnaChecks"] is False
+    assert result["idnaVersion"] == "2.8"
+    # tests = true keeps nixpkgs' checks (and runs them against the lock's versions).
+    assert result["testedChecks"] is True
+
+
+@pytest.mark.network
+@CHECKS_RUN
+def test_checks_against_the_locked_versions_do_not_fail_the_build() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-checks")))
+    assert versions(out, "certifi", "idna", "six") == "2019.11.28 2.8 1.16.0"
+
+
+# 7. Another version of a nixpkgs package drops the plumbing written for nixpkgs' source.
+
+PLUMBING = f"""
+let
+  e = {env("nixpkgs-toml")};
+  t = e.python.pkgs.toml;
+in {{
+  inherit (t) version;
+  patches = t.patches or null;
+  postPatch = t.postPatch or null;
+  cargoDeps = t.cargoDeps or null;
+  native = map (d: d.name) t.nativeBuildInputs;
+  base = {{ inherit (base.toml) version; patches = map toString base.toml.patches; }};
+}}
+"""
+
+
+@PLUMBING_KEPT
+def test_another_version_drops_the_old_sources_plumbing() -> None:
+    result: dict[str, Any] = nix_eval(expr(PLUMBING))
+    assert result["base"]["version"] == "0.10.0" and len(result["base"]["patches"]) == 1
+    assert result["version"] == "0.10.2"
+    assert (result["patches"], result["postPatch"], result["cargoDeps"]) == ([], None, None)
+    # A wheel needs nothing to build: the cmake hook (and setuptools) are gone.
+    assert not any("cmake" in n or "setuptools" in n for n in result["native"])
+
+
+@pytest.mark.network
+@PLUMBING_KEPT
+def test_another_version_from_a_wheel_builds() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-toml")))
+    assert python(out, "import toml; print(toml.__version__)") == "0.10.2"
+
+
+TOML_SDIST = {
+    "kind": "nixpkgs",
+    "attr": "toml",
+    "filename": "toml-0.10.2.tar.gz",
+    "url": f"{PYPI}/be/ba/1f744cdc819428fc6b5084ec34d9b30660f6f9daaf70eead706e3203ec3c/toml-0.10.2.tar.gz",
+    "sha256": "b3bda1d108d5dd99f4a20d24d9c348e91c4db7ab1b749200bded2f839ccbe68f",
+}
+
+
+@pytest.mark.network
+@PLUMBING_KEPT
+def test_another_version_from_an_sdist_keeps_the_build_tools(tmp_path: Path) -> None:
+    """An sdist keeps nixpkgs' way of building (cmake's hook, setuptools) but not the patches
+    and postPatch of the old source; here the CMakeLists.txt that postPatch wrote is missing,
+    and `_` puts it back."""
+    lock = edited(tmp_path, "nixpkgs-toml", "toml", "artifact", TOML_SDIST)
+    error = nix_build_error("-E", expr(env(lock)))
+    assert "does not appear to contain CMakeLists.txt" in error
+    fixed = env(lock, "_.toml.postPatch = \"echo 'project(toml)' > CMakeLists.txt\";")
+    out = nix_build("-E", expr(fixed))
+    assert python(out, "import toml; print(toml.__version__)") == "0.10.2"
+
+
+# 8. Errors.
 
 
 def edited(tmp_path: Path, lock: str, key: str, field: str, value: Any) -> Path:

@@ -135,6 +135,7 @@ def test_the_expression_on_the_shared_standin() -> None:
         entry("idna", "idna", "2.8"),
         entry("requests", "requests", "2.22.0", ["certifi", "chardet", "idna", "urllib3"]),
         entry("six", "six", "1.13.0"),
+        entry("toml", "toml", "0.10.0"),
         entry("urllib3", "urllib3", "1.25.7"),
     ]
     assert data["packages"] == sorted(STANDIN_PACKAGES + fixture, key=lambda e: e["attr"])

@@ -85,6 +85,15 @@ let
         passthru.provides.setupHook = true;
       };
 
+      # pkgs/by-name/cm/cmake: only its setup hook (configurePhase = cmakeConfigurePhase).
+      cmake = mkDerivation {
+        name = "cmake-standin";
+        buildCommand = ''
+          mkdir -p $out/nix-support
+          cp ${./hooks/cmake-setup-hook.sh} $out/nix-support/setup-hook
+        '';
+      };
+
       # setup-hooks/auto-patchelf.sh + auto-patchelf.py: see scripts/auto_patchelf.py.
       autoPatchelfHook = mkDerivation {
         name = "auto-patchelf-hook";
