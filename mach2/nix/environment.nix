@@ -117,6 +117,7 @@ let
           (overlay.lockOverlay {
             inherit lockData tests;
             underscore = underscoreArg;
+            basePkgs = interpreter.pkgs;
           })
           (overlay.buildToolHooks interpreter.pkgs)
           (extra.extraOverlay extras tests interpreter.pkgs)

@@ -162,13 +162,16 @@ let
     The overlay for a parsed lock: its Python packages (native conda packages are made on the
     side, see nativePackages).
 
-    Type: lockOverlay :: { lockData, tests, underscore? } -> (final -> prev -> attrs)
+    Type: lockOverlay :: { lockData, tests, underscore?, basePkgs? } -> (final -> prev -> attrs)
   */
   lockOverlay =
     {
       lockData,
       tests,
       underscore ? { },
+      # nixpkgs' own python set (the interpreter's, unmodified): whether an untouched nixpkgs
+      # package is still nixpkgs' derivation (packages.nix nixpkgsPackage).
+      basePkgs ? null,
     }:
     let
       lockPackages = lockData.packages;
@@ -184,7 +187,7 @@ let
         name = attrFor key lockPackages.${key};
         value = mkPackage {
           # `prev` is for nixpkgs packages: `prev.<attr>` untouched, or overridden.
-          inherit final prev key tests natives;
+          inherit final prev key tests natives basePkgs;
           pkg = lockPackages.${key};
           dependencies = dependenciesOf lockPackages back key;
         };

@@ -375,10 +375,12 @@ let
 
     Type: overrideFormat :: attrs -> string -> attrs -> attrs -> attrs
   */
+  isWheelArtifact = key: pkg: match ".*\\.whl" (artifactFilename key pkg.artifact) != null;
+
   overrideFormat =
     final: key: pkg: old:
     let
-      isWheel = match ".*\\.whl" (artifactFilename key pkg.artifact) != null;
+      isWheel = isWheelArtifact key pkg;
       oldFormat = old.format or null;
     in
     if isWheel then
@@ -407,16 +409,72 @@ let
       { };
 
   /**
+    What mach2 drops when it changes the version of a nixpkgs package: what nixpkgs wrote for
+    the old version's source.  Always the patches (and prePatch, postPatch), vendored
+    dependencies (cargoDeps and friends) and the source layout (sourceRoot, setSourceRoot,
+    pre/postUnpack).  When a source build becomes a wheel, which has nothing to build, also
+    the build: nativeBuildInputs and build-system (setup hooks such as cmake's, meson's, ninja's
+    or maturin's take over phases), the configure/build/install phases and their pre/post hooks,
+    the checks and their inputs.  `_.<pkg>.<attr>` puts any of them back.
+
+    Type: oldSourcePlumbing :: bool -> attrs
+  */
+  oldSourcePlumbing =
+    toWheel:
+    {
+      patches = [ ];
+      prePatch = null;
+      postPatch = null;
+      patchPhase = null;
+      cargoDeps = null;
+      cargoHash = null;
+      cargoSha256 = null;
+      cargoRoot = null;
+      cargoVendorDir = null;
+      sourceRoot = null;
+      setSourceRoot = null;
+      preUnpack = null;
+      postUnpack = null;
+    }
+    // (
+      if toWheel then
+        {
+          nativeBuildInputs = [ ];
+          build-system = [ ];
+          preConfigure = null;
+          configurePhase = null;
+          postConfigure = null;
+          preBuild = null;
+          buildPhase = null;
+          postBuild = null;
+          preInstall = null;
+          installPhase = null;
+          postInstall = null;
+          checkPhase = null;
+          installCheckPhase = null;
+          nativeCheckInputs = [ ];
+          checkInputs = [ ];
+        }
+      else
+        { }
+    );
+
+  /**
     A package of the nixpkgs provider (docs/nixpkgs.md §5).  `prev.<attr>` itself, untouched,
     when the lock says the version is nixpkgs' (`nixpkgs.exact`) and this nixpkgs has that
     version (so the .drv is nixpkgs' own when its dependencies are too: a binary-cache hit).
+    An untouched package whose derivation is not nixpkgs' own anyway (in `basePkgs`, the
+    interpreter's unmodified set: an input was replaced, e.g. a check input the lock pins)
+    gets `doCheck = false` unless `tests`: it is rebuilt, and nixpkgs' tests would run against
+    the lock's versions.  Where it is nixpkgs' own it stays untouched: a cache hit, whose tests
+    ran where it was built.
     Otherwise its `overridePythonAttrs` with the lock's version and src and the lock's Python
-    dependencies (Python modules are dropped from the inherited propagatedBuildInputs; native
-    inputs, build-system, patches and phases are kept).  With `dependencies-from = "unknown"`
-    the lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
+    dependencies (Python modules are dropped from the inherited propagatedBuildInputs), without
+    the old source's plumbing (oldSourcePlumbing).  With `dependencies-from = "unknown"` the
+    lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
     overlay defines `final.<key>` from it.
 
-    Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests } -> derivation
+    Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests, basePkgs? } -> derivation
   */
   nixpkgsPackage =
     args@{
@@ -425,6 +483,7 @@ let
       pkg,
       dependencies,
       tests,
+      basePkgs ? null,
       ...
     }:
     let
@@ -470,7 +529,12 @@ let
     if !(isBool exact) then
       throw "mach2: locked package `${key}`: `nixpkgs.exact` must be true or false, not ${describe exact}"
     else if same then
-      old
+      (
+        if tests || basePkgs == null || (hasAttr attr basePkgs && old.drvPath == basePkgs.${attr}.drvPath) then
+          old
+        else
+          old.overridePythonAttrs { doCheck = false; }
+      )
     else if !(isAttrs (pkg.artifact or null) && pkg.artifact ? url) then
       throw "mach2: locked package `${key}` is ${locked}, but this nixpkgs has ${has} and the lock has no source for ${version} (PyPI has no sdist of it); lock ${key} with another provider (e.g. -p '${key}=wheel,sdist') or re-lock against this nixpkgs (mach2 lock --nixpkgs <this nixpkgs>)"
     else if !(old ? overridePythonAttrs) then
@@ -503,6 +567,7 @@ let
               propagatedBuildInputs = filter (d: !(isPythonModule d)) (o.propagatedBuildInputs or [ ]);
             }
         )
+        // oldSourcePlumbing (isWheelArtifact key pkg && (o.format or null) != "wheel")
         // overrideFormat final key pkg o
       );
 
@@ -589,6 +654,7 @@ in
     fetchArtifact
     mkPackage
     noDistCopy
+    oldSourcePlumbing
     planLibraries
     ;
 }

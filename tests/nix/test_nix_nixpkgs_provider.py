@@ -351,18 +351,6 @@ in {{
 """
 
 
-CHECKS_RUN = pytest.mark.xfail(
-    strict=True,
-    reason="an untouched nixpkgs package rebuilt against the lock's six runs its tests with it",
-)
-PLUMBING_KEPT = pytest.mark.xfail(
-    strict=True,
-    reason="a version-changed nixpkgs package keeps the patches, postPatch, cargoDeps and build "
-    "hooks of nixpkgs' source",
-)
-
-
-@CHECKS_RUN
 def test_checks_are_turned_off_only_where_the_package_is_rebuilt_anyway() -> None:
     result: dict[str, Any] = nix_eval(expr(CHECKS))
     # certifi: nixpkgs' own derivation (a cache hit; its checks ran where it was built).
@@ -375,7 +363,6 @@ def test_checks_are_turned_off_only_where_the_package_is_rebuilt_anyway() -> Non
 
 
 @pytest.mark.network
-@CHECKS_RUN
 def test_checks_against_the_locked_versions_do_not_fail_the_build() -> None:
     out = nix_build("-E", expr(env("nixpkgs-checks")))
     assert versions(out, "certifi", "idna", "six") == "2019.11.28 2.8 1.16.0"
@@ -398,7 +385,6 @@ in {{
 """
 
 
-@PLUMBING_KEPT
 def test_another_version_drops_the_old_sources_plumbing() -> None:
     result: dict[str, Any] = nix_eval(expr(PLUMBING))
     assert result["base"]["version"] == "0.10.0" and len(result["base"]["patches"]) == 1
@@ -409,7 +395,6 @@ def test_another_version_drops_the_old_sources_plumbing() -> None:
 
 
 @pytest.mark.network
-@PLUMBING_KEPT
 def test_another_version_from_a_wheel_builds() -> None:
     out = nix_build("-E", expr(env("nixpkgs-toml")))
     assert python(out, "import toml; print(toml.__version__)") == "0.10.2"
@@ -425,7 +410,6 @@ TOML_SDIST = {
 
 
 @pytest.mark.network
-@PLUMBING_KEPT
 def test_another_version_from_an_sdist_keeps_the_build_tools(tmp_path: Path) -> None:
     """An sdist keeps nixpkgs' way of building (cmake's hook, setuptools) but not the patches
     and postPatch of the old source; here the CMakeLists.txt that postPatch wrote is missing,

@@ -177,6 +177,16 @@ in
     testUnknownAttr = { expr = p.planLibraries "x" { patchelf.attrs = [ "libfoo" ]; }; throws = true; };
     testNotAList = { expr = p.planLibraries "x" { patchelf.attrs = "zlib"; }; throws = true; };
   };
+  oldSourcePlumbing = {
+    testSdist = {
+      expr = { inherit (p.oldSourcePlumbing false) patches postPatch cargoDeps; hasBuild = (p.oldSourcePlumbing false) ? nativeBuildInputs; };
+      expected = { patches = [ ]; postPatch = null; cargoDeps = null; hasBuild = false; };
+    };
+    testToWheel = {
+      expr = { inherit (p.oldSourcePlumbing true) nativeBuildInputs build-system configurePhase; };
+      expected = { nativeBuildInputs = [ ]; build-system = [ ]; configurePhase = null; };
+    };
+  };
   noDistCopy = {
     # Runs before python-output-dist-hook's pythonOutputDistPhase (appended after it).
     testPhase = {
@@ -313,11 +323,12 @@ in
       expected = {
         version = "2.21.0";
         dependencies = [ "<idna>" ];
-        # Python modules dropped (the lock's dependencies replace them); the rest kept.
+        # Python modules dropped (the lock's dependencies replace them), and the patches of
+        # nixpkgs' source (oldSourcePlumbing); the build tools of an sdist kept.
         propagatedBuildInputs = [ "<libnative>" { pythonModule = false; name = "app"; } ];
         nativeBuildInputs = [ "<hook>" ];
         buildInputs = [ "<zlib>" ];
-        patches = [ "<patch>" ];
+        patches = [ ];
         dontCheckRuntimeDeps = true;
         doCheck = false;
         src = {
