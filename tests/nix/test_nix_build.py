@@ -117,17 +117,6 @@ def _image(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     return manifest, config, names
 
 
-def test_mk_docker_image_builds() -> None:
-    image = _build(f"mach2.mkDockerImage {fixture_args('requests-pyyaml')}")
-    manifest, config, names = _image(image)
-    assert manifest["RepoTags"] == ["mach2-python:latest"]
-    cmd = config["config"]["Cmd"]
-    assert cmd[0].endswith("-python3-3.11-env/bin/python")
-    assert cmd[0].lstrip("/") in names  # the environment's closure is in the image
-    assert "etc/ssl/certs/ca-bundle.crt" in names  # CA certificates
-    assert any(n.endswith("site-packages/requests/__init__.py") for n in names)
-
-
 def test_mk_docker_image_override() -> None:
     image = _build(
         f"(mach2.mkDockerImage {fixture_args('requests-pyyaml')}).override (old: {{ "
