@@ -1,14 +1,16 @@
 # A stand-in for nixpkgs, for testing mach2's Nix library with real Nix where nixpkgs cannot
-# be fetched.  It implements only the part of the nixpkgs API the library uses, with the
-# same attribute and argument names, from builtins.derivation and host tools (/bin/bash,
-# coreutils, tar, unzip, zstd, /usr/bin/python3.11, /usr/bin/patchelf).  It is importable
-# like nixpkgs:
+# be fetched (current nixpkgs needs Nix 2.18, lib/minver.nix).  It implements the part of the
+# nixpkgs API the library uses, with the same attribute and argument names and, where it breaks
+# builds, the same behaviour (hooks, checks, defaults), from builtins.derivation and host
+# tools (/bin/bash, coreutils, tar, unzip, zstd, /usr/bin/python3.11, /usr/bin/patchelf,
+# /usr/bin/strip).  It is importable like nixpkgs:
 #
 #   import ./tests/nixpkgs-standin { }
 #   nix-build ./env -I nixpkgs=tests/nixpkgs-standin
 #
 # Which nixpkgs behaviour each part copies, and what it leaves out, is written at the top
-# of each file (stdenv.nix, python.nix, docker.nix, scripts/*.py) and in implementation.md.
+# of each file (stdenv.nix, setup.sh, python.nix, hooks/*.sh, docker.nix, scripts/*.py) and in
+# implementation.md, with one table of where it still differs.
 {
   system ? builtins.currentSystem,
   overlays ? [ ],
