@@ -32,7 +32,7 @@ from nixhelpers import (
 )
 
 from mach2.cli.main import main
-from mach2.sources.nixpkgs_index import NixpkgsSource, evaluate_index, write_index
+from mach2.providers.nixpkgs.index import NixpkgsSource, evaluate_index, write_index
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "conda"))
 from local_channel import make_channel, missing_tools

@@ -25,6 +25,7 @@ let
     let
       std = import ./stdenv.nix { inherit lib system; };
       inherit (std) mkDerivation;
+      native = import ./native.nix { inherit mkDerivation; };
       python = import ./python.nix {
         inherit lib mkDerivation;
         inherit (std) stdenv;
@@ -33,7 +34,7 @@ let
     in
     python
     # The native packages mach2's build fixes name (native.nix).
-    // import ./native.nix { inherit mkDerivation; }
+    // native
     // {
       inherit lib system config overlays;
       inherit (std) stdenv fetchurl;
@@ -87,14 +88,14 @@ let
         passthru.provides.setupHook = true;
       };
 
-      # pkgs/by-name/cm/cmake: only its setup hook (configurePhase = cmakeConfigurePhase).
-      cmake = mkDerivation {
-        name = "cmake-standin";
-        buildCommand = ''
+      # pkgs/by-name/cm/cmake: the host's program (native.nix) and, as nixpkgs' cmake, its setup
+      # hook (configurePhase = cmakeConfigurePhase unless dontUseCmakeConfigure).
+      cmake = native.cmake.overrideAttrs (old: {
+        buildCommand = old.buildCommand + ''
           mkdir -p $out/nix-support
           cp ${./hooks/cmake-setup-hook.sh} $out/nix-support/setup-hook
         '';
-      };
+      });
 
       # setup-hooks/auto-patchelf.sh + auto-patchelf.py: see scripts/auto_patchelf.py.
       autoPatchelfHook = mkDerivation {
