@@ -74,13 +74,19 @@ def test_it_runs_the_local_tier_selection() -> None:
 
 
 def test_the_selection_is_the_examples_the_four_providers_and_the_image() -> None:
+    """Plus the build-fix table's check that every input it names is in real nixpkgs."""
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", *TIER_PYTEST_ARGS],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
     ids = [line for line in result.stdout.splitlines() if "::" in line]
     files = {i.split("::")[0] for i in ids}
-    assert files == {"tests/nix/test_examples.py", "tests/nix/test_nixpkgs_tier.py"}, result.stdout
+    assert files == {
+        "tests/nix/test_examples.py",
+        "tests/nix/test_nixpkgs_tier.py",
+        "tests/nix/test_nix_fixes.py",
+    }, result.stdout
+    assert "tests/nix/test_nix_fixes.py::test_every_input_exists_in_real_nixpkgs" in ids
     assert sum(i.startswith("tests/nix/test_examples.py::test_example[") for i in ids) >= 15
     assert "tests/nix/test_nixpkgs_tier.py::test_mk_docker_image_builds" in ids
     assert "tests/nix/test_nixpkgs_tier.py::test_one_copy_of_each_name_in_the_closure" in ids
