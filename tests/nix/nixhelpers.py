@@ -11,11 +11,14 @@ python3 and this machine's system (:func:`tier_fixture`, needs PyPI).
 from __future__ import annotations
 
 import functools
+import gzip
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -173,6 +176,26 @@ def closure_distributions(path: Path) -> dict[str, set[str]]:
             name = re.sub(r"[-_.]+", "-", info.name[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
             found.setdefault(name, set()).add(store_path)
     return found
+
+
+def docker_image(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """A `docker load`-able image archive: its manifest, its config and every layer's names."""
+    with gzip.open(path) as handle:
+        data = handle.read()
+    names: list[str] = []
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+
+        def member(name: str) -> bytes:
+            extracted = archive.extractfile(name)
+            assert extracted is not None, name
+            return extracted.read()
+
+        manifest = json.loads(member("manifest.json"))[0]
+        config = json.loads(member(manifest["Config"]))
+        for layer in manifest["Layers"]:
+            with tarfile.open(fileobj=io.BytesIO(member(layer))) as layer_tar:
+                names.extend(layer_tar.getnames())
+    return manifest, config, names
 
 
 def library_expr(body: str) -> str:

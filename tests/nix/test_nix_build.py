@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import subprocess
-import tarfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from nixhelpers import (
     FIXTURES,
     STANDIN,
+    docker_image,
     fixture_args,
     library_expr,
     nix_build,
@@ -98,31 +95,12 @@ def test_mk_python_shell_builds() -> None:
     assert shell.name.endswith("mach2-python-shell")
 
 
-def _image(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    with gzip.open(path) as handle:
-        data = handle.read()
-    names: list[str] = []
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-
-        def member(name: str) -> bytes:
-            extracted = archive.extractfile(name)
-            assert extracted is not None, name
-            return extracted.read()
-
-        manifest = json.loads(member("manifest.json"))[0]
-        config = json.loads(member(manifest["Config"]))
-        for layer in manifest["Layers"]:
-            with tarfile.open(fileobj=io.BytesIO(member(layer))) as layer_tar:
-                names.extend(layer_tar.getnames())
-    return manifest, config, names
-
-
 def test_mk_docker_image_override() -> None:
     image = _build(
         f"(mach2.mkDockerImage {fixture_args('requests-pyyaml')}).override (old: {{ "
         'name = "my-image"; config.Cmd = [ "python" "-c" "print(1)" ]; })'
     )
-    manifest, config, _ = _image(image)
+    manifest, config, _ = docker_image(image)
     assert image.name.endswith("my-image.tar.gz")
     assert manifest["RepoTags"] == ["my-image:latest"]
     assert config["config"] == {"Cmd": ["python", "-c", "print(1)"]}

@@ -11,12 +11,9 @@ must build, import, and hold one copy of each Python name in its closure.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from nixhelpers import (
     STANDIN,
     TIER_EXCLUDE_NEWER,
     closure_distributions,
+    docker_image,
     tier,
     tier_fixture,
 )
@@ -132,25 +130,6 @@ def test_one_copy_of_each_name_in_the_closure(four_providers: dict[str, Any]) ->
     assert {name: paths for name, paths in found.items() if len(paths) > 1} == {}
 
 
-def _image(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    with gzip.open(path) as handle:
-        data = handle.read()
-    names: list[str] = []
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-
-        def member(name: str) -> bytes:
-            extracted = archive.extractfile(name)
-            assert extracted is not None, name
-            return extracted.read()
-
-        manifest = json.loads(member("manifest.json"))[0]
-        config = json.loads(member(manifest["Config"]))
-        for layer in manifest["Layers"]:
-            with tarfile.open(fileobj=io.BytesIO(member(layer))) as layer_tar:
-                names.extend(layer_tar.getnames())
-    return manifest, config, names
-
-
 def test_mk_docker_image_builds(tmp_path: Path) -> None:
     requirements, lock = tier_fixture("requests-pyyaml", tmp_path)
     expr = (
@@ -158,7 +137,7 @@ def test_mk_docker_image_builds(tmp_path: Path) -> None:
         f"mach2.mkDockerImage {{ requirements = builtins.readFile {requirements}; "
         f"lockFile = {lock}; }}"
     )
-    manifest, config, names = _image(tier.build("-E", expr))
+    manifest, config, names = docker_image(tier.build("-E", expr))
     assert manifest["RepoTags"] == ["mach2-python:latest"]
     cmd = config["config"]["Cmd"]
     python = tier.python if tier.real else "3.11"
