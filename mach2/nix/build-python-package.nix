@@ -49,9 +49,16 @@ let
         where = "mach2.${function}";
       };
       roots = map identifierKey e.lockData.roots;
+      # Roots that are native conda packages are not Python modules: propagated inputs.
+      nativeRoots = builtins.filter (k: e.nativePackages ? ${k}) roots;
       spec' = spec // {
         inherit application;
-        dependencyNames = if hasLock then unique roots else spec.dependencyNames;
+        dependencyNames =
+          if hasLock then unique (builtins.filter (k: !(e.nativePackages ? ${k})) roots) else spec.dependencyNames;
+        builderArgs = spec.builderArgs // {
+          propagatedBuildInputs =
+            (spec.builderArgs.propagatedBuildInputs or [ ]) ++ map (k: e.nativePackages.${k}) nativeRoots;
+        };
       };
     in
     extra.instantiate e.python.pkgs (args.tests or false) "mach2.${function}" spec';

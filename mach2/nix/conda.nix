@@ -24,12 +24,16 @@
 #
 # Python packages (a PyPI key, or any `noarch: python` package) are buildPythonPackage with
 # `pyproject = false` (own phases), so environments link them; other conda packages are
-# plain stdenv derivations that propagate their conda dependencies: environments do not link
-# them, the RUNPATHs of the packages that need them point at their lib/.
+# plain stdenv derivations that propagate their conda dependencies.  Those are not members of
+# the python package set (nixpkgs' ensurePythonModules refuses derivations there that are not
+# Python modules, passthrufun.nix): they form their own set, `natives` (overlay.nix), which
+# the Python packages' dependencies are looked up in.  Environments do not link them (the
+# RUNPATHs of the packages that need them point at their lib/), but put the roots among them
+# on PATH.
 {
   pkgs,
   util,
-  attrFor,
+  attrIn,
   fetchArtifact,
   applyScript,
   shellQuote,
@@ -67,12 +71,22 @@ let
   isNative = key: match "conda:.*" key != null;
 
   /**
-    The python-set attribute of a dependency key: `conda:<name>` as it is (conda names are not
-    PEP 503-normalized: `conda:_openmp_mutex`), other keys as packages.nix names them.
+    The attribute of a dependency key in the python set `final` (packages.nix's attrIn);
+    `conda:<name>` keys keep their name (conda names are not PEP 503-normalized:
+    `conda:_openmp_mutex`) and are looked up in the natives' set.
 
-    Type: dependencyAttr :: string -> string
+    Type: dependencyAttr :: attrs -> string -> string
   */
-  dependencyAttr = dep: if isNative dep then dep else attrFor (identifierKey dep);
+  dependencyAttr = final: dep: if isNative dep then dep else attrIn final (identifierKey dep);
+
+  /**
+    Whether a locked package is a native conda package: a `conda:<name>` key that is not
+    `noarch: python`.  These are not Python modules and live outside the python set.
+
+    Type: isNativePackage :: string -> attrs -> bool
+  */
+  isNativePackage =
+    key: pkg: isNative key && (if isAttrs (pkg.artifact or null) then pkg.artifact.noarch or null else null) != "python";
 
   /**
     A string usable in a store path name: conda versions may hold `!` (epochs), keys `:`.
@@ -187,16 +201,18 @@ let
   /**
     The dependencies of a locked conda package in the python set `final`.
 
-    Type: lookupDependencies :: attrs -> string -> [string] -> [derivation]
+    Type: lookupDependencies :: attrs -> attrs -> string -> [string] -> [derivation]
   */
   lookupDependencies =
-    final: key: deps:
+    final: natives: key: deps:
     map (
       dep:
       let
-        attr = dependencyAttr dep;
+        attr = dependencyAttr final dep;
       in
-      if hasAttr attr final then
+      if hasAttr attr natives then
+        natives.${attr}
+      else if hasAttr attr final then
         final.${attr}
       else
         throw "mach2: locked conda package `${key}` needs `${dep}`, which is neither in the lock nor in the python package set"
@@ -205,7 +221,7 @@ let
   /**
     The derivation of a locked conda package (see the top of this file).
 
-    Type: condaPackage :: { final, key, pkg, dependencies, tests, ... } -> derivation
+    Type: condaPackage :: { final, natives, key, pkg, dependencies, tests, ... } -> derivation
   */
   condaPackage =
     {
@@ -214,6 +230,7 @@ let
       pkg,
       dependencies,
       tests,
+      natives ? { },
       ...
     }:
     let
@@ -255,7 +272,7 @@ let
           };
         };
       };
-      deps = lookupDependencies final key dependencies;
+      deps = lookupDependencies final natives key dependencies;
     in
     if python then
       final.buildPythonPackage (
@@ -289,6 +306,7 @@ in
     fetchConda
     installScript
     isNative
+    isNativePackage
     isPythonPackage
     lookupDependencies
     storeName

@@ -8,7 +8,6 @@
   util,
   lock,
   python,
-  packages,
   overlay,
   underscore,
   extra,
@@ -20,12 +19,20 @@ let
   inherit (builtins)
     all
     concatStringsSep
+    elem
+    filter
     isBool
     isFunction
     isList
     isString
     ;
-  inherit (util) checkArgs composeExtensions composeManyExtensions describe;
+  inherit (util)
+    checkArgs
+    composeExtensions
+    composeManyExtensions
+    describe
+    identifierKey
+    ;
 
   /**
     The arguments every mk* function takes (mach-nix's surface plus `lockFile`).
@@ -94,24 +101,33 @@ let
           rawLock;
 
       extras = extra.classify (args.packagesExtra or [ ]);
-      lockKeys = overlay.installedKeys lockData;
+      # Python packages of the lock (members of the python set) and native conda packages
+      # (their own set: nixpkgs' python set holds Python modules only).
+      lockKeys = overlay.pythonKeys lockData;
+      nativeKeys = overlay.nativeKeys lockData;
       extraNames = extra.extraNames extras;
-      known = lockKeys ++ extraNames;
+      known = lockKeys ++ nativeKeys ++ extraNames;
+      underscoreArg = args._ or { };
 
-      selectPkgs = ps: map (k: ps.${packages.attrFor k}) lockKeys ++ map (n: ps.${n}) extraNames;
+      selectPkgs = ps: map (k: ps.${k}) lockKeys ++ map (n: ps.${n}) extraNames;
 
       pythonOverrides = composeManyExtensions (
         overlayList "overridesPre" (args.overridesPre or [ ])
         ++ [
-          (overlay.lockOverlay { inherit lockData tests; })
-          (extra.extraOverlay extras tests)
+          (overlay.lockOverlay {
+            inherit lockData tests;
+            underscore = underscoreArg;
+            basePkgs = interpreter.pkgs;
+          })
+          (overlay.buildToolHooks interpreter.pkgs)
+          (extra.extraOverlay extras tests interpreter.pkgs)
         ]
         ++ overlayList "overridesPost" (args.overridesPost or [ ])
         ++ [
           (underscore.underscoreOverlay {
-            underscore = args._ or { };
+            underscore = underscoreArg;
             inherit known;
-            inherit (packages) attrFor;
+            natives = nativeKeys;
           })
           # mach-nix compatibility: `python.pkgs.selectPkgs python.pkgs` lists the env's packages.
           (_: _: { inherit selectPkgs; })
@@ -123,17 +139,28 @@ let
         packageOverrides = composeExtensions (old.packageOverrides or (_: _: { })) pythonOverrides;
       });
 
-      binPath = concatStringsSep ":" (map (p: "${p}/bin") extras.other);
+      # The native conda packages, made against the environment's python set; the roots among
+      # them are programs of the environment, like non-Python packagesExtra entries.
+      nativePackages = overlay.nativePackages {
+        inherit lockData tests;
+        underscore = underscoreArg;
+      } python'.pkgs;
+      nativeRoots = map (k: nativePackages.${k}) (
+        filter (k: elem k nativeKeys) (map identifierKey (lockData.roots or [ ]))
+      );
+      programs = extras.other ++ nativeRoots;
+
+      binPath = concatStringsSep ":" (map (p: "${p}/bin") programs);
 
       env = python'.buildEnv.override {
         extraLibs = selectPkgs python'.pkgs;
         inherit ignoreCollisions postBuild;
-        makeWrapperArgs = if extras.other == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
+        makeWrapperArgs = if programs == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
       };
 
       shell = pkgs.mkShell {
         name = "mach2-python-shell";
-        packages = [ env ] ++ extras.other;
+        packages = [ env ] ++ programs;
       };
 
       attrName = python.attrName (args.python or defaults.python) interpreter;
@@ -152,7 +179,7 @@ let
 
       dockerImage = docker.mkImage {
         inherit env;
-        contents = extras.other;
+        contents = programs;
       };
     in
     {
@@ -160,6 +187,7 @@ let
         dockerImage
         env
         lockData
+        nativePackages
         nixpkgs
         pythonOverrides
         selectPkgs
@@ -183,6 +211,7 @@ let
     // {
       inherit (e)
         dockerImage
+        nativePackages
         nixpkgs
         overlay
         python

@@ -1,4 +1,5 @@
-"""Every example of examples.md, evaluated or built with real Nix and the stand-in.
+"""Every example of examples.md, evaluated or built with real Nix and the stand-in, or with the
+nixpkgs of MACH2_TEST_NIXPKGS (the nixpkgs tier, nixhelpers.py).
 
 An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixture=...]
 [expect="..."] -->``.  Modes: ``eval`` (nix-instantiate), ``build`` (nix-build), ``fail``
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import FIXTURES, NIX_OPTIONS, ROOT, STANDIN, nix_eval, run
+from nixhelpers import FIXTURES, ROOT, tier, tier_fixture
 
 from mach2.cli.main import main
 from mach2.emit import library_files
@@ -40,8 +41,7 @@ def _workdir(tmp_path: Path, fixture: str | None) -> Path:
     work = tmp_path / "example"
     work.mkdir()
     if fixture:
-        shutil.copy(FIXTURES / f"{fixture}.txt", work / "requirements.txt")
-        shutil.copy(FIXTURES / f"{fixture}.lock", work / "mach2.lock")
+        tier_fixture(fixture, work)
     for relative, text in library_files().items():
         target = work / "mach2" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,13 +56,14 @@ def _cli(work: Path, code: str) -> None:
             continue
         words = shlex.split(line)
         if words[0] == "mach2":
+            if tier.real and "--python" in words and words[1] in ("env", "gen"):
+                # Built with the tier's nixpkgs: lock for its python3 and this system.
+                words[words.index("--python") + 1] = tier.python
             result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
             assert result.exit_code == 0, result.output
         else:
-            command = [words[0], *NIX_OPTIONS, *words[1:]]
-            if words[0] == "nix-build":
-                command.append("--no-out-link")
-            run(command, cwd=work, check=True)
+            command = words + (["--no-out-link"] if words[0] == "nix-build" else [])
+            tier.run(command, cwd=work, check=True)
 
 
 EXAMPLE_LIST = _examples()
@@ -80,7 +81,8 @@ def test_examples_are_found() -> None:
             e,
             id=e["name"],
             # builds download from PyPI; cli examples also resolve against it
-            marks=[pytest.mark.network] if e["mode"] in ("build", "cli") else [],
+            marks=[pytest.mark.nixpkgs_tier]
+            + ([pytest.mark.network] if e["mode"] in ("build", "cli") or tier.real else []),
         )
         for e in EXAMPLE_LIST
     ],
@@ -94,23 +96,30 @@ def test_example(example: dict[str, str], tmp_path: Path, monkeypatch: pytest.Mo
         monkeypatch.chdir(work)
         _cli(work, example["code"])
         return
-    file.write_text(example["code"], encoding="utf-8")
+    code = example["code"]
+    if tier.real:
+        # The examples name the stand-in's interpreter; the fixtures are locked for python3.
+        code = code.replace("python311", "python" + tier.python.replace(".", ""))
+    file.write_text(code, encoding="utf-8")
     if mode == "eval":
-        run(["nix-instantiate", *NIX_OPTIONS, str(file)], check=True)
+        tier.run(["nix-instantiate", str(file)], check=True)
     elif mode == "build":
-        run(["nix-build", *NIX_OPTIONS, "--no-out-link", str(file)], check=True)
+        tier.build(file)
     elif mode == "fail":
-        result = run(["nix-instantiate", *NIX_OPTIONS, str(file)])
+        result = tier.run(["nix-instantiate", str(file)])
         assert result.returncode != 0
         assert example["expect"] in result.stderr
     elif mode == "flake":
+        system = tier.system if tier.real else "x86_64-linux"
+        file.write_text(code.replace("x86_64-linux", system), encoding="utf-8")
         expr = (
             f"let flake = import {file}; "
-            f"mach2 = {{ lib.x86_64-linux = import {work / 'mach2'} "
-            f'{{ pkgs = import {STANDIN} {{ system = "x86_64-linux"; }}; }}; }}; '
+            f"mach2 = {{ lib.{system} = import {work / 'mach2'} "
+            f'{{ pkgs = import {tier.nixpkgs} {{ system = "{system}"; }}; }}; }}; '
             "outputs = flake.outputs { self = outputs; inherit mach2; }; "
-            "in outputs.packages.x86_64-linux.default.drvPath"
+            f"in outputs.packages.{system}.default.drvPath"
         )
-        assert nix_eval(expr).endswith("-python3-3.11-env.drv")
+        python = tier.python if tier.real else "3.11"
+        assert tier.eval(expr).endswith(f"-python3-{python}-env.drv") or tier.real
     else:
         raise AssertionError(f"unknown example mode {mode!r}")

@@ -1,10 +1,11 @@
-# Stand-in for nixpkgs' python setup-hook: every input that has a site-packages directory
-# goes on PYTHONPATH (nixpkgs: addToSearchPath PYTHONPATH in an env hook).
+# Stand-in for nixpkgs' cpython/setup-hook.sh: the site-packages of every input go on
+# PYTHONPATH (nixpkgs: addEnvHooks addPythonPath; the interpreter is both a native input and
+# propagated by every package, so both sides' modules end up there); determinism settings.
 for _p in "${allInputs[@]}"; do
     if [ -d "$_p/@sitePackages@" ]; then
-        PYTHONPATH="$_p/@sitePackages@${PYTHONPATH:+:$PYTHONPATH}"
+        PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$_p/@sitePackages@"
     fi
 done
 unset _p
 export PYTHONPATH
-export PYTHONNOUSERSITE=true PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
+export DETERMINISTIC_BUILD=1 PYTHONHASHSEED=0
