@@ -6,10 +6,10 @@ An env directory holds everything needed to build the environment without mach2 
     requirements.txt  the requirements text the lock was made from (its sha256 is in the lock)
     default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
-    mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
-                      script of mach2/patchelf/apply.py that executes the lock's patch plans,
-                      and conda-install.py, mach2/providers/conda/install_script.py, which unpacks
-                      conda packages)
+    mach2/            a copy of mach2's Nix library: the files default.nix reads, in the
+                      library directory's own layout (build-fixes.json, and the build-time
+                      scripts patchelf_apply.py, which executes the lock's patch plans, and
+                      conda_install.py, which unpacks conda packages)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
 change, so re-running on unchanged inputs touches nothing.
@@ -39,13 +39,10 @@ __all__ = [
 
 #: The name of the library copy inside an env directory.
 LIBRARY_DIR_NAME = "mach2"
-#: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
-#: and falls back to ../patchelf/apply.py in the source tree).
-APPLY_SCRIPT_NAME = "patchelf-apply.py"
-#: The name of mach2/providers/conda/install_script.py inside the library copy (conda.nix looks for it
-#: there and falls back to ../providers/conda/install_script.py in the source tree).
-CONDA_SCRIPT_NAME = "conda-install.py"
 
+#: A file of the library named by another: ``./util.nix``, ``./build-fixes.json``,
+#: ``./patchelf_apply.py``.
+_LIBRARY_REFERENCE = re.compile(r"\./([A-Za-z0-9_-]+\.(?:nix|json|py))\b")
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 _SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
 
@@ -86,13 +83,12 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it reads (``./<name>.nix`` and ``./<name>.json``,
-    followed through the imported files: packages.nix imports conda.nix, fixes.nix reads
-    build-fixes.json), plus the build-time scripts
-    (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
-    ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
-    (``mach2/providers/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
-    beside the library (the nixpkgs index script) are not part of what an environment needs.
+    That is default.nix and the files it reads (``./<name>.nix``, ``./<name>.json`` and
+    ``./<name>.py``, followed through the files read: packages.nix imports conda.nix and
+    runs patchelf_apply.py, fixes.nix reads build-fixes.json, conda.nix runs
+    conda_install.py), with the same names as in the library directory: a copy made from
+    these files and the directory itself are the same library.  Tools that live beside the
+    library (the nixpkgs index script) are not part of what an environment needs.
     """
     root = _library_root()
     try:
@@ -102,19 +98,10 @@ def library_files() -> dict[str, str]:
     files = {"default.nix": default}
     pending = [default]
     while pending:
-        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.(?:nix|json))\b", pending.pop()))):
+        for name in sorted(set(_LIBRARY_REFERENCE.findall(pending.pop()))):
             if name not in files and (root / name).is_file():
                 files[name] = (root / name).read_text(encoding="utf-8")
                 pending.append(files[name])
-    for copy, (package, module) in (
-        (APPLY_SCRIPT_NAME, ("patchelf", "apply.py")),
-        (CONDA_SCRIPT_NAME, ("providers/conda", "install_script.py")),
-    ):
-        script = Path(str(resources.files("mach2") / package / module))
-        try:
-            files[copy] = script.read_text(encoding="utf-8")
-        except OSError as error:
-            raise LockError(f"mach2's build-time script is missing: {str(script)!r}") from error
     return dict(sorted(files.items()))
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,12 @@ def fixture_args(name: str, extra: str = "") -> str:
         f'{{ requirements = builtins.readFile (fixtures + "/{name}.txt"); '
         f'lockFile = fixtures + "/{name}.lock"; {extra} }}'
     )
+
+
+def with_installed_library(env_dir: Path, dest: Path) -> Path:
+    """A copy of ``env_dir`` whose ``mach2/`` is a plain copy of the installed library directory
+    (``mach2/nix`` of the importable mach2; ``cp -r``, nothing selected or renamed)."""
+    shutil.copytree(env_dir, dest, ignore=shutil.ignore_patterns("mach2"))
+    installed = Path(str(resources.files("mach2") / "nix"))
+    shutil.copytree(installed, dest / "mach2", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest

@@ -63,6 +63,23 @@ def test_library_copy_is_refreshed(tmp_path: Path, lock_and_text: tuple[Lock, st
     )
 
 
+def test_library_files_are_the_library_directory_layout() -> None:
+    """One layout: what an env directory gets is the library directory's own files, by their
+    own names, including the build-time scripts (mach2 imports them from there)."""
+    import mach2.nix
+    from mach2.nix import conda_install, patchelf_apply
+
+    root = Path(mach2.nix.__file__).parent
+    files = library_files()
+    for name, text in files.items():
+        assert (root / name).read_text(encoding="utf-8") == text
+    assert {"default.nix", "build-fixes.json", "patchelf_apply.py", "conda_install.py"} <= set(files)
+    assert Path(patchelf_apply.__file__).parent == root
+    assert Path(conda_install.__file__).parent == root
+    # every .nix file the library imports is there (nixpkgs-index.nix is a tool, not imported)
+    assert {p.name for p in root.glob("*.nix")} - set(files) == {"nixpkgs-index.nix"}
+
+
 def test_pinned_nixpkgs(tmp_path: Path, lock_and_text: tuple[Lock, str]) -> None:
     lock, text = lock_and_text
     pin = NixpkgsPin(rev="0" * 40, sha256="1" * 52)
