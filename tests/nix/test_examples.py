@@ -4,7 +4,8 @@ An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixt
 [expect="..."] -->``.  Modes: ``eval`` (nix-instantiate), ``build`` (nix-build), ``fail``
 (evaluation fails with ``expect`` in the message), ``flake`` (the block is a flake.nix; its
 outputs are evaluated with the stand-in as inputs), ``cli`` (console lines: ``mach2 ...``
-runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>).
+runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>, other lines are
+plain commands run in the example's directory).
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ def _cli(work: Path, code: str) -> None:
         if words[0] == "mach2":
             result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
             assert result.exit_code == 0, result.output
-        else:
+        elif words[0].startswith("nix"):
             command = [words[0], *NIX_OPTIONS, *words[1:]]
             if words[0] == "nix-build":
                 command.append("--no-out-link")
             run(command, cwd=work, check=True)
+        else:  # plain shell tools (mkdir, cp)
+            run(words, cwd=work, check=True)
 
 
 EXAMPLE_LIST = _examples()
