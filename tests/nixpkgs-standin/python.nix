@@ -21,6 +21,9 @@
 #   hooks: wheelUnpackHook (copy the .whl to dist/), pypaBuildHook (PEP 517 build without
 #     isolation; `pypaBuildFlags` -C/--config-setting pass config settings), pypaInstallHook (install dist/*.whl into $out), pythonRuntimeDepsCheckHook
 #     (pyproject builds, skipped with dontCheckRuntimeDeps), pythonImportsCheckHook;
+#   wrap.sh: wrapPythonPrograms in postFixup (unless dontWrapPythonPrograms): the Python
+#     scripts of $out/bin add their package's site-packages closure (scripts/
+#     wrap_python_programs.py; no makeWrapper shell wrapper);
 #   wrapper.nix / with-packages.nix: buildEnv (overridable: extraLibs, ignoreCollisions,
 #     postBuild, makeWrapperArgs, permitUserSite) and withPackages = f: buildEnv.override
 #     { extraLibs = f pkgs; }.
@@ -251,6 +254,16 @@ let
           pythonInterpreter = "${python}/bin/${executable}";
           pythonImportsCheck = builtins.concatStringsSep " " pythonImportsCheck;
           doInstallCheck = doCheck;
+          # mk-python-derivation.nix: postFixup = "wrapPythonPrograms" (unless
+          # dontWrapPythonPrograms) + the given postFixup.
+          postFixup =
+            (
+              if attrs.dontWrapPythonPrograms or false then
+                ""
+              else
+                "\"$pythonInterpreter\" \"$scripts/wrap_python_programs.py\" \"$out\" \"$sitePackages\"\n"
+            )
+            + (attrs.postFixup or "");
           unpackPhase = attrs.unpackPhase or (
             if format' == "wheel" then
               ''
