@@ -12,17 +12,22 @@ the outputs function directly (plain Nix, no flake machinery).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import tomllib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import FIXTURES, NIX_OPTIONS, ROOT, STANDIN, nix_eval
+from nixhelpers import (
+    FIXTURES,
+    ROOT,
+    STANDIN,
+    flake_checkout,
+    flake_overrides,
+    nix_eval,
+    nix_flake,
+)
 
 from mach2.cli.main import main
 from mach2.lock.model import read_lock
@@ -46,47 +51,15 @@ FIXTURE_ARGS = (
 )
 
 
-def nix(args: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The `nix` command with flakes, no substituters, the stand-in as <nixpkgs>."""
-    command = ["nix", "--extra-experimental-features", "nix-command flakes", *NIX_OPTIONS, *args]
-    result = subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NIX_PATH=f"nixpkgs={STANDIN}"),
-        check=False,
-        timeout=1800,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stderr[-4000:]}")
-    return result
-
-
-def _tracked_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return [name for name in listed.split("\0") if name and os.path.lexists(ROOT / name)]
-
-
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the checkout (what a clone has), its nixpkgs input locked to the stand-in."""
-    copy = tmp_path_factory.mktemp("flake") / "mach2"
-    for name in _tracked_files():
-        target = copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target, follow_symlinks=False)
-    nix(["flake", "lock", "--override-input", "nixpkgs", f"path:{STANDIN}"], copy)
-    return copy
+    return flake_checkout(tmp_path_factory.mktemp("flake") / "mach2")
 
 
 def _eval(checkout: Path, attribute: str, *extra: str) -> Any:
-    return json.loads(nix(["eval", "--json", f"path:{checkout}#{attribute}", *extra], checkout).stdout)
+    return json.loads(
+        nix_flake(["eval", "--json", f"path:{checkout}#{attribute}", *extra], checkout).stdout
+    )
 
 
 # -- the outputs function, evaluated directly -----------------------------------------------
@@ -153,7 +126,7 @@ def test_self_locks_hold_the_pinned_versions(kind: str, system: str) -> None:
 
 
 def test_flake_show_lists_every_output_for_the_four_systems(checkout: Path) -> None:
-    shown = json.loads(nix(["flake", "show", "--json", f"path:{checkout}"], checkout).stdout)
+    shown = json.loads(nix_flake(["flake", "show", "--json", f"path:{checkout}"], checkout).stdout)
     assert sorted(shown) == [
         "apps", "devShells", "lib", "libFor", "overlays", "packages", "templates",
     ]  # fmt: skip
@@ -174,13 +147,13 @@ def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: P
     # built by mach2's buildPythonApplication (passthru.mach2Source), from its own lock
     source = _eval(checkout, "packages.x86_64-linux.default.mach2Source.name")
     assert source == "mach2"
-    run = nix(["run", f"path:{checkout}#default", "--", "--help"], tmp_path)
+    run = nix_flake(["run", f"path:{checkout}#default", "--", "--help"], tmp_path)
     assert run.stdout.startswith("Usage: mach2 [OPTIONS] COMMAND [ARGS]...")
-    version = nix(["run", f"path:{checkout}", "--", "--version"], tmp_path)
+    version = nix_flake(["run", f"path:{checkout}", "--", "--version"], tmp_path)
     assert version.stdout.strip() == "mach2, version 0.1.0"
     # the Nix-built mach2 carries its Nix library, self-contained: `gen` embeds it
     (tmp_path / "requirements.txt").write_text("six\n", encoding="utf-8")
-    gen = nix(
+    gen = nix_flake(
         ["run", f"path:{checkout}", "--", "gen", "-r", "requirements.txt", "--python", "3.11",
          "--system", "x86_64-linux", "--no-nix-store", "-o", "env.nix"],
         tmp_path,
@@ -195,7 +168,7 @@ def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: P
 def test_dev_shell_has_the_test_tools(checkout: Path, tmp_path: Path) -> None:
     hook = _eval(checkout, "devShells.x86_64-linux.default.shellHook")
     assert 'export PYTHONPATH="$PWD' in hook
-    nix(["build", f"path:{checkout}#devShells.x86_64-linux.default.env"], tmp_path)
+    nix_flake(["build", f"path:{checkout}#devShells.x86_64-linux.default.env"], tmp_path)
     python = tmp_path / "result" / "bin" / "python"
     code = "import pytest, mypy, yaml, attrs, resolvelib; print('ok')"
     assert subprocess.run([python, "-c", code], capture_output=True, text=True).stdout == "ok\n"
@@ -205,12 +178,7 @@ def test_dev_shell_has_the_test_tools(checkout: Path, tmp_path: Path) -> None:
 
 def _init(checkout: Path, directory: Path, template: str = "") -> None:
     directory.mkdir()
-    nix(["flake", "init", "-t", f"path:{checkout}{template}"], directory)
-
-
-def _overrides(checkout: Path) -> list[str]:
-    return ["--override-input", "mach2", f"path:{checkout}",
-            "--override-input", "nixpkgs", f"path:{STANDIN}"]  # fmt: skip
+    nix_flake(["flake", "init", "-t", f"path:{checkout}{template}"], directory)
 
 
 def _lock(directory: Path, *extra: str) -> None:
@@ -223,14 +191,18 @@ def _lock(directory: Path, *extra: str) -> None:
 def test_template_default(checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "project"
     _init(checkout, project)
-    assert sorted(p.name for p in project.iterdir()) == ["README.md", "flake.nix", "requirements.txt"]
+    assert sorted(p.name for p in project.iterdir()) == [
+        "README.md",
+        "flake.nix",
+        "requirements.txt",
+    ]
     assert "mach2 lock" in (project / "README.md").read_text(encoding="utf-8")
-    before = nix(["build", *_overrides(checkout)], project, check=False)
+    before = nix_flake(["build", *flake_overrides(checkout)], project, check=False)
     assert before.returncode != 0
     assert "no mach2.lock yet: run `mach2 lock -r requirements.txt`" in before.stderr
     monkeypatch.chdir(project)
     _lock(project, "--system", "x86_64-linux", "-o", "mach2.lock")
-    nix(["build", *_overrides(checkout)], project)
+    nix_flake(["build", *flake_overrides(checkout)], project)
     imported = subprocess.run(
         [project / "result" / "bin" / "python", "-c", "import requests"], check=False
     )
@@ -242,10 +214,10 @@ def test_template_all_systems(checkout: Path, tmp_path: Path) -> None:
     project = tmp_path / "project"
     _init(checkout, project, "#all-systems")
     _lock(project, "--system", "x86_64-linux", "-o", str(project / "mach2-x86_64-linux.lock"))
-    nix(["build", ".#packages.x86_64-linux.default", *_overrides(checkout)], project)
+    nix_flake(["build", ".#packages.x86_64-linux.default", *flake_overrides(checkout)], project)
     assert (project / "result" / "bin" / "python").exists()
-    other = nix(
-        ["eval", ".#packages.aarch64-linux.default.drvPath", *_overrides(checkout)],
+    other = nix_flake(
+        ["eval", ".#packages.aarch64-linux.default.drvPath", *flake_overrides(checkout)],
         project,
         check=False,
     )

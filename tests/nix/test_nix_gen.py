@@ -82,7 +82,5 @@ def test_gen_evaluates_with_the_checkout_and_the_installed_library_hidden(tmp_pa
 def test_gen_builds(tmp_path: Path) -> None:
     (tmp_path / "env.nix").write_text(_expression(), encoding="utf-8")
     env = nix_build(tmp_path / "env.nix")
-    done = subprocess.run(
-        [str(env / "bin" / "python"), "-c", "import requests, yaml"], check=False
-    )
+    done = subprocess.run([str(env / "bin" / "python"), "-c", "import requests, yaml"], check=False)
     assert done.returncode == 0

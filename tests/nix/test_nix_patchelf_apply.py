@@ -165,9 +165,14 @@ def test_a_copy_of_the_installed_library_builds_the_env(env_dir: Path, tmp_path:
     drv = run(["nix-instantiate", *NIX_OPTIONS, str(env_dir)], check=True).stdout.strip()
     assert run(["nix-instantiate", *NIX_OPTIONS, str(copy)], check=True).stdout.strip() == drv
     built = nix_build(copy)
-    assert subprocess.run(
-        [str(built / "bin" / "python"), "-c", "import zmq, ujson"], env=_clean_env(), check=False
-    ).returncode == 0
+    assert (
+        subprocess.run(
+            [str(built / "bin" / "python"), "-c", "import zmq, ujson"],
+            env=_clean_env(),
+            check=False,
+        ).returncode
+        == 0
+    )
 
 
 def _variant(

@@ -114,7 +114,8 @@ def test_no_nix_store_leaves_the_download_to_nix(
 
 
 @pytest.mark.skipif(
-    not os.environ.get("MACH2_TEST_NIXPKGS"), reason="MACH2_TEST_NIXPKGS (a real nixpkgs) is not set"
+    not os.environ.get("MACH2_TEST_NIXPKGS"),
+    reason="MACH2_TEST_NIXPKGS (a real nixpkgs) is not set",
 )
 def test_real_nixpkgs_fetchurl_gives_the_same_path() -> None:
     sha256 = "0" * 63 + "1"

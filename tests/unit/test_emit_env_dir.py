@@ -80,7 +80,9 @@ def test_library_files_are_the_library_directory_layout() -> None:
     files = library_files()
     for name, text in files.items():
         assert (root / name).read_text(encoding="utf-8") == text
-    assert {"default.nix", "build-fixes.json", "patchelf_apply.py", "conda_install.py"} <= set(files)
+    assert {"default.nix", "build-fixes.json", "patchelf_apply.py", "conda_install.py"} <= set(
+        files
+    )
     assert Path(patchelf_apply.__file__).parent == root
     assert Path(conda_install.__file__).parent == root
     # every .nix file the library imports is there (nixpkgs-index.nix is a tool, not imported)

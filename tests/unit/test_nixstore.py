@@ -59,10 +59,14 @@ def test_store_files_takes_the_fetched_cached_files(tmp_path: Path) -> None:
             sha256=sha,
             size=len(data),
         ),
-        "b": _package("b", filename="b-1.0-py3-none-any.whl", url="https://x/b.whl", sha256="1" * 64),
+        "b": _package(
+            "b", filename="b-1.0-py3-none-any.whl", url="https://x/b.whl", sha256="1" * 64
+        ),
         "local": _package("local", filename="c.whl", url="file:///srv/c.whl", sha256="2" * 64),
         "nohash": _package("nohash", filename="d.whl", url="https://x/d.whl"),
-        "badname": _package("badname", filename="e%20f.whl", url="https://x/e.whl", sha256="3" * 64),
+        "badname": _package(
+            "badname", filename="e%20f.whl", url="https://x/e.whl", sha256="3" * 64
+        ),
     }
     found = {sha: cached}
     files, missing = store_files(packages, lambda s, _n, _z: found.get(s), "/nix/store")
