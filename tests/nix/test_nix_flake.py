@@ -140,6 +140,9 @@ def test_flake_show_lists_every_output_for_the_four_systems(checkout: Path) -> N
     assert shown["overlays"]["default"]["type"] == "nixpkgs-overlay"
     lib = _eval(checkout, "lib", "--apply", "builtins.mapAttrs (_: builtins.attrNames)")
     assert lib == {s: LIBRARY_API for s in SYSTEMS}
+    # every output evaluates, on every system (lib and libFor are outputs Nix does not know)
+    checked = nix_flake(["flake", "check", "--no-build", f"path:{checkout}"], checkout)
+    assert "unknown flake output 'lib'" in checked.stderr
 
 
 @pytest.mark.network
