@@ -123,6 +123,9 @@ def env(
         click.echo(f"wrote {path}" if path.exists() else f"removed {path}", err=True)
     if not changed:
         click.echo(f"{directory}: no file changed", err=True)
+    from mach2.cli.store import add_lock_files_to_store
+
+    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
     click.echo(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", err=True)
 
 
@@ -142,7 +145,11 @@ def gen(
     from mach2.emit import render_expression
 
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
-    lock, text = _lock(requirement_paths(requirements), build_lock_options(**options))
+    lock_opts = build_lock_options(**options)
+    lock, text = _lock(requirement_paths(requirements), lock_opts)
+    from mach2.cli.store import add_lock_files_to_store
+
+    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
     expression = render_expression(lock, text, nixpkgs=pin)
     if output is None:
         click.echo(expression, nl=False)

@@ -99,6 +99,9 @@ def lock_options(function: F) -> F:
                      help="do not plan RUNPATH rewrites of binary wheels (no wheel downloads)"),
         click.option("--soname-map", type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="extra soname → nixpkgs attribute entries (JSON)"),
+        click.option("--no-nix-store", is_flag=True,
+                     help="do not add the files the lock downloaded to the Nix store (by default "
+                     "they are, when Nix is installed, so nix-build does not download them again)"),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -139,6 +142,7 @@ def build_lock_options(
     musl: str | None = None,
     extras: tuple[str, ...] = (),
     groups: tuple[str, ...] = (),
+    no_nix_store: bool = False,  # not a lock option: the command adds files after locking
 ) -> LockOptions:
     from mach2.api import LockOptions
 

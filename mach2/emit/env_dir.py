@@ -6,10 +6,10 @@ An env directory holds everything needed to build the environment without mach2 
     requirements.txt  the requirements text the lock was made from (its sha256 is in the lock)
     default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
-    mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
-                      script of mach2/patchelf/apply.py that executes the lock's patch plans,
-                      and conda-install.py, mach2/providers/conda/install_script.py, which unpacks
-                      conda packages)
+    mach2/            a copy of mach2's Nix library: the files default.nix reads, in the
+                      library directory's own layout (build-fixes.json, and the build-time
+                      scripts patchelf_apply.py, which executes the lock's patch plans, and
+                      conda_install.py, which unpacks conda packages)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
 change, so re-running on unchanged inputs touches nothing.
@@ -24,7 +24,18 @@ from pathlib import Path
 from attrs import field, frozen
 
 from mach2.atomic import write_atomic
-from mach2.emit.nixexpr import Apply, Attrs, Lambda, Let, Raw, Select, render
+from mach2.emit.nixexpr import (
+    Apply,
+    Attrs,
+    Expr,
+    Interpolated,
+    Lambda,
+    Let,
+    Raw,
+    Select,
+    Value,
+    render,
+)
 from mach2.emit.nixexpr import Path as NixPath
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, sha256_text
@@ -32,6 +43,7 @@ from mach2.lock.model import Lock, sha256_text
 __all__ = [
     "LIBRARY_DIR_NAME",
     "NixpkgsPin",
+    "embedded_library",
     "library_files",
     "render_expression",
     "write_env_dir",
@@ -39,13 +51,12 @@ __all__ = [
 
 #: The name of the library copy inside an env directory.
 LIBRARY_DIR_NAME = "mach2"
-#: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
-#: and falls back to ../patchelf/apply.py in the source tree).
-APPLY_SCRIPT_NAME = "patchelf-apply.py"
-#: The name of mach2/providers/conda/install_script.py inside the library copy (conda.nix looks for it
-#: there and falls back to ../providers/conda/install_script.py in the source tree).
-CONDA_SCRIPT_NAME = "conda-install.py"
 
+#: A file of the library named by another: ``./util.nix``, ``./build-fixes.json``,
+#: ``./patchelf_apply.py``.
+_LIBRARY_REFERENCE = re.compile(r"\./([A-Za-z0-9_-]+\.(?:nix|json|py))\b")
+#: The same, as a whole path literal (not the tail of ``../x.nix`` or ``a/./x.nix``).
+_LIBRARY_USE = re.compile(r"(?<![\w./])\./([A-Za-z0-9_-]+\.(?:nix|json|py))\b")
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 _SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
 
@@ -86,13 +97,12 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it reads (``./<name>.nix`` and ``./<name>.json``,
-    followed through the imported files: packages.nix imports conda.nix, fixes.nix reads
-    build-fixes.json), plus the build-time scripts
-    (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
-    ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
-    (``mach2/providers/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
-    beside the library (the nixpkgs index script) are not part of what an environment needs.
+    That is default.nix and the files it reads (``./<name>.nix``, ``./<name>.json`` and
+    ``./<name>.py``, followed through the files read: packages.nix imports conda.nix and
+    runs patchelf_apply.py, fixes.nix reads build-fixes.json, conda.nix runs
+    conda_install.py), with the same names as in the library directory: a copy made from
+    these files and the directory itself are the same library.  Tools that live beside the
+    library (the nixpkgs index script) are not part of what an environment needs.
     """
     root = _library_root()
     try:
@@ -102,19 +112,10 @@ def library_files() -> dict[str, str]:
     files = {"default.nix": default}
     pending = [default]
     while pending:
-        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.(?:nix|json))\b", pending.pop()))):
+        for name in sorted(set(_LIBRARY_REFERENCE.findall(pending.pop()))):
             if name not in files and (root / name).is_file():
                 files[name] = (root / name).read_text(encoding="utf-8")
                 pending.append(files[name])
-    for copy, (package, module) in (
-        (APPLY_SCRIPT_NAME, ("patchelf", "apply.py")),
-        (CONDA_SCRIPT_NAME, ("providers/conda", "install_script.py")),
-    ):
-        script = Path(str(resources.files("mach2") / package / module))
-        try:
-            files[copy] = script.read_text(encoding="utf-8")
-        except OSError as error:
-            raise LockError(f"mach2's build-time script is missing: {str(script)!r}") from error
     return dict(sorted(files.items()))
 
 
@@ -247,22 +248,22 @@ def render_expression(
     requirements_text: str,
     *,
     nixpkgs: NixpkgsPin | None = None,
-    library: Path | None = None,
 ) -> str:
     """One standalone Nix expression for the environment (what ``mach2 gen`` prints).
 
-    The lock and the requirements are embedded (``builtins.toFile``, which is plain
-    evaluation); the Nix library is imported from ``library`` (default: the copy installed
-    with mach2) unless the caller passes its own with ``--arg mach2 ...``.
+    Everything is embedded, so the text evaluates on any machine and names no host path: the
+    lock and the requirements (``builtins.toFile``, which is plain evaluation), and mach2's
+    Nix library, each of its files written to the store by ``builtins.toFile`` with its
+    ``./name`` references to the others replaced by those store paths (see
+    :func:`embedded_library`).  ``--arg mach2 'import /some/copy { inherit pkgs; }'`` still
+    takes another copy of the library.
     """
     _check_requirements(lock, requirements_text)
-    library_path = library if library is not None else _library_root()
+    bindings, library = embedded_library()
     body = Lambda(
         {
             "pkgs": _pkgs_default(nixpkgs),
-            "mach2": Apply(
-                Raw("import"), [Raw(_absolute_path(library_path)), Attrs({}, inherit=("pkgs",))]
-            ),
+            "mach2": Apply(Raw("import"), [library, Attrs({}, inherit=("pkgs",))]),
         },
         Apply(
             Select(Raw("mach2"), ["mkPython"]),
@@ -277,18 +278,44 @@ def render_expression(
     )
     header = _header(
         [
-            f"Generated by {lock.generator.split(' (')[0]} via `mach2 gen`: the environment,",
-            "with its lock embedded.  Build with `nix-build <this file>`.",
+            f"Generated by {lock.generator.split(' (')[0]} via `mach2 gen`: the environment, with",
+            "its lock and mach2's Nix library embedded (it names no file of the machine that",
+            "made it).  Build with `nix-build <this file>`; `--arg pkgs` takes another nixpkgs.",
         ]
     )
-    return header + render(body) + "\n"
+    return header + render(Let(bindings, body)) + "\n"
 
 
-def _absolute_path(path: Path) -> str:
-    text = str(path.resolve())
-    if not re.match(r"^/[A-Za-z0-9._+/-]*$", text):
-        raise InputError(
-            f"the Nix library path {text!r} cannot be written as a Nix path literal",
-            hint="install mach2 under a plain path, or pass --arg mach2 to nix-build",
-        )
-    return text
+def embedded_library() -> tuple[dict[str, Value], Raw]:
+    """mach2's Nix library as ``let`` bindings (one per file) and the expression of its
+    ``default.nix``.
+
+    Each file is ``builtins.toFile "<name>" "<text>"`` where every ``./<name>`` reference to
+    another library file is replaced by ``${<that file's binding>}``: the store path the
+    other ``toFile`` gives.  Evaluating it writes the files to the store (plain evaluation,
+    no derivation, so no import-from-derivation), and the scripts reach the builds under the
+    same fixed store names as from the library directory, so the derivations are the same.
+    """
+    files = library_files()
+    names = {name: _binding_name(name) for name in files}
+    if len(set(names.values())) != len(names):  # pragma: no cover - library file names
+        raise LockError("mach2's Nix library has two files whose binding names collide")
+    bindings: dict[str, Value] = {}
+    for name, text in files.items():
+        parts: list[str | Expr] = []
+        position = 0
+        for match in _LIBRARY_USE.finditer(text):
+            if match.group(1) not in files:
+                continue
+            parts.append(text[position : match.start()])
+            parts.append(Raw(names[match.group(1)]))
+            position = match.end()
+        parts.append(text[position:])
+        content = Interpolated(parts, multiline=True)
+        bindings[names[name]] = Apply(Raw("builtins.toFile"), [name, content])
+    return bindings, Raw(names["default.nix"])
+
+
+def _binding_name(file_name: str) -> str:
+    """``build-fixes.json`` → ``mach2_build_fixes_json``."""
+    return "mach2_" + re.sub(r"[^A-Za-z0-9]", "_", file_name)

@@ -8,15 +8,14 @@
 #   src      fetchurl { url; sha256; name = filename; } -- Nix checks the hash; a local
 #            channel's file:// URL with builtins.fetchurl (see fetchConda); a record without
 #            sha256 (md5 only) is refused at evaluation.
-#   install  mach2's conda install script (mach2/providers/conda/install_script.py, standard library
-#            only; an env directory carries it as ./conda-install.py) run with the build
-#            platform's Python: checks the sha256 again, unpacks `.conda` (zip + zstd, with
+#   install  mach2's conda install script (./conda_install.py, standard library only) run
+#            with the build platform's Python: checks the sha256 again, unpacks `.conda` (zip + zstd, with
 #            pkgs.zstd) or `.tar.bz2` refusing anything that would leave $out (absolute
 #            names, `..`, symlinks out, hard links out, devices), replaces the prefix
 #            placeholders with $out, lays `noarch: python` packages out in python.sitePackages
 #            (entry points with the interpreter as shebang), moves info/ to
 #            nix-support/conda/info, writes conda-meta/<dist>.json and a patch plan.
-#   patch    postFixup: mach2's patchelf apply script (mach2/patchelf/apply.py) executes that
+#   patch    postFixup: mach2's patchelf apply script (./patchelf_apply.py) executes that
 #            plan: RUNPATH = the package's own `$ORIGIN` entries, then the lib/ directory of
 #            each conda dependency (recursively, through propagated-build-inputs) or
 #            buildInputs entry holding a needed soname; a soname found nowhere fails the build
@@ -51,17 +50,12 @@ let
   inherit (util) describe identifierKey;
 
   /**
-    mach2's conda install script (standard library only).  An env directory carries a copy
-    beside this file (mach2/emit/env_dir.py writes it from mach2/providers/conda/install_script.py);
-    the source tree has it at ../providers/conda/install_script.py.  The store name is fixed, so both
-    give the same derivations.
+    mach2's conda install script (standard library only), a file of this directory.  The
+    store name is fixed, so every copy of the library gives the same derivations.
 
     Type: installScript :: path
   */
-  installScript = util.bundledScript "mach2-conda-install.py" "conda install" [
-    ./conda-install.py
-    ../providers/conda/install_script.py
-  ];
+  installScript = util.bundledScript "mach2-conda-install.py" "conda install" ./conda_install.py;
 
   /**
     Whether a lock key is a conda-only package (`conda:<name>`).

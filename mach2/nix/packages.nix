@@ -4,7 +4,7 @@
 #   wheel  buildPythonPackage { format = "wheel"; dontStrip; dontCheckRuntimeDeps; doCheck = tests;
 #          buildInputs = the nixpkgs libraries of the lock's patch plan; }
 #          With a full plan (`patchelf.files`, what `mach2 lock` writes): postFixup runs
-#          mach2's patchelf apply script (mach2/patchelf/apply.py) on the installed files, which
+#          mach2's patchelf apply script (./patchelf_apply.py) on the installed files, which
 #          sets each ELF file's RUNPATH to the plan's $ORIGIN entries plus the /nix/store
 #          directories holding its libraries; nativeBuildInputs = [ patchelf ].
 #          Without one (hand-written `{ attrs = [...]; }`, or no plan): autoPatchelfHook.
@@ -150,17 +150,13 @@ let
   hasFullPlan = pkg: isAttrs (pkg.patchelf or null) && pkg.patchelf ? files;
 
   /**
-    mach2's patchelf apply script (standard library only).  An env directory carries a copy
-    beside this file (mach2/emit/env_dir.py writes it from mach2/patchelf/apply.py); the
-    source tree and the installed package have it at ../patchelf/apply.py.  The store name is
-    fixed, so both give the same store path and the same derivations.
+    mach2's patchelf apply script (standard library only), a file of this directory like
+    every file the library reads, so a copy of the directory is complete.  The store name is
+    fixed, so every copy gives the same store path and the same derivations.
 
     Type: applyScript :: path
   */
-  applyScript = bundledScript "mach2-patchelf-apply.py" "patchelf apply" [
-    ./patchelf-apply.py
-    ../patchelf/apply.py
-  ];
+  applyScript = bundledScript "mach2-patchelf-apply.py" "patchelf apply" ./patchelf_apply.py;
 
   shellQuote = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] s + "'";
 

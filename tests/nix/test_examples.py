@@ -5,7 +5,11 @@ An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixt
 [expect="..."] -->``.  Modes: ``eval`` (nix-instantiate), ``build`` (nix-build), ``fail``
 (evaluation fails with ``expect`` in the message), ``flake`` (the block is a flake.nix; its
 outputs are evaluated with the stand-in as inputs), ``cli`` (console lines: ``mach2 ...``
-runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>).
+runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>, other lines are
+plain commands run in the example's directory), ``flake-cli`` (the same in an empty directory,
+with ``nix`` commands run with flakes enabled: ``github:owner/mach2`` is a copy of this
+checkout whose nixpkgs is the stand-in, and a flake made from mach2's templates gets both as
+its inputs).
 """
 
 from __future__ import annotations
@@ -17,7 +21,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import FIXTURES, ROOT, tier, tier_fixture
+from nixhelpers import (
+    FIXTURES,
+    MACH2_FLAKE_URL,
+    ROOT,
+    flake_checkout,
+    flake_overrides,
+    nix_flake,
+    run,
+    tier,
+    tier_fixture,
+)
 
 from mach2.cli.main import main
 from mach2.emit import library_files
@@ -61,9 +75,35 @@ def _cli(work: Path, code: str) -> None:
                 words[words.index("--python") + 1] = tier.python
             result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
             assert result.exit_code == 0, result.output
-        else:
+        elif words[0].startswith("nix"):
             command = words + (["--no-out-link"] if words[0] == "nix-build" else [])
             tier.run(command, cwd=work, check=True)
+        else:  # plain shell tools (mkdir, cp)
+            run(words, cwd=work, check=True)
+
+
+def _flake_cli(work: Path, code: str, checkout: Path) -> None:
+    for line in code.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words = [
+            f"path:{checkout}{w[len(MACH2_FLAKE_URL) :]}" if w.startswith(MACH2_FLAKE_URL) else w
+            for w in shlex.split(line)
+        ]
+        if words[0] == "mach2":
+            result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+        elif words[0] == "nix":
+            local = not any(w.startswith(f"path:{checkout}") for w in words)
+            extra = flake_overrides(checkout) if local and (work / "flake.nix").exists() else []
+            nix_flake([words[1], *extra, *words[2:]], work)
+        else:
+            run(words, cwd=work, check=True)
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return flake_checkout(tmp_path_factory.mktemp("examples-flake") / "mach2")
 
 
 EXAMPLE_LIST = _examples()
@@ -81,14 +121,30 @@ def test_examples_are_found() -> None:
             e,
             id=e["name"],
             # builds download from PyPI; cli examples also resolve against it
-            marks=[pytest.mark.nixpkgs_tier]
-            + ([pytest.mark.network] if e["mode"] in ("build", "cli") or tier.real else []),
+            # flake-cli examples run against the stand-in only (they copy this checkout).
+            marks=([pytest.mark.nixpkgs_tier] if e["mode"] != "flake-cli" else [])
+            + (
+                [pytest.mark.network]
+                if e["mode"] in ("build", "cli", "flake-cli") or tier.real
+                else []
+            ),
         )
         for e in EXAMPLE_LIST
     ],
 )
-def test_example(example: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example(
+    example: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     mode = example["mode"]
+    if mode == "flake-cli":
+        work = tmp_path / "empty"
+        work.mkdir()
+        monkeypatch.chdir(work)
+        _flake_cli(work, example["code"], request.getfixturevalue("checkout"))
+        return
     work = _workdir(tmp_path, example.get("fixture"))
     file = work / ("flake.nix" if mode == "flake" else "default.nix")
     if mode == "cli":

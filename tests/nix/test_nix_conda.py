@@ -27,11 +27,20 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import LIBRARY, NIX_OPTIONS, STANDIN, nix_build, nix_build_error, nix_error, run
+from nixhelpers import (
+    LIBRARY,
+    NIX_OPTIONS,
+    STANDIN,
+    nix_build,
+    nix_build_error,
+    nix_error,
+    run,
+    with_installed_library,
+)
 
 from mach2.cli.main import main
 from mach2.emit import library_files
-from mach2.providers.conda import install_script
+from mach2.nix import conda_install as install_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "conda"))
 from local_channel import (
@@ -256,14 +265,18 @@ def test_native_packages_stay_out_of_the_environment(env: Path) -> None:
     ]
 
 
-def test_library_copy_is_the_install_script(env_dir: Path) -> None:
-    """One source of truth: the env directory's conda-install.py is
-    mach2/providers/conda/install_script.py, and copy and source tree give the same derivations."""
+def test_a_copy_of_the_installed_library_builds_the_env(
+    env_dir: Path, env: Path, tmp_path: Path
+) -> None:
+    """The library directory is self-contained: the conda install script is a file of it
+    (mach2.nix.conda_install, which mach2.providers.conda.extract imports), so a plain copy of the
+    installed ``mach2/nix``, the env directory's copy and the source tree give one derivation,
+    and the copy builds the environment."""
     text = Path(install_script.__file__).read_text(encoding="utf-8")
-    assert library_files()["conda-install.py"] == text
-    assert library_files()["conda.nix"] == (LIBRARY / "conda.nix").read_text(encoding="utf-8")
-    assert (env_dir / "mach2" / "conda-install.py").read_text(encoding="utf-8") == text
-    from_copy = run(["nix-instantiate", *NIX_OPTIONS, str(env_dir)], check=True).stdout.strip()
+    assert Path(install_script.__file__).parent == LIBRARY.resolve()
+    assert library_files()["conda_install.py"] == text
+    assert (env_dir / "mach2" / "conda_install.py").read_text(encoding="utf-8") == text
+    from_env = run(["nix-instantiate", *NIX_OPTIONS, str(env_dir)], check=True).stdout.strip()
     expr = (
         f"(import {LIBRARY} {{ pkgs = import {STANDIN} {{ }}; }}).mkPython {{ "
         f'lockFile = {env_dir}/mach2.lock; python = "python311"; '
@@ -271,7 +284,11 @@ def test_library_copy_is_the_install_script(env_dir: Path) -> None:
         f"requirements = builtins.readFile {env_dir}/requirements.txt; }}"
     )
     from_tree = run(["nix-instantiate", *NIX_OPTIONS, "-E", expr], check=True).stdout.strip()
-    assert from_copy == from_tree
+    assert from_env == from_tree
+    copy = with_installed_library(env_dir, tmp_path / "env")
+    assert run(["nix-instantiate", *NIX_OPTIONS, str(copy)], check=True).stdout.strip() == from_env
+    assert nix_build(copy) == env
+    assert _python(env, "import numpy, toolz").returncode == 0
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -471,7 +488,7 @@ def test_standalone_script_errors(tmp_path: Path, channel: tuple[Path, dict[str,
 
 
 def test_system_libraries_match_the_soname_map() -> None:
-    sonames = Path(install_script.__file__).parents[2] / "data" / "sonames.json"
+    sonames = Path(install_script.__file__).parents[1] / "data" / "sonames.json"
     data = json.loads(sonames.read_text(encoding="utf-8"))
     assert frozenset(data["system"]["sonames"]) == install_script.SYSTEM_LIBRARIES
     assert tuple(data["system"]["patterns"]) == install_script.SYSTEM_PATTERNS

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mach2.patchelf.apply import DEFAULT_HOST_LIBRARIES
+from mach2.nix.patchelf_apply import DEFAULT_HOST_LIBRARIES
 from mach2.patchelf.sonames import (
     SonameEntry,
     SonameMap,
