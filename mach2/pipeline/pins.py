@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import attrs
 from packaging.requirements import Requirement as Pep508
@@ -96,15 +97,16 @@ def annotate(
 ) -> dict[str, LockedPackage]:
     """``why-provider`` of the pinned packages: which lock pinned them, and which file."""
     result = dict(packages)
+    name = pins.lock.path.rsplit("/", 1)[-1]  # the lock records no host paths
     for key, package in packages.items():
         pin = pins.pins.get(NormalizedName(key))
         if pin is None or package.build_only:
             continue
         if package.provider in ("wheel", "sdist"):
-            why = f"{package.provider}: pinned by {pins.label} ({package.artifact.filename})"
+            why = f"{package.provider}: pinned by {name} ({package.artifact.filename})"
         else:
             why = (
-                f"{package.provider}: version {pin.package.version} pinned by {pins.label}; "
+                f"{package.provider}: version {pin.package.version} pinned by {name}; "
                 f"the files are {package.provider}'s ({order_rule.get(key, '')})"
             )
         result[key] = attrs.evolve(package, why_provider=why)
@@ -223,7 +225,7 @@ class _PinnedFiles:
             listed = same_name[0]
             if file.sha256 is not None:
                 raise _hash_error(package, file, listed.sha256 or "", f"on {listed.index_url}")
-            self._check_other_hashes(package, file, self._index.download(listed))
+            self._check_hashes(package, file, self._index.download(listed))
             return listed
         url = file.url or (same_name[0].url if same_name else None)
         if url is None:
@@ -237,18 +239,15 @@ class _PinnedFiles:
             path = self._index.download(unchecked)
         except ArtifactError as error:
             raise ArtifactError(f"{package.origin}: {error.message}", hint=error.hint) from None
-        self._check_other_hashes(package, file, path)
+        self._check_hashes(package, file, path)
         sha256 = file.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
         return attrs.evolve(unchecked, sha256=sha256, size=path.stat().st_size, index_url="")
 
-    def _check_other_hashes(self, package: ForeignPackage, file: ForeignFile, path: object) -> None:
-        """The lock's other algorithms (sha512, …) against the downloaded bytes."""
-        from pathlib import Path
-
-        assert isinstance(path, Path)
+    def _check_hashes(self, package: ForeignPackage, file: ForeignFile, path: Path) -> None:
+        """Every hash the lock gives (sha256, sha512, …) against the downloaded bytes."""
         data = path.read_bytes()
         for algorithm, digest in file.hashes.items():
-            if algorithm == "sha256" or algorithm not in hashlib.algorithms_guaranteed:
+            if algorithm not in hashlib.algorithms_guaranteed:
                 continue
             found = hashlib.new(algorithm, data).hexdigest()
             if found != digest:

@@ -27,7 +27,9 @@ def config_settings(flags: list[str]) -> dict[str, str | list[str]]:
                 key, _, value = flag[len(prefix) :].partition("=")
                 break
         else:
-            sys.exit(f"build_wheel: unsupported pypaBuildFlags entry {flag!r} (the stand-in takes -C/--config-setting)")
+            sys.exit(
+                f"build_wheel: unsupported pypaBuildFlags entry {flag!r} (the stand-in takes -C/--config-setting)"
+            )
         old = settings.get(key)
         settings[key] = value if old is None else [*([old] if isinstance(old, str) else old), value]
     return settings
