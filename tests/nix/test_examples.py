@@ -91,6 +91,8 @@ def test_example(example: dict[str, str], tmp_path: Path, monkeypatch: pytest.Mo
     file = work / ("flake.nix" if mode == "flake" else "default.nix")
     if mode == "cli":
         shutil.copy(FIXTURES / "requests-pyyaml.txt", work / "requirements.txt")
+        # locks written by uv, PDM and Poetry (tests/data/foreign/PROVENANCE.md)
+        shutil.copytree(ROOT / "tests" / "data" / "foreign", work / "foreign")
         monkeypatch.chdir(work)
         _cli(work, example["code"])
         return
