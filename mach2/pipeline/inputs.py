@@ -67,11 +67,6 @@ def request(requirements: RequirementsInput, text: str, options: LockOptions) ->
     order = provider_order(options.providers, requirements)
     pins = None
     if requirements.foreign is not None:
-        if options.exclude_newer is not None:
-            raise InputError(
-                f"{requirements.foreign.path}: --exclude-newer has no meaning for a lock",
-                hint="the lock pins every version and file: leave --exclude-newer out",
-            )
         from mach2.pipeline.pins import pin_roots
 
         pins = requirements.foreign.select(

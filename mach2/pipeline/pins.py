@@ -231,7 +231,8 @@ class _PinnedFiles:
         if url is None:
             raise LockError(
                 f"{package.origin}: {file.filename} is not on the index and the lock gives no URL",
-                hint="give the index it came from with --index-url",
+                hint="give the index it came from with --index-url (and no --exclude-newer "
+                "before the file's upload)",
             )
         # Not listed by the index: the lock's own URL, and its hash checked on the download.
         unchecked = DistFile(filename=file.filename, url=url, sha256=file.sha256, size=file.size)

@@ -267,3 +267,12 @@ def test_poetry_optional_packages_come_with_their_extra(tmp_path: Path) -> None:
     lock = read_foreign_lock(path)[0]
     assert lock.select(LINUX).pins == {}
     assert _versions(lock.select(LINUX, extras=["fast"])) == {"a": "1"}
+
+
+def test_a_url_hash_fragment_alone_does_not_make_a_lock(tmp_path: Path) -> None:
+    digest = "a" * 64
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"demo @ https://x.example/demo-1.0.tar.gz#sha256={digest}\n")
+    assert read_requirement_files([path])[0].foreign is None  # its dependencies get resolved
+    path.write_text(f"demo @ https://x.example/demo-1.0.tar.gz --hash=sha256:{digest}\n")
+    assert read_requirement_files([path])[0].foreign is not None  # pip's hash-checking mode

@@ -44,16 +44,25 @@ def hashed_lock(requirements: RequirementsInput) -> ForeignLock | None:
 
 
 def _pinned(entry: RequirementEntry) -> bool:
-    if entry.editable or not entry.hashes:
+    """``name==version`` (or ``name @ url``) with ``--hash`` options.
+
+    A URL's own ``#sha256=`` does not count: pip's hash-checking mode starts with ``--hash``,
+    and ``name @ url#sha256=…`` alone is a direct reference whose dependencies are resolved.
+    """
+    url = entry.requirement.url
+    fragment = url.split("#", 1)[1].lower() if url and "#" in url else ""
+    if entry.editable or not any(h.split(":", 1)[1] not in fragment for h in entry.hashes):
         return False
-    if entry.requirement.url is not None:
+    if url is not None:
         return True
     specifiers = list(entry.requirement.specifier)
-    return (
-        len(specifiers) == 1
-        and specifiers[0].operator in ("==", "===")
-        and not specifiers[0].version.endswith(".*")
-    )
+    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+        return False
+    try:
+        Version(specifiers[0].version)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def _package(entry: RequirementEntry) -> ForeignPackage:
@@ -71,11 +80,7 @@ def _package(entry: RequirementEntry) -> ForeignPackage:
         )
         wheels, sdist = ((file,), None) if file.is_wheel else ((), file)
     else:
-        text = next(iter(requirement.specifier)).version
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            version = None  # `===` on a legacy version: matched as text by the pins stage
+        version = Version(next(iter(requirement.specifier)).version)  # checked by _pinned
     return ForeignPackage(
         name=name,
         version=version,
