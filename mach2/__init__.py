@@ -37,6 +37,7 @@ def __getattr__(name: str) -> Any:
 
     return getattr(importlib.import_module(module), name)
 
+
 __all__ = [
     "Lock",
     "LockOptions",

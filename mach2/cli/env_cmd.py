@@ -118,7 +118,11 @@ def env(
     else:
         _, text = read_requirement_files(paths, extras=lock_opts.extras, groups=lock_opts.groups)
         click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
-    changed = write_env_dir(lock, text, directory, nixpkgs=pin)
+    # A foreign lock keeps its own name in the directory (its text is the lock's input).
+    name = paths[0].name if lock.foreign and lock.foreign.get("format") != "requirements" else None
+    changed = write_env_dir(
+        lock, text, directory, nixpkgs=pin, requirements_name=name or "requirements.txt"
+    )
     for path in changed:
         click.echo(f"wrote {path}" if path.exists() else f"removed {path}", err=True)
     if not changed:

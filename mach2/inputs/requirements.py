@@ -33,7 +33,7 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import attrs
@@ -44,6 +44,9 @@ from packaging.utils import InvalidName, canonicalize_name
 
 from mach2.errors import InputError
 from mach2.providers.conda.matchspec import MatchSpec
+
+if TYPE_CHECKING:
+    from mach2.inputs.foreign.model import ForeignLock
 
 __all__ = [
     "HASH_LENGTHS",
@@ -209,6 +212,8 @@ class RequirementsInput:
     files: tuple[tuple[str, str], ...] = ()
     conda: tuple[CondaEntry, ...] = ()
     channels: tuple[str, ...] = ()
+    #: A lock written by another tool (mach2.inputs.foreign): its pins replace resolving.
+    foreign: ForeignLock | None = None
 
     def merged(self, other: RequirementsInput) -> RequirementsInput:
         """Combine inputs given one after another (``-r a.txt -r b.txt`` on the CLI).
@@ -225,6 +230,13 @@ class RequirementsInput:
                 f"{self.index_url!r} from {_first_file(self)}",
                 hint="keep one --index-url and give the other as --extra-index-url",
             )
+        for lock, rest in ((self.foreign, other), (other.foreign, self)):
+            if lock is not None and rest != RequirementsInput():
+                raise InputError(
+                    f"{lock.path}: a lock is the whole environment and cannot be combined "
+                    f"with {_first_file(rest)}",
+                    hint="give the lock alone with -r",
+                )
         control = _FormatControl(set(self.no_binary), set(self.only_binary))
         control.replay(other.no_binary, other.only_binary)
         return RequirementsInput(
@@ -239,6 +251,7 @@ class RequirementsInput:
             files=_unique(self.files + other.files),
             conda=self.conda + other.conda,
             channels=_unique(self.channels + other.channels),
+            foreign=self.foreign or other.foreign,
         )
 
 

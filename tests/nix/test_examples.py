@@ -149,6 +149,8 @@ def test_example(
     file = work / ("flake.nix" if mode == "flake" else "default.nix")
     if mode == "cli":
         shutil.copy(FIXTURES / "requests-pyyaml.txt", work / "requirements.txt")
+        # locks written by uv, PDM and Poetry (tests/data/foreign/PROVENANCE.md)
+        shutil.copytree(ROOT / "tests" / "data" / "foreign", work / "foreign")
         monkeypatch.chdir(work)
         _cli(work, example["code"])
         return

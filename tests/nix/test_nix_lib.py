@@ -8,7 +8,17 @@ from typing import Any
 import pytest
 from nixhelpers import ROOT, nix_eval
 
-MODULES = ["util", "providers", "lock", "python", "fixes", "packages", "overlay", "underscore", "extra"]
+MODULES = [
+    "util",
+    "providers",
+    "lock",
+    "python",
+    "fixes",
+    "packages",
+    "overlay",
+    "underscore",
+    "extra",
+]
 
 
 @functools.cache
