@@ -3,9 +3,14 @@
 
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
 
-  # Usage from another flake:
+  # nix run github:<owner>/mach2 -- lock -r requirements.txt     the CLI (packages.default)
+  # nix flake init -t github:<owner>/mach2                        a flake for your project
+  # nix flake init -t github:<owner>/mach2#all-systems            ... for the four systems
+  #
+  # From another flake:
   #
   #   inputs.mach2.url = "github:<owner>/mach2";
+  #   inputs.mach2.inputs.nixpkgs.follows = "nixpkgs";    # build against your nixpkgs
   #   outputs = { self, nixpkgs, mach2 }: {
   #     packages.x86_64-linux.default = mach2.lib.x86_64-linux.mkPython {
   #       requirements = builtins.readFile ./requirements.txt;
@@ -13,8 +18,8 @@
   #     };
   #   };
   #
-  # To build against your own nixpkgs, set `inputs.mach2.inputs.nixpkgs.follows = "nixpkgs";`
-  # or call `mach2.libFor pkgs` (import of ./nix with that pkgs).
+  # or `mach2.libFor pkgs`, or `nixpkgs.legacyPackages.<system>.extend mach2.overlays.default`
+  # and then `pkgs.mach2.mkPython { ... }`.
   outputs =
     { self, nixpkgs }:
     let
@@ -32,13 +37,102 @@
             value = f system;
           }) systems
         );
+
+      # What mach2's own build reads: pyproject.toml, README.md (its readme) and the mach2
+      # package (with its Nix library); not the tests, locks or docs, so editing those does
+      # not rebuild it.
+      root = toString ./.;
+      source = builtins.path {
+        name = "mach2-source";
+        path = ./.;
+        filter =
+          path: type:
+          let
+            relative = builtins.substring (builtins.stringLength root + 1) (-1) (toString path);
+          in
+          builtins.elem relative [
+            "pyproject.toml"
+            "README.md"
+            "mach2"
+          ]
+          || (
+            builtins.match "mach2/.*" relative != null
+            && builtins.match "(.*/)?(__pycache__|.*\\.pyc)" relative == null
+          );
+      };
+
+      # mach2 locks and builds itself: locks/mach2-<system>.lock (its runtime dependencies
+      # and build backend, `scripts/lock_self.sh`); a system without a lock is an error that
+      # says how to make one.
+      mach2For =
+        system:
+        let
+          lib = self.lib.${system};
+        in
+        lib.buildPythonApplication {
+          src = source;
+          lockFile = lib.lockFileFor ./locks;
+        };
     in
     {
       # mach2's Nix library for pkgs of your choice.
       libFor = pkgs: import ./nix { inherit pkgs; };
 
       # lib.<system>.{mkPython, mkPythonShell, mkDockerImage, mkOverlay, mkNixpkgs,
-      # mkPythonOverrides, buildPythonPackage, buildPythonApplication}
+      # mkPythonOverrides, buildPythonPackage, buildPythonApplication, lockFileFor}
       lib = forAllSystems (system: self.libFor nixpkgs.legacyPackages.${system});
+
+      # pkgs.mach2 = the library for that pkgs.
+      overlays.default = final: _prev: { mach2 = self.libFor final; };
+
+      # The mach2 command, built by mach2's own Nix library from mach2's own lock.
+      packages = forAllSystems (system: {
+        default = self.packages.${system}.mach2;
+        mach2 = mach2For system;
+      });
+
+      apps = forAllSystems (system: {
+        default = {
+          type = "app";
+          program = "${self.packages.${system}.mach2}/bin/mach2";
+        };
+      });
+
+      # For working on mach2: its runtime and test dependencies (locks/dev/), patchelf and
+      # zstd; run `python -m mach2`, `python -m pytest` from the checkout (`env`: the Python
+      # environment alone).
+      devShells = forAllSystems (
+        system:
+        let
+          pkgs = nixpkgs.legacyPackages.${system};
+          lib = self.lib.${system};
+          env = lib.mkPython { lockFile = lib.lockFileFor ./locks/dev; };
+        in
+        {
+          default = pkgs.mkShell {
+            name = "mach2-dev";
+            packages = [
+              env
+              pkgs.patchelf
+              pkgs.zstd
+            ];
+            shellHook = ''
+              export PYTHONPATH="$PWD''${PYTHONPATH:+:$PYTHONPATH}"
+            '';
+            passthru = { inherit env; };
+          };
+        }
+      );
+
+      templates = {
+        default = {
+          path = ./templates/default;
+          description = "A Python environment from requirements.txt, locked by mach2 for this machine's system";
+        };
+        all-systems = {
+          path = ./templates/all-systems;
+          description = "A Python environment from requirements.txt, locked by mach2 for x86_64/aarch64 Linux and macOS";
+        };
+      };
     };
 }

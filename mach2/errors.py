@@ -26,12 +26,25 @@ class Mach2Error(Exception):
     """
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = _shortened(message)
         super().__init__(message)
         self.message = message
         self.hint = hint
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+#: a message quoting a megabyte of input is no longer one readable line
+_MESSAGE_LIMIT = 1000
+
+
+def _shortened(message: str) -> str:
+    """``message`` with its middle left out when it is longer than ``_MESSAGE_LIMIT``: the
+    start names the input and the end usually says what is wrong."""
+    if len(message) <= _MESSAGE_LIMIT:
+        return message
+    return f"{message[:600]} ...[{len(message) - 900} characters]... {message[-300:]}"
 
 
 class InputError(Mach2Error):

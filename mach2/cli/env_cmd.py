@@ -128,11 +128,18 @@ def env(
             paths, extras=lock_opts.extras, groups=lock_opts.groups, project=lock_opts.project
         )
         click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
-    changed = write_env_dir(lock, text, directory, nixpkgs=pin)
+    # A foreign lock keeps its own name in the directory (its text is the lock's input).
+    name = paths[0].name if lock.foreign and lock.foreign.get("format") != "requirements" else None
+    changed = write_env_dir(
+        lock, text, directory, nixpkgs=pin, requirements_name=name or "requirements.txt"
+    )
     for path in changed:
         click.echo(f"wrote {path}" if path.exists() else f"removed {path}", err=True)
     if not changed:
         click.echo(f"{directory}: no file changed", err=True)
+    from mach2.cli.store import add_lock_files_to_store
+
+    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
     click.echo(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", err=True)
 
 
@@ -155,7 +162,11 @@ def gen(
     # Local paths are relative to where the expression is written (or the current directory).
     root = output.absolute().parent if output is not None else Path.cwd()
     paths = requirement_paths(requirements, options.get("project"))
-    lock, text = _lock(paths, build_lock_options(**options, lock_dir=root))
+    lock_opts = build_lock_options(**options, lock_dir=root)
+    lock, text = _lock(paths, lock_opts)
+    from mach2.cli.store import add_lock_files_to_store
+
+    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
     expression = render_expression(lock, text, nixpkgs=pin, root=root)
     if output is None:
         click.echo(expression, nl=False)

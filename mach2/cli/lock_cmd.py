@@ -92,6 +92,9 @@ def lock(
     with resolving(as_json) as on_progress:
         result = lock_requirements(paths, lock_opts, environ=os.environ, on_progress=on_progress)
     changed = write_lock(result, output)
+    from mach2.cli.store import add_lock_files_to_store
+
+    add_lock_files_to_store(result, lock_opts.cache_dir, enabled=not options["no_nix_store"])
     if as_json:
         click.echo(json.dumps(_summary(result, output, changed), indent=2, sort_keys=True))
         return

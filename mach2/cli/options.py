@@ -102,6 +102,9 @@ def lock_options(function: F) -> F:
         click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
                      metavar="DIR", help="your own project: locked with its dependencies as the "
                      "environment's main package (editable in shells), like -e DIR"),
+        click.option("--no-nix-store", is_flag=True,
+                     help="do not add the files the lock downloaded to the Nix store (by default "
+                     "they are, when Nix is installed, so nix-build does not download them again)"),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -147,6 +150,7 @@ def build_lock_options(
     groups: tuple[str, ...] = (),
     project: Path | None = None,
     lock_dir: Path | None = None,
+    no_nix_store: bool = False,  # not a lock option: the command adds files after locking
 ) -> LockOptions:
     from mach2.api import LockOptions
 

@@ -3,6 +3,7 @@
 from mach2.emit.env_dir import (
     LIBRARY_DIR_NAME,
     NixpkgsPin,
+    embedded_library,
     library_files,
     render_expression,
     write_env_dir,
@@ -11,6 +12,7 @@ from mach2.emit.env_dir import (
 __all__ = [
     "LIBRARY_DIR_NAME",
     "NixpkgsPin",
+    "embedded_library",
     "library_files",
     "render_expression",
     "write_env_dir",

@@ -3,13 +3,14 @@
 An env directory holds everything needed to build the environment without mach2 installed:
 
     mach2.lock        the lock
-    requirements.txt  the requirements text the lock was made from (its sha256 is in the lock)
+    requirements.txt  the requirements text the lock was made from (its sha256 is in the lock);
+                      a foreign lock keeps its name (uv.lock, pylock.toml, poetry.lock, pdm.lock)
     default.nix       ``nix-build ./env``: the environment (mach2.mkPython)
     shell.nix         ``nix-shell ./env``: a shell with it (mach2.mkPythonShell)
-    mach2/            a copy of mach2's Nix library (with patchelf-apply.py, the build-time
-                      script of mach2/patchelf/apply.py that executes the lock's patch plans,
-                      and conda-install.py, mach2/providers/conda/install_script.py, which unpacks
-                      conda packages)
+    mach2/            a copy of mach2's Nix library: the files default.nix reads, in the
+                      library directory's own layout (build-fixes.json, and the build-time
+                      scripts patchelf_apply.py, which executes the lock's patch plans, and
+                      conda_install.py, which unpacks conda packages)
 
 Files are compared with what is on disk and only written (atomically) when their bytes
 change, so re-running on unchanged inputs touches nothing.
@@ -24,7 +25,18 @@ from pathlib import Path
 from attrs import field, frozen
 
 from mach2.atomic import write_atomic
-from mach2.emit.nixexpr import Apply, Attrs, Lambda, Let, Raw, Select, render
+from mach2.emit.nixexpr import (
+    Apply,
+    Attrs,
+    Expr,
+    Interpolated,
+    Lambda,
+    Let,
+    Raw,
+    Select,
+    Value,
+    render,
+)
 from mach2.emit.nixexpr import Path as NixPath
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, sha256_text
@@ -32,6 +44,7 @@ from mach2.lock.model import Lock, sha256_text
 __all__ = [
     "LIBRARY_DIR_NAME",
     "NixpkgsPin",
+    "embedded_library",
     "library_files",
     "render_expression",
     "write_env_dir",
@@ -39,13 +52,12 @@ __all__ = [
 
 #: The name of the library copy inside an env directory.
 LIBRARY_DIR_NAME = "mach2"
-#: The name of mach2/patchelf/apply.py inside the library copy (packages.nix looks for it there
-#: and falls back to ../patchelf/apply.py in the source tree).
-APPLY_SCRIPT_NAME = "patchelf-apply.py"
-#: The name of mach2/providers/conda/install_script.py inside the library copy (conda.nix looks for it
-#: there and falls back to ../providers/conda/install_script.py in the source tree).
-CONDA_SCRIPT_NAME = "conda-install.py"
 
+#: A file of the library named by another: ``./util.nix``, ``./build-fixes.json``,
+#: ``./patchelf_apply.py``.
+_LIBRARY_REFERENCE = re.compile(r"\./([A-Za-z0-9_-]+\.(?:nix|json|py))\b")
+#: The same, as a whole path literal (not the tail of ``../x.nix`` or ``a/./x.nix``).
+_LIBRARY_USE = re.compile(r"(?<![\w./])\./([A-Za-z0-9_-]+\.(?:nix|json|py))\b")
 _REV = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 _SHA256 = re.compile(r"^([0-9a-f]{64}|[0-9abcdfghijklmnpqrsvwxyz]{52}|sha256-[A-Za-z0-9+/]{43}=)$")
 
@@ -86,13 +98,12 @@ def _library_root() -> Path:
 def library_files() -> dict[str, str]:
     """The Nix library shipped with mach2: relative path → text.
 
-    That is default.nix and the files it reads (``./<name>.nix`` and ``./<name>.json``,
-    followed through the imported files: packages.nix imports conda.nix, fixes.nix reads
-    build-fixes.json), plus the build-time scripts
-    (standard library only): the patchelf apply script (``mach2/patchelf/apply.py``, copied as
-    ``patchelf-apply.py``: wheel and conda derivations run it) and the conda install script
-    (``mach2/providers/conda/install_script.py``, copied as ``conda-install.py``).  Tools that live
-    beside the library (the nixpkgs index script) are not part of what an environment needs.
+    That is default.nix and the files it reads (``./<name>.nix``, ``./<name>.json`` and
+    ``./<name>.py``, followed through the files read: packages.nix imports conda.nix and
+    runs patchelf_apply.py, fixes.nix reads build-fixes.json, conda.nix runs
+    conda_install.py), with the same names as in the library directory: a copy made from
+    these files and the directory itself are the same library.  Tools that live beside the
+    library (the nixpkgs index script) are not part of what an environment needs.
     """
     root = _library_root()
     try:
@@ -102,19 +113,10 @@ def library_files() -> dict[str, str]:
     files = {"default.nix": default}
     pending = [default]
     while pending:
-        for name in sorted(set(re.findall(r"\./([A-Za-z0-9_-]+\.(?:nix|json))\b", pending.pop()))):
+        for name in sorted(set(_LIBRARY_REFERENCE.findall(pending.pop()))):
             if name not in files and (root / name).is_file():
                 files[name] = (root / name).read_text(encoding="utf-8")
                 pending.append(files[name])
-    for copy, (package, module) in (
-        (APPLY_SCRIPT_NAME, ("patchelf", "apply.py")),
-        (CONDA_SCRIPT_NAME, ("providers/conda", "install_script.py")),
-    ):
-        script = Path(str(resources.files("mach2") / package / module))
-        try:
-            files[copy] = script.read_text(encoding="utf-8")
-        except OSError as error:
-            raise LockError(f"mach2's build-time script is missing: {str(script)!r}") from error
     return dict(sorted(files.items()))
 
 
@@ -175,13 +177,13 @@ def _header(lines: list[str]) -> str:
     return "".join(f"# {line}\n" if line else "#\n" for line in lines)
 
 
-def _env_file(lock: Lock, nixpkgs: NixpkgsPin | None, function: str) -> str:
+def _env_file(lock: Lock, nixpkgs: NixpkgsPin | None, function: str, requirements_name: str) -> str:
     call = Apply(
         Select(Raw("mach2"), [function]),
         [
             _mk_python_args(
                 lock,
-                Apply(Raw("builtins.readFile"), [NixPath("requirements.txt")]),
+                Apply(Raw("builtins.readFile"), [NixPath(requirements_name)]),
                 NixPath("mach2.lock"),
             )
         ],
@@ -201,7 +203,7 @@ def _env_file(lock: Lock, nixpkgs: NixpkgsPin | None, function: str) -> str:
     header = _header(
         [
             f"Generated by {lock.generator.split(' (')[0]} via `mach2 env`: {what}.",
-            "Do not edit; change requirements.txt and re-run `mach2 env` on this directory.",
+            f"Do not edit; change {requirements_name} and re-run `mach2 env` on this directory.",
             "Build with `nix-build`, enter with `nix-shell`; `--arg pkgs` takes another nixpkgs.",
         ]
     )
@@ -224,11 +226,14 @@ def write_env_dir(
     out: Path,
     *,
     nixpkgs: NixpkgsPin | None = None,
+    requirements_name: str = "requirements.txt",
 ) -> list[Path]:
     """Write (or update) the env directory ``out``; return the paths that changed.
 
     :param requirements_text: the requirements the lock was made from, byte for byte.
     :param nixpkgs: a pinned nixpkgs, or None for ``<nixpkgs>``.
+    :param requirements_name: the name of the requirements copy (a foreign lock keeps its
+        own: ``uv.lock``, ``pylock.toml``, …).
     :raises LockError: the lock was not made from ``requirements_text``.
     """
     _check_requirements(lock, requirements_text)
@@ -236,9 +241,9 @@ def write_env_dir(
         raise InputError(f"{str(out)!r} exists and is not a directory")
     wanted: dict[Path, str] = {
         out / "mach2.lock": lock.dumps(),
-        out / "requirements.txt": requirements_text,
-        out / "default.nix": _env_file(lock, nixpkgs, "mkPython"),
-        out / "shell.nix": _env_file(lock, nixpkgs, "mkPythonShell"),
+        out / requirements_name: requirements_text,
+        out / "default.nix": _env_file(lock, nixpkgs, "mkPython", requirements_name),
+        out / "shell.nix": _env_file(lock, nixpkgs, "mkPythonShell", requirements_name),
     }
     library = out / LIBRARY_DIR_NAME
     for relative, text in library_files().items():
@@ -257,24 +262,25 @@ def render_expression(
     requirements_text: str,
     *,
     nixpkgs: NixpkgsPin | None = None,
-    library: Path | None = None,
     root: Path | None = None,
 ) -> str:
     """One standalone Nix expression for the environment (what ``mach2 gen`` prints).
 
-    The lock and the requirements are embedded (``builtins.toFile``, which is plain
-    evaluation); the Nix library is imported from ``library`` (default: the copy installed
-    with mach2) unless the caller passes its own with ``--arg mach2 ...``.  ``root`` is the
-    directory the lock's local paths are relative to (the lock was made for it).
+    Everything is embedded, so the text evaluates on any machine and names no host path: the
+    lock and the requirements (``builtins.toFile``, which is plain evaluation), and mach2's
+    Nix library, each of its files written to the store by ``builtins.toFile`` with its
+    ``./name`` references to the others replaced by those store paths (see
+    :func:`embedded_library`).  ``--arg mach2 'import /some/copy { inherit pkgs; }'`` still
+    takes another copy of the library.  The one exception is a lock with local paths (``./pkg``,
+    ``-e .``): they are relative to ``root``, the directory the lock was made for, which the
+    expression names as ``root``.
     """
     _check_requirements(lock, requirements_text)
-    library_path = library if library is not None else _library_root()
+    bindings, library = embedded_library()
     body = Lambda(
         {
             "pkgs": _pkgs_default(nixpkgs),
-            "mach2": Apply(
-                Raw("import"), [Raw(_absolute_path(library_path)), Attrs({}, inherit=("pkgs",))]
-            ),
+            "mach2": Apply(Raw("import"), [library, Attrs({}, inherit=("pkgs",))]),
         },
         Apply(
             Select(Raw("mach2"), ["mkPython"]),
@@ -290,18 +296,56 @@ def render_expression(
     )
     header = _header(
         [
-            f"Generated by {lock.generator.split(' (')[0]} via `mach2 gen`: the environment,",
-            "with its lock embedded.  Build with `nix-build <this file>`.",
+            f"Generated by {lock.generator.split(' (')[0]} via `mach2 gen`: the environment, with",
+            "its lock and mach2's Nix library embedded (it names no file of the machine that",
+            "made it).  Build with `nix-build <this file>`; `--arg pkgs` takes another nixpkgs.",
         ]
     )
-    return header + render(body) + "\n"
+    return header + render(Let(bindings, body)) + "\n"
+
+
+def embedded_library() -> tuple[dict[str, Value], Raw]:
+    """mach2's Nix library as ``let`` bindings (one per file) and the expression of its
+    ``default.nix``.
+
+    Each file is ``builtins.toFile "<name>" "<text>"`` where every ``./<name>`` reference to
+    another library file is replaced by ``${<that file's binding>}``: the store path the
+    other ``toFile`` gives.  Evaluating it writes the files to the store (plain evaluation,
+    no derivation, so no import-from-derivation), and the scripts reach the builds under the
+    same fixed store names as from the library directory, so the derivations are the same.
+    """
+    files = library_files()
+    names = {name: _binding_name(name) for name in files}
+    if len(set(names.values())) != len(names):  # pragma: no cover - library file names
+        raise LockError("mach2's Nix library has two files whose binding names collide")
+    bindings: dict[str, Value] = {}
+    for name, text in files.items():
+        parts: list[str | Expr] = []
+        position = 0
+        for match in _LIBRARY_USE.finditer(text):
+            if match.group(1) not in files:
+                continue
+            parts.append(text[position : match.start()])
+            parts.append(Raw(names[match.group(1)]))
+            position = match.end()
+        parts.append(text[position:])
+        content = Interpolated(parts, multiline=True)
+        bindings[names[name]] = Apply(Raw("builtins.toFile"), [name, content])
+    return bindings, Raw(names["default.nix"])
 
 
 def _absolute_path(path: Path) -> str:
+    """``path`` as a Nix path literal (the root of a lock's local paths)."""
     text = str(path.resolve())
     if not re.match(r"^/[A-Za-z0-9._+/-]*$", text):
         raise InputError(
-            f"the Nix library path {text!r} cannot be written as a Nix path literal",
-            hint="install mach2 under a plain path, or pass --arg mach2 to nix-build",
+            f"the project directory {text!r} cannot be written as a Nix path literal",
+            hint="write the expression under a plain path (letters, digits, ._+-/), or use "
+            "mach2 env, whose default.nix finds its lock beside it",
         )
     return text
+
+
+def _binding_name(file_name: str) -> str:
+    """``build-fixes.json`` → ``mach2_build_fixes_json``."""
+    return "mach2_" + re.sub(r"[^A-Za-z0-9]", "_", file_name)

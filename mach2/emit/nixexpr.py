@@ -20,6 +20,7 @@ __all__ = [
     "Apply",
     "Attrs",
     "Expr",
+    "Interpolated",
     "Lambda",
     "Let",
     "Path",
@@ -36,12 +37,18 @@ _PATH = re.compile(r"^[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*$")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def string(text: str) -> str:
+def string(text: str, *, multiline: bool = False) -> str:
     """A Nix double-quoted string literal for ``text``.
+
+    ``multiline`` keeps newlines as they are (a Nix string may span lines), for embedded files.
 
     >>> string('a"b\\\\c${d}$e')
     '"a\\\\"b\\\\\\\\c\\\\${d}$e"'
     """
+    return '"' + _escaped(text, multiline=multiline) + '"'
+
+
+def _escaped(text: str, *, multiline: bool = False) -> str:
     out = []
     i = 0
     while i < len(text):
@@ -50,9 +57,9 @@ def string(text: str) -> str:
             out.append("\\${")
             i += 2
             continue
-        out.append(_ESCAPES.get(char, char))
+        out.append(char if multiline and char == "\n" else _ESCAPES.get(char, char))
         i += 1
-    return '"' + "".join(out) + '"'
+    return "".join(out)
 
 
 def attr_name(name: str) -> str:
@@ -121,7 +128,18 @@ class Lambda:
     body: Value
 
 
-Expr = Raw | Path | Attrs | Apply | Select | Let | Lambda
+@frozen
+class Interpolated:
+    """A string with ``${...}`` parts: text parts are escaped, the others rendered as Nix.
+
+    ``multiline`` keeps the text's newlines (an embedded file stays readable).
+    """
+
+    parts: Sequence[str | Expr]
+    multiline: bool = False
+
+
+Expr = Raw | Path | Attrs | Apply | Select | Let | Lambda | Interpolated
 Value = Expr | str | int | bool | None | Sequence["Value"] | Mapping[str, "Value"]
 
 _INDENT = "  "
@@ -135,6 +153,17 @@ def render(value: Value, indent: int = 0) -> str:
         return value.text
     if isinstance(value, Path):
         return "./" + value.relative
+    if isinstance(value, Interpolated):
+        return (
+            '"'
+            + "".join(
+                _escaped(part, multiline=value.multiline)
+                if isinstance(part, str)
+                else "${" + render(part, indent) + "}"
+                for part in value.parts
+            )
+            + '"'
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from mach2.errors import InputError
+from mach2.inputs.foreign import foreign_format
 from mach2.inputs.pyproject import read_pyproject
 from mach2.inputs.requirements import (
     HASH_LENGTHS,
@@ -30,10 +31,26 @@ __all__ = [
     "RequirementsInput",
     "parse_requirements",
     "project_input",
+    "read_foreign_input",
     "read_input",
     "read_pyproject",
     "read_requirements",
 ]
+
+
+def read_foreign_input(path: Path) -> RequirementsInput:
+    """A foreign lock (uv.lock, pylock.toml, poetry.lock, pdm.lock) as an input: the lock, its
+    file's hash (the lock's staleness key), and the indexes it names."""
+    from mach2.inputs.foreign import read_foreign_lock
+
+    lock, _, digest = read_foreign_lock(path)
+    indexes = [url if url.endswith("/") else url + "/" for url in lock.index_urls]
+    return RequirementsInput(
+        files=((path.as_posix(), digest),),
+        foreign=lock,
+        index_url=indexes[0] if indexes else None,
+        extra_index_urls=tuple(indexes[1:]),
+    )
 
 
 def read_input(
@@ -44,7 +61,9 @@ def read_input(
     groups: Iterable[str] = (),
 ) -> RequirementsInput:
     """Read ``path`` by its file name: ``pyproject.toml`` as PEP 621, ``*.yml``/``*.yaml`` as a
-    conda environment file (mach2.inputs.conda_env), the rest as pip syntax.
+    conda environment file (mach2.inputs.conda_env), ``uv.lock``, ``pylock.toml``,
+    ``poetry.lock`` and ``pdm.lock`` as foreign locks (mach2.inputs.foreign), the rest as pip
+    syntax.
 
     One entry point lets the CLI accept ``-r pyproject.toml`` and ``-r requirements.txt``
     alike.  Extras and groups only exist in pyproject.toml, so asking for them with a
@@ -55,6 +74,8 @@ def read_input(
         error of the reader used.
     """
     extras, groups = tuple(extras), tuple(groups)
+    if foreign_format(path) is not None:
+        return read_foreign_input(path)
     if path.name == "pyproject.toml":
         return read_pyproject(path, extras=extras, groups=groups)
     if extras or groups:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from attrs import frozen
@@ -161,6 +162,7 @@ class _Parser:
                 raise self.error(number, "more than one YAML document")
             self.lines.append(_Line(number, len(body) - len(body.lstrip()), body.strip(), comment))
         self.i = 0
+        self.depth = 0  # blocks being parsed, one inside the other
 
     def error(self, line: int, reason: str) -> EnvironmentYmlError:
         return EnvironmentYmlError(self.source, line, reason)
@@ -175,6 +177,18 @@ class _Parser:
             raise self.error(self.lines[0].number, "the file is not a mapping")
         return node
 
+    @contextmanager
+    def deeper(self) -> Iterator[None]:
+        """One more block inside the current one; past ``MAX_DEPTH`` an error, not a
+        RecursionError."""
+        if self.depth == MAX_DEPTH:
+            raise self.error(self.lines[self.i].number, f"blocks nested more than {MAX_DEPTH} deep")
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
     def block(self, indent: int) -> _Node:
         line = self.lines[self.i]
         if line.text == "-" or line.text.startswith("- "):
@@ -182,51 +196,53 @@ class _Parser:
         return self.mapping(indent)
 
     def sequence(self, indent: int) -> list[_Node]:
-        items: list[_Node] = []
-        while self.i < len(self.lines):
-            line = self.lines[self.i]
-            if line.indent != indent or not (line.text == "-" or line.text.startswith("- ")):
-                if line.indent > indent:
-                    raise self.error(line.number, "unexpected indentation")
-                break
-            content = line.text[1:].lstrip()
-            self.i += 1
-            if not content:
-                items.append(self.nested(indent))
-            elif _KEY.match(content):
-                # "- pip:" — a mapping inside the sequence, its keys at the content's column
-                column = indent + (len(line.text) - len(content))
-                self.lines[self.i - 1] = _Line(line.number, column, content, line.comment)
-                self.i -= 1
-                items.append(self.mapping(column))
-            else:
-                items.append(self.scalar_or_flow(content, line))
-        return items
+        with self.deeper():
+            items: list[_Node] = []
+            while self.i < len(self.lines):
+                line = self.lines[self.i]
+                if line.indent != indent or not (line.text == "-" or line.text.startswith("- ")):
+                    if line.indent > indent:
+                        raise self.error(line.number, "unexpected indentation")
+                    break
+                content = line.text[1:].lstrip()
+                self.i += 1
+                if not content:
+                    items.append(self.nested(indent))
+                elif _key_value(content) is not None:
+                    # "- pip:" — a mapping inside the sequence, its keys at the content's column
+                    column = indent + (len(line.text) - len(content))
+                    self.lines[self.i - 1] = _Line(line.number, column, content, line.comment)
+                    self.i -= 1
+                    items.append(self.mapping(column))
+                else:
+                    items.append(self.scalar_or_flow(content, line))
+            return items
 
     def mapping(self, indent: int) -> _Map:
-        result = _Map(self.lines[self.i].number)
-        while self.i < len(self.lines):
-            line = self.lines[self.i]
-            if line.indent != indent:
-                if line.indent > indent:
-                    raise self.error(line.number, "unexpected indentation")
-                break
-            match = _KEY.match(line.text)
-            if match is None:
-                raise self.error(line.number, f"expected 'key: value', found {line.text!r}")
-            key, rest = _unquote(match[1].strip(), line, self), (match[2] or "").strip()
-            if key in result:
-                raise self.error(line.number, f"duplicate key {key!r}")
-            self.i += 1
-            if rest:
-                result[key] = self.scalar_or_flow(rest, line)
-                continue
-            nxt = self.lines[self.i] if self.i < len(self.lines) else None
-            if nxt is not None and nxt.indent == indent and nxt.text.startswith("-"):
-                result[key] = self.sequence(indent)  # a sequence level with its key
-            else:
-                result[key] = self.nested(indent)
-        return result
+        with self.deeper():
+            result = _Map(self.lines[self.i].number)
+            while self.i < len(self.lines):
+                line = self.lines[self.i]
+                if line.indent != indent:
+                    if line.indent > indent:
+                        raise self.error(line.number, "unexpected indentation")
+                    break
+                entry = _key_value(line.text)
+                if entry is None:
+                    raise self.error(line.number, f"expected 'key: value', found {line.text!r}")
+                key, rest = _unquote(entry[0], line, self), entry[1].strip()
+                if key in result:
+                    raise self.error(line.number, f"duplicate key {key!r}")
+                self.i += 1
+                if rest:
+                    result[key] = self.scalar_or_flow(rest, line)
+                    continue
+                nxt = self.lines[self.i] if self.i < len(self.lines) else None
+                if nxt is not None and nxt.indent == indent and nxt.text.startswith("-"):
+                    result[key] = self.sequence(indent)  # a sequence level with its key
+                else:
+                    result[key] = self.nested(indent)
+            return result
 
     def nested(self, indent: int) -> _Node:
         if self.i < len(self.lines) and self.lines[self.i].indent > indent:
@@ -243,7 +259,41 @@ class _Parser:
         return _Scalar(_unquote(text, line, self), line.number, line.comment)
 
 
-_KEY = re.compile(r"""^((?:[^\s'"#:\-\[{][^:#]*?)|'[^']*'|"[^"]*")\s*:(?:\s+(.*)|$)""")
+#: how deep blocks may nest; environment files use three levels (dependencies, - pip:, lines)
+MAX_DEPTH = 32
+
+
+def _key_value(text: str) -> tuple[str, str] | None:
+    """``key: rest`` -> ``(key, rest)`` (``rest`` may be empty); ``None`` if not a mapping entry.
+
+    The key is ``'quoted'``, ``"quoted"``, or plain (up to the first ``:``, no ``#`` before it,
+    not starting with a blank, quote, ``#``, ``:``, ``-``, ``[`` or ``{``); its ``:`` is followed
+    by a blank or the end.  The regex this replaces retried a long run of blanks from each of
+    its positions, quadratic in the run's length.
+
+    >>> _key_value("name: base"), _key_value("'a b' :"), _key_value("- pip"), _key_value("a:b")
+    (('name', 'base'), ("'a b'", ''), None, None)
+    """
+    first = text[:1]
+    if first in ("'", '"'):
+        close = text.find(first, 1)
+        if close < 0:
+            return None
+        key, after = text[: close + 1], text[close + 1 :].lstrip()
+    else:
+        colon = text.find(":")
+        comment = text.find("#")
+        if not first or first.isspace() or first in "#:-[{" or colon < 0:
+            return None
+        if 0 <= comment < colon:
+            return None
+        key, after = text[:colon].rstrip(), text[colon:]
+    if not after.startswith(":"):
+        return None
+    rest = after[1:]
+    if rest and not rest[0].isspace():
+        return None
+    return key, rest.lstrip()
 
 
 def _split_flow(text: str) -> Iterator[str]:
@@ -288,10 +338,15 @@ def _scalars(node: _Node, key: str, parser: _Parser, line: int) -> list[_Scalar]
 
 
 def _selector(comment: str | None) -> str | None:
+    """The ``[...]`` closing a comment (``# [linux64]``), ``None`` if there is none.  Found by
+    position: a regex search retried a long run of ``[`` from each of them."""
     if comment is None:
         return None
-    match = re.search(r"\[([^\]]+)\]\s*$", comment)
-    return match[1].strip() if match else None
+    body = comment.rstrip()
+    open_at = body.find("[", body.rfind("]", 0, -1) + 1)
+    if not body.endswith("]") or open_at < 0 or open_at > len(body) - 3:
+        return None
+    return body[open_at + 1 : -1].strip()
 
 
 def _first_line(node: _Node, default: int) -> int:

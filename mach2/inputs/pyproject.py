@@ -22,6 +22,7 @@ them).  Without ``[build-system]`` (uv's "virtual" projects) only the dependenci
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +43,67 @@ from mach2.inputs.requirements import (
 
 __all__ = ["read_pyproject"]
 
+#: more parts than any key of a real pyproject.toml; tomllib's time is quadratic in them
+MAX_KEY_PARTS = 100
+#: what the scan below stops at: dots, string and comment starts, and TOML's delimiters
+_TOML_STOP = re.compile(r"""[."'#=\[\]{},\n]""")
+_BASIC_STRING = re.compile(r'(?:[^"\\\n]|\\.)*')
+_MULTILINE_BASIC = re.compile(r'(?:[^"\\]|\\[\s\S]|"(?!""))*')
+
+
+def _most_key_parts(text: str) -> int:
+    """The most parts of a dotted key (``a.b.c`` has 3) in TOML ``text``, in linear time.
+
+    tomllib takes time quadratic in a key's parts (``a.a.a...`` of 100,000 parts: minutes), so
+    they are counted before it runs: the dots between two delimiters (``=[]{},`` or a newline)
+    outside strings and comments.  A key has one per part after the first, any value at most
+    one (``1.5``), so the count bounds what tomllib will meet.
+
+    >>> _most_key_parts('a.b."c.d" = 1.5  # x.y.z\\n[t.u]\\nv = {w.x.y.z = "1.2.3"}')
+    4
+    """
+    most = dots = 0
+    at = 0
+    while (stop := _TOML_STOP.search(text, at)) is not None:
+        char, at = stop[0], stop.end()
+        if char == ".":
+            dots += 1
+            most = max(most, dots)
+        elif char in "\"'":
+            at = _string_end(text, stop.start())
+        elif char == "#":
+            newline = text.find("\n", at)
+            at = len(text) if newline < 0 else newline
+        else:
+            dots = 0
+    return most + 1
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index after the TOML string opening at ``start`` (the end of ``text`` if unclosed;
+    tomllib reports that)."""
+    quote = text[start]
+    if text.startswith(quote * 3, start):
+        if quote == "'":
+            close = text.find("'''", start + 3)
+        else:
+            content = _MULTILINE_BASIC.match(text, start + 3)
+            assert content is not None  # the pattern matches the empty string too
+            close = content.end() if text.startswith('"""', content.end()) else -1
+        if close < 0:
+            return len(text)
+        end = close + 3
+        for _ in range(2):  # up to two quotes before the closing three belong to the string
+            if text.startswith(quote, end):
+                end += 1
+        return end
+    if quote == "'":
+        close = text.find("'", start + 1)
+        return len(text) if close < 0 else close + 1
+    content = _BASIC_STRING.match(text, start + 1)
+    assert content is not None
+    return content.end() + 1 if text.startswith('"', content.end()) else content.end()
+
 
 def read_pyproject(
     path: Path, *, extras: Iterable[str] = (), groups: Iterable[str] = ()
@@ -55,10 +117,20 @@ def read_pyproject(
     """
     name = path.as_posix()
     text, digest = _read_input_file(path, name)
+    if _most_key_parts(text) > MAX_KEY_PARTS:
+        raise InputError(
+            f"{name}: a dotted key of more than {MAX_KEY_PARTS} parts",
+            hint="no pyproject.toml needs one; check the file",
+        )
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{name}: invalid TOML: {e}", hint="fix the TOML syntax") from e
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise InputError(
+            f"{name}: invalid TOML: arrays or inline tables nested too deeply",
+            hint="fix the TOML syntax",
+        ) from None
     extras, groups = tuple(extras), tuple(groups)
     project = document.get("project")
     if project is None and (extras or not groups):

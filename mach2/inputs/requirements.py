@@ -35,12 +35,11 @@ from __future__ import annotations
 import hashlib
 import os.path
 import re
-import shlex
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import attrs
@@ -51,6 +50,9 @@ from packaging.utils import InvalidName, canonicalize_name
 
 from mach2.errors import InputError
 from mach2.providers.conda.matchspec import MatchSpec
+
+if TYPE_CHECKING:
+    from mach2.inputs.foreign.model import ForeignLock
 
 __all__ = [
     "HASH_LENGTHS",
@@ -75,11 +77,13 @@ _OTHER_VCS: Final = ("hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES: Final = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 _NO_ENVIRON: Final[Mapping[str, str]] = MappingProxyType({})
 
-_COMMENT: Final = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR: Final = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _OPTION_START: Final = re.compile(r"(?:^|(?<=\s))-")
-_EXTRAS_SUFFIX: Final = re.compile(r"^(.+?)(\[[^\]]+\])$")
+#: what POSIX ``shlex.split`` takes as a word's plain characters and its blanks
+_PLAIN: Final = re.compile(r"[^ \t\r\n\\'\"]+")
+_IN_DOUBLE_QUOTES: Final = re.compile(r'[^"\\]*')
+_BLANKS: Final = frozenset(" \t\r\n")
 
 # Option spelling -> canonical long name.  Values are taken from ``--opt=v``, ``--opt v``,
 # ``-ov`` or ``-o v`` as optparse (and thus pip) accepts them.
@@ -160,6 +164,10 @@ class RequirementEntry:
         except InvalidRequirement as e:
             reason = str(e).splitlines()[0]
             raise InputError(f"{origin}: invalid requirement {text!r}: {reason}") from e
+        except RecursionError:  # packaging parses markers recursively: ((((((...
+            raise InputError(
+                f"{origin}: invalid requirement {text!r}: parentheses nested too deeply"
+            ) from None
         if requirement.url is not None and _is_path(requirement.url):
             location, _, fragment = requirement.url.partition("#")
             joined = _joined(base, os.path.expanduser(location))
@@ -223,6 +231,8 @@ class RequirementsInput:
     files: tuple[tuple[str, str], ...] = ()
     conda: tuple[CondaEntry, ...] = ()
     channels: tuple[str, ...] = ()
+    #: A lock written by another tool (mach2.inputs.foreign): its pins replace resolving.
+    foreign: ForeignLock | None = None
 
     def merged(self, other: RequirementsInput) -> RequirementsInput:
         """Combine inputs given one after another (``-r a.txt -r b.txt`` on the CLI).
@@ -239,6 +249,13 @@ class RequirementsInput:
                 f"{self.index_url!r} from {_first_file(self)}",
                 hint="keep one --index-url and give the other as --extra-index-url",
             )
+        for lock, rest in ((self.foreign, other), (other.foreign, self)):
+            if lock is not None and rest != RequirementsInput():
+                raise InputError(
+                    f"{lock.path}: a lock is the whole environment and cannot be combined "
+                    f"with {_first_file(rest)}",
+                    hint="give the lock alone with -r",
+                )
         control = _FormatControl(set(self.no_binary), set(self.only_binary))
         control.replay(other.no_binary, other.only_binary)
         return RequirementsInput(
@@ -253,6 +270,7 @@ class RequirementsInput:
             files=_unique(self.files + other.files),
             conda=self.conda + other.conda,
             channels=_unique(self.channels + other.channels),
+            foreign=self.foreign or other.foreign,
         )
 
 
@@ -496,13 +514,29 @@ class _Reader:
                 )
             text = f"{egg} @ {location}"
         else:
-            match = _EXTRAS_SUFFIX.match(location)
-            path, extras = (match[1], match[2]) if match else (location, "")
+            path, extras = _split_extras(location)
             joined = source.join(path)
             name = egg or _project_name(joined, value, where, source.base is not None)
             text = f"{name}{extras} @ {_file_url(joined)}"
         entry = RequirementEntry.from_pep508(text, origin=where)
         self.requirements.append(attrs.evolve(entry, editable=True))
+
+
+def _split_extras(location: str) -> tuple[str, str]:
+    """``./pkg[test,docs]`` -> ``("./pkg", "[test,docs]")``; no such suffix -> ``(location, "")``.
+
+    The suffix starts at the first ``[`` after the last inner ``]`` (what
+    ``^(.+?)(\\[[^\\]]+\\])$`` matches, without that regex's quadratic retries on ``[[[...``).
+
+    >>> _split_extras("./pkg[a][test]"), _split_extras("./[x"), _split_extras("[a]")
+    (('./pkg[a]', '[test]'), ('./[x', ''), ('[a]', ''))
+    """
+    if not location.endswith("]"):
+        return location, ""
+    open_at = location.find("[", location.rfind("]", 0, -1) + 1 or 1)
+    if open_at < 1 or open_at > len(location) - 3:
+        return location, ""
+    return location[:open_at], location[open_at:]
 
 
 def _project_name(
@@ -608,18 +642,37 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     first = 0
     for lineno, raw in enumerate(text.splitlines(), start=1):
         # A comment line never continues, even if it ends in a backslash (pip).
-        if raw.endswith("\\") and not _COMMENT.match(raw):
+        if raw.endswith("\\") and not _is_comment(raw):
             if not pending:
                 first = lineno
             pending.append(raw[:-1])
             continue
         if pending:
-            pending.append(" " + raw if _COMMENT.match(raw) else raw)
+            pending.append(" " + raw if _is_comment(raw) else raw)
             lineno, raw, pending = first, "".join(pending), []
-        if line := _COMMENT.sub("", raw).strip():
+        if line := _without_comment(raw).strip():
             yield lineno, line
-    if pending and (line := _COMMENT.sub("", "".join(pending)).strip()):
+    if pending and (line := _without_comment("".join(pending)).strip()):
         yield first, line
+
+
+def _is_comment(line: str) -> bool:
+    """Whether the whole line is a comment (``#`` after blanks only)."""
+    return line.lstrip().startswith("#")
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to its comment: a ``#`` at the start or after a blank (pip's
+    ``COMMENT_RE``, ``(^|\\s+)#.*$``).  Searched for, not matched with that regex: from every
+    position of a long run of blanks the regex retries the whole run, quadratic in its length.
+
+    >>> _without_comment("a @ https://x/a.whl#sha256=00  # pinned")
+    'a @ https://x/a.whl#sha256=00  '
+    """
+    hash_at = line.find("#")
+    while hash_at > 0 and not line[hash_at - 1].isspace():
+        hash_at = line.find("#", hash_at + 1)
+    return line if hash_at < 0 else line[:hash_at]
 
 
 def _split_line(line: str, where: str) -> tuple[str, list[tuple[str, str]]]:
@@ -631,10 +684,77 @@ def _split_line(line: str, where: str) -> tuple[str, list[tuple[str, str]]]:
     first_option = _OPTION_START.search(line)
     cut = len(line) if first_option is None else first_option.start()
     try:
-        tokens = shlex.split(line[cut:])
+        tokens = _shell_words(line[cut:])
     except ValueError as e:
         raise InputError(f"{where}: cannot split options: {e}", hint="check the quotes") from e
     return line[:cut].strip(), list(_options(tokens, where))
+
+
+def _shell_words(text: str) -> list[str]:
+    r"""Split ``text`` into words as POSIX ``shlex.split`` does (pip's way), in linear time.
+
+    ``shlex`` grows each word one character at a time, quadratic in the word's length.  Here a
+    word is joined from runs: plain characters, ``'...'`` (literal), ``"..."`` (where ``\``
+    escapes only ``"`` and ``\``) and ``\x`` (``x`` itself); blanks (space, tab, CR, LF) end
+    it.
+
+    >>> _shell_words("--hash 'sha256:a b' -i\\ x")
+    ['--hash', 'sha256:a b', '-i x']
+
+    :raises ValueError: an unclosed quote or a trailing backslash, with shlex's message.
+    """
+    words: list[str] = []
+    parts: list[str] | None = None  # the word being read, None between words
+    at, end = 0, len(text)
+    while at < end:
+        char = text[at]
+        if char in _BLANKS:
+            if parts is not None:
+                words.append("".join(parts))
+                parts = None
+            at += 1
+            continue
+        parts = [] if parts is None else parts
+        if char == "'":
+            close = text.find("'", at + 1)
+            if close < 0:
+                raise ValueError("No closing quotation")
+            parts.append(text[at + 1 : close])
+            at = close + 1
+        elif char == '"':
+            at = _double_quoted(text, at + 1, parts)
+        elif char == "\\":
+            if at + 1 >= end:
+                raise ValueError("No escaped character")
+            parts.append(text[at + 1])
+            at += 2
+        else:
+            plain = _PLAIN.match(text, at)
+            assert plain is not None  # char is none of the characters that end a run
+            parts.append(plain[0])
+            at = plain.end()
+    if parts is not None:
+        words.append("".join(parts))
+    return words
+
+
+def _double_quoted(text: str, at: int, parts: list[str]) -> int:
+    """Append what a ``"`` opened just before ``at`` holds to ``parts``; return the index after
+    the closing ``"``."""
+    while True:
+        run = _IN_DOUBLE_QUOTES.match(text, at)
+        assert run is not None  # the pattern matches the empty string too
+        parts.append(run[0])
+        at = run.end()
+        if at == len(text):
+            raise ValueError("No closing quotation")
+        if text[at] == '"':
+            return at + 1
+        if at + 1 == len(text):  # a backslash, at the very end
+            raise ValueError("No escaped character")
+        escaped = text[at + 1]
+        parts.append(escaped if escaped in '"\\' else "\\" + escaped)
+        at += 2
 
 
 def _options(tokens: list[str], where: str) -> Iterator[tuple[str, str]]:

@@ -202,8 +202,15 @@ class Lock:
     #: The nixpkgs the nixpkgs provider's packages came from (revision, tarball URL and
     #: sha256 when pinned, its Python); ``None`` when that provider was not used.
     nixpkgs: Mapping[str, Any] | None = None
+    #: The foreign lock the pins came from (``format``, ``file``, ``tool``), when there was one.
+    foreign: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        optional = {
+            key: dict(sorted(value.items()))
+            for key, value in (("nixpkgs", self.nixpkgs), ("foreign", self.foreign))
+            if value
+        }
         return {
             "lock-version": LOCK_VERSION,
             "generator": self.generator,
@@ -214,7 +221,7 @@ class Lock:
             "providers": {k: list(v) for k, v in sorted(self.providers.items())},
             "roots": sorted(self.roots),
             "packages": {k: p.to_json() for k, p in sorted(self.packages.items())},
-        } | ({"nixpkgs": dict(sorted(self.nixpkgs.items()))} if self.nixpkgs else {})
+        } | optional
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -245,6 +252,7 @@ class Lock:
                 providers={k: tuple(v) for k, v in data.get("providers", {}).items()},
                 generator=data.get("generator", "mach2"),
                 nixpkgs=data.get("nixpkgs"),
+                foreign=data.get("foreign"),
             )
         except TargetError as error:
             raise LockError(

@@ -56,14 +56,22 @@ let
       # A lock made from the project itself (`mach2 lock -r pyproject.toml` with a
       # [build-system], `--project`) holds it as a package: its dependencies are that entry's.
       itself = e.lockData.packages.${spec.name} or null;
-      lockedNames =
+      lockedKeys =
         if itself != null then
-          map identifierKey (attrNames (itself.dependencies or { }))
+          unique (map identifierKey (attrNames (itself.dependencies or { })))
         else
           builtins.filter (n: n != spec.name) (unique roots);
+      # Those that are native conda packages are not Python modules: propagated inputs.
+      isNative = k: e.nativePackages ? ${k};
+      nativeDeps = if hasLock then builtins.filter isNative lockedKeys else [ ];
       spec' = spec // {
         inherit application;
-        dependencyNames = if hasLock then lockedNames else spec.dependencyNames;
+        dependencyNames =
+          if hasLock then builtins.filter (k: !(isNative k)) lockedKeys else spec.dependencyNames;
+        builderArgs = spec.builderArgs // {
+          propagatedBuildInputs =
+            (spec.builderArgs.propagatedBuildInputs or [ ]) ++ map (k: e.nativePackages.${k}) nativeDeps;
+        };
       };
     in
     extra.instantiate e.python.pkgs (args.tests or false) "mach2.${function}" spec';

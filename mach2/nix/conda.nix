@@ -8,15 +8,14 @@
 #   src      fetchurl { url; sha256; name = filename; } -- Nix checks the hash; a local
 #            channel's file:// URL with builtins.fetchurl (see fetchConda); a record without
 #            sha256 (md5 only) is refused at evaluation.
-#   install  mach2's conda install script (mach2/providers/conda/install_script.py, standard library
-#            only; an env directory carries it as ./conda-install.py) run with the build
-#            platform's Python: checks the sha256 again, unpacks `.conda` (zip + zstd, with
+#   install  mach2's conda install script (./conda_install.py, standard library only) run
+#            with the build platform's Python: checks the sha256 again, unpacks `.conda` (zip + zstd, with
 #            pkgs.zstd) or `.tar.bz2` refusing anything that would leave $out (absolute
 #            names, `..`, symlinks out, hard links out, devices), replaces the prefix
 #            placeholders with $out, lays `noarch: python` packages out in python.sitePackages
 #            (entry points with the interpreter as shebang), moves info/ to
 #            nix-support/conda/info, writes conda-meta/<dist>.json and a patch plan.
-#   patch    postFixup: mach2's patchelf apply script (mach2/patchelf/apply.py) executes that
+#   patch    postFixup: mach2's patchelf apply script (./patchelf_apply.py) executes that
 #            plan: RUNPATH = the package's own `$ORIGIN` entries, then the lib/ directory of
 #            each conda dependency (recursively, through propagated-build-inputs) or
 #            buildInputs entry holding a needed soname; a soname found nowhere fails the build
@@ -24,12 +23,16 @@
 #
 # Python packages (a PyPI key, or any `noarch: python` package) are buildPythonPackage with
 # `pyproject = false` (own phases), so environments link them; other conda packages are
-# plain stdenv derivations that propagate their conda dependencies: environments do not link
-# them, the RUNPATHs of the packages that need them point at their lib/.
+# plain stdenv derivations that propagate their conda dependencies.  Those are not members of
+# the python package set (nixpkgs' ensurePythonModules refuses derivations there that are not
+# Python modules, passthrufun.nix): they form their own set, `natives` (overlay.nix), which
+# the Python packages' dependencies are looked up in.  Environments do not link them (the
+# RUNPATHs of the packages that need them point at their lib/), but put the roots among them
+# on PATH.
 {
   pkgs,
   util,
-  attrFor,
+  attrIn,
   fetchArtifact,
   applyScript,
   shellQuote,
@@ -47,17 +50,12 @@ let
   inherit (util) describe identifierKey;
 
   /**
-    mach2's conda install script (standard library only).  An env directory carries a copy
-    beside this file (mach2/emit/env_dir.py writes it from mach2/providers/conda/install_script.py);
-    the source tree has it at ../providers/conda/install_script.py.  The store name is fixed, so both
-    give the same derivations.
+    mach2's conda install script (standard library only), a file of this directory.  The
+    store name is fixed, so every copy of the library gives the same derivations.
 
     Type: installScript :: path
   */
-  installScript = util.bundledScript "mach2-conda-install.py" "conda install" [
-    ./conda-install.py
-    ../providers/conda/install_script.py
-  ];
+  installScript = util.bundledScript "mach2-conda-install.py" "conda install" ./conda_install.py;
 
   /**
     Whether a lock key is a conda-only package (`conda:<name>`).
@@ -67,12 +65,22 @@ let
   isNative = key: match "conda:.*" key != null;
 
   /**
-    The python-set attribute of a dependency key: `conda:<name>` as it is (conda names are not
-    PEP 503-normalized: `conda:_openmp_mutex`), other keys as packages.nix names them.
+    The attribute of a dependency key in the python set `final` (packages.nix's attrIn);
+    `conda:<name>` keys keep their name (conda names are not PEP 503-normalized:
+    `conda:_openmp_mutex`) and are looked up in the natives' set.
 
-    Type: dependencyAttr :: string -> string
+    Type: dependencyAttr :: attrs -> string -> string
   */
-  dependencyAttr = dep: if isNative dep then dep else attrFor (identifierKey dep);
+  dependencyAttr = final: dep: if isNative dep then dep else attrIn final (identifierKey dep);
+
+  /**
+    Whether a locked package is a native conda package: a `conda:<name>` key that is not
+    `noarch: python`.  These are not Python modules and live outside the python set.
+
+    Type: isNativePackage :: string -> attrs -> bool
+  */
+  isNativePackage =
+    key: pkg: isNative key && (if isAttrs (pkg.artifact or null) then pkg.artifact.noarch or null else null) != "python";
 
   /**
     A string usable in a store path name: conda versions may hold `!` (epochs), keys `:`.
@@ -187,16 +195,18 @@ let
   /**
     The dependencies of a locked conda package in the python set `final`.
 
-    Type: lookupDependencies :: attrs -> string -> [string] -> [derivation]
+    Type: lookupDependencies :: attrs -> attrs -> string -> [string] -> [derivation]
   */
   lookupDependencies =
-    final: key: deps:
+    final: natives: key: deps:
     map (
       dep:
       let
-        attr = dependencyAttr dep;
+        attr = dependencyAttr final dep;
       in
-      if hasAttr attr final then
+      if hasAttr attr natives then
+        natives.${attr}
+      else if hasAttr attr final then
         final.${attr}
       else
         throw "mach2: locked conda package `${key}` needs `${dep}`, which is neither in the lock nor in the python package set"
@@ -205,7 +215,7 @@ let
   /**
     The derivation of a locked conda package (see the top of this file).
 
-    Type: condaPackage :: { final, key, pkg, dependencies, tests, ... } -> derivation
+    Type: condaPackage :: { final, natives, key, pkg, dependencies, tests, ... } -> derivation
   */
   condaPackage =
     {
@@ -214,6 +224,7 @@ let
       pkg,
       dependencies,
       tests,
+      natives ? { },
       ...
     }:
     let
@@ -255,7 +266,7 @@ let
           };
         };
       };
-      deps = lookupDependencies final key dependencies;
+      deps = lookupDependencies final natives key dependencies;
     in
     if python then
       final.buildPythonPackage (
@@ -289,6 +300,7 @@ in
     fetchConda
     installScript
     isNative
+    isNativePackage
     isPythonPackage
     lookupDependencies
     storeName

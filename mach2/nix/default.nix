@@ -79,6 +79,14 @@ else
     inherit (lib.buildPackage) buildPythonApplication buildPythonPackage;
 
     /**
+      The lock in `dir` for this nixpkgs' system: `mach2-<system>.lock`, else `mach2.lock`
+      if it was made for this system; a clear error otherwise.
+
+      Type: lockFileFor :: path -> path
+    */
+    lockFileFor = dir: lib.lock.lockFileIn dir (pkgs.stdenv.hostPlatform.system or "unknown");
+
+    /**
       The library's internals, for tests and for building on top of mach2.
     */
     internal = lib;

@@ -8,7 +8,6 @@
   util,
   lock,
   python,
-  packages,
   overlay,
   underscore,
   extra,
@@ -22,6 +21,8 @@ let
     any
     concatStringsSep
     dirOf
+    elem
+    filter
     isBool
     isFunction
     isList
@@ -29,7 +30,13 @@ let
     isString
     substring
     ;
-  inherit (util) checkArgs composeExtensions composeManyExtensions describe;
+  inherit (util)
+    checkArgs
+    composeExtensions
+    composeManyExtensions
+    describe
+    identifierKey
+    ;
 
   /**
     The arguments every mk* function takes (mach-nix's surface plus `lockFile`).
@@ -122,35 +129,42 @@ let
       editableRoot = typed "editableRoot" (x: x == null || isString x) "a string such as \"$REPO_ROOT/env\"" (args.editableRoot or null);
 
       extras = extra.classify (args.packagesExtra or [ ]);
-      lockKeys = overlay.installedKeys lockData;
+      # Python packages of the lock (members of the python set) and native conda packages
+      # (their own set: nixpkgs' python set holds Python modules only).
+      lockKeys = overlay.pythonKeys lockData;
+      nativeKeys = overlay.nativeKeys lockData;
       extraNames = extra.extraNames extras;
-      known = lockKeys ++ extraNames;
+      known = lockKeys ++ nativeKeys ++ extraNames;
+      underscoreArg = args._ or { };
 
-      selectPkgs = ps: map (k: ps.${packages.attrFor k}) lockKeys ++ map (n: ps.${n}) extraNames;
+      selectPkgs = ps: map (k: ps.${k}) lockKeys ++ map (n: ps.${n}) extraNames;
 
       # `develop`: the `-e` projects as development installs (the shell), else built.
       overridesFor =
         develop:
         composeManyExtensions (
-        overlayList "overridesPre" (args.overridesPre or [ ])
-        ++ [
-          (overlay.lockOverlay {
-            inherit lockData tests;
-            local = { inherit root editableRoot develop; };
-          })
-          (extra.extraOverlay extras tests)
-        ]
-        ++ overlayList "overridesPost" (args.overridesPost or [ ])
-        ++ [
-          (underscore.underscoreOverlay {
-            underscore = args._ or { };
-            inherit known;
-            inherit (packages) attrFor;
-          })
-          # mach-nix compatibility: `python.pkgs.selectPkgs python.pkgs` lists the env's packages.
-          (_: _: { inherit selectPkgs; })
-        ]
-      );
+          overlayList "overridesPre" (args.overridesPre or [ ])
+          ++ [
+            (overlay.lockOverlay {
+              inherit lockData tests;
+              underscore = underscoreArg;
+              basePkgs = interpreter.pkgs;
+              local = { inherit root editableRoot develop; };
+            })
+            (overlay.buildToolHooks interpreter.pkgs)
+            (extra.extraOverlay extras tests interpreter.pkgs)
+          ]
+          ++ overlayList "overridesPost" (args.overridesPost or [ ])
+          ++ [
+            (underscore.underscoreOverlay {
+              underscore = underscoreArg;
+              inherit known;
+              natives = nativeKeys;
+            })
+            # mach-nix compatibility: `python.pkgs.selectPkgs python.pkgs` lists the env's packages.
+            (_: _: { inherit selectPkgs; })
+          ]
+        );
       pythonOverrides = overridesFor false;
 
       pythonFor =
@@ -164,14 +178,25 @@ let
         self;
       python' = pythonFor pythonOverrides;
 
-      binPath = concatStringsSep ":" (map (p: "${p}/bin") extras.other);
+      # The native conda packages, made against the environment's python set; the roots among
+      # them are programs of the environment, like non-Python packagesExtra entries.
+      nativePackages = overlay.nativePackages {
+        inherit lockData tests;
+        underscore = underscoreArg;
+      } python'.pkgs;
+      nativeRoots = map (k: nativePackages.${k}) (
+        filter (k: elem k nativeKeys) (map identifierKey (lockData.roots or [ ]))
+      );
+      programs = extras.other ++ nativeRoots;
+
+      binPath = concatStringsSep ":" (map (p: "${p}/bin") programs);
 
       envOf =
         python:
         python.buildEnv.override {
           extraLibs = selectPkgs python.pkgs;
           inherit ignoreCollisions postBuild;
-          makeWrapperArgs = if extras.other == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
+          makeWrapperArgs = if programs == [ ] then [ ] else [ "--suffix" "PATH" ":" binPath ];
         };
       env = envOf python';
 
@@ -181,7 +206,7 @@ let
 
       shell = pkgs.mkShell {
         name = "mach2-python-shell";
-        packages = [ shellEnv ] ++ extras.other;
+        packages = [ shellEnv ] ++ programs;
       };
 
       attrName = python.attrName (args.python or defaults.python) interpreter;
@@ -200,7 +225,7 @@ let
 
       dockerImage = docker.mkImage {
         inherit env;
-        contents = extras.other;
+        contents = programs;
       };
     in
     {
@@ -208,6 +233,7 @@ let
         dockerImage
         env
         lockData
+        nativePackages
         nixpkgs
         pythonOverrides
         selectPkgs
@@ -231,6 +257,7 @@ let
     // {
       inherit (e)
         dockerImage
+        nativePackages
         nixpkgs
         overlay
         python

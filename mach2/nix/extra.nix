@@ -32,7 +32,7 @@ let
     readFile
     ;
   inherit (util) describe isDerivation normalizeName;
-  inherit (packages) attrFor;
+  inherit (packages) attrIn;
 
   child = src: name: if isPath src then src + "/${name}" else "${src}/${name}";
 
@@ -123,7 +123,7 @@ let
       get =
         what: name:
         let
-          attr = attrFor name;
+          attr = attrIn final name;
         in
         if hasAttr attr final then
           final.${attr}
@@ -221,27 +221,39 @@ let
     ++ map (m: normalizeName (m.pname or (throw "mach2: packagesExtra: Python package ${m.name} has no pname"))) classified.modules;
 
   /**
-    The overlay adding the extra Python packages.
+    The overlay adding the extra Python packages.  A package of nixpkgs' own set `basePkgs`
+    (the same derivation as its attribute there) is taken from this set instead, so it is built
+    against the environment's packages: one copy of each name in a closure.
 
-    Type: extraOverlay :: attrs -> bool -> overlay
+    Type: extraOverlay :: attrs -> bool -> attrs -> overlay
   */
   extraOverlay =
-    classified: tests: final: _prev:
+    classified: tests: basePkgs: final: prev:
     listToAttrs (
       map (s: {
         name = s.spec.name;
         value = instantiate final tests s.where s.spec;
       }) classified.sources
-      ++ map (m: {
-        name = normalizeName m.pname;
-        # A package of another set of the same interpreter version: make it a module of this
-        # one, or withPackages would silently drop it (requiredPythonModules).
-        value =
-          if (m.pythonModule.pythonVersion or null) != final.python.pythonVersion then
-            throw "mach2: packagesExtra: ${m.name} is built for Python ${m.pythonModule.pythonVersion or "?"}, the environment's interpreter is Python ${final.python.pythonVersion}"
-          else
-            final.toPythonModule m;
-      }) classified.modules
+      ++ map (
+        m:
+        let
+          name = normalizeName m.pname;
+          fromNixpkgs =
+            hasAttr name basePkgs && hasAttr name prev && (basePkgs.${name}.outPath or null) == m.outPath;
+        in
+        {
+          inherit name;
+          # A package of another set of the same interpreter version: make it a module of this
+          # one, or withPackages would silently drop it (requiredPythonModules).
+          value =
+            if (m.pythonModule.pythonVersion or null) != final.python.pythonVersion then
+              throw "mach2: packagesExtra: ${m.name} is built for Python ${m.pythonModule.pythonVersion or "?"}, the environment's interpreter is Python ${final.python.pythonVersion}"
+            else if fromNixpkgs then
+              prev.${name}
+            else
+              final.toPythonModule m;
+        }
+      ) classified.modules
     );
 in
 {

@@ -201,6 +201,36 @@ let
 
     Type: emptyLock :: attrs
   */
+  /**
+    The lock of `dir` for `system`: `mach2-<system>.lock` (one lock per system), else
+    `mach2.lock` when it was made for that system.  A flake for several systems keeps one lock
+    per system beside it and asks this function for each; a system without one throws with
+    the `mach2 lock` command that makes it.  (Locks hold one target today; when a lock can
+    hold several, "made for that system" is the one test to widen.)
+
+    Type: lockFileIn :: path -> string -> path
+  */
+  lockFileIn =
+    dir: system:
+    let
+      perSystem = dir + "/mach2-${system}.lock";
+      single = dir + "/mach2.lock";
+      singleSystem = if pathExists single then (readLock single).target.system or null else null;
+      present = filter (n: match "mach2(-.*)?\\.lock" n != null) (
+        if pathExists dir then attrNames (builtins.readDir dir) else [ ]
+      );
+    in
+    if pathExists perSystem then
+      perSystem
+    else if singleSystem == system then
+      single
+    else
+      throw "mach2: no lock for ${system} in ${toString dir} (${
+        if present == [ ] then "it has none" else "it has ${concatStringsSep ", " present}"
+      }${
+        if singleSystem != null then "; mach2.lock is for ${singleSystem}" else ""
+      }); make it with `mach2 lock --system ${system} -o mach2-${system}.lock` (same requirements and options as the others)";
+
   emptyLock = {
     "lock-version" = supportedVersion;
     target = { };
@@ -213,6 +243,7 @@ in
   inherit
     checkFresh
     emptyLock
+    lockFileIn
     lockName
     majorMinor
     readLock

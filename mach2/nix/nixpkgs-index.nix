@@ -9,9 +9,10 @@
 # sorted by attribute name.
 #
 # What counts as a package: a derivation (`type = "derivation"`) whose `pythonModule` is an
-# interpreter (buildPythonPackage / toPythonModule); so functions, `lib`, `pkgs`, the
-# interpreter, `recurseForDerivations` sets and applications (`pythonModule = false`) are
-# skipped, and so is anything marked `meta.broken` or `meta.available = false`.
+# interpreter (buildPythonPackage / toPythonModule) other than itself; so functions, `lib`,
+# `pkgs`, the interpreter (a module of its own set), `recurseForDerivations` sets and
+# applications (`pythonModule = false`) are skipped, and so is anything marked `meta.broken`
+# or `meta.available = false`.
 #
 # Robustness: every attribute is evaluated on its own inside builtins.tryEval (deeply, with
 # deepSeq), so aliases that `throw`, failed `assert`s and packages whose fields throw are
@@ -67,8 +68,16 @@ let
 
   isDerivation = v: isAttrs v && (v.type or null) == "derivation";
 
-  # A Python module of some interpreter (applications have pythonModule = false).
-  isModule = v: isDerivation v && v ? pythonModule && !(isBool v.pythonModule);
+  # A Python module of some interpreter (applications have pythonModule = false), but not the
+  # interpreter itself: python-packages-base.nix makes it a module of its own set
+  # (`python = toPythonModule python`) and mk-python-derivation.nix has every package propagate
+  # it, so it would be a package and everyone's dependency.
+  isModule =
+    v:
+    isDerivation v
+    && v ? pythonModule
+    && !(isBool v.pythonModule)
+    && (v.pythonModule.name or null) != v.name;
 
   upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
   lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];

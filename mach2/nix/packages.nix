@@ -4,7 +4,7 @@
 #   wheel  buildPythonPackage { format = "wheel"; dontStrip; dontCheckRuntimeDeps; doCheck = tests;
 #          buildInputs = the nixpkgs libraries of the lock's patch plan; }
 #          With a full plan (`patchelf.files`, what `mach2 lock` writes): postFixup runs
-#          mach2's patchelf apply script (mach2/patchelf/apply.py) on the installed files, which
+#          mach2's patchelf apply script (./patchelf_apply.py) on the installed files, which
 #          sets each ELF file's RUNPATH to the plan's $ORIGIN entries plus the /nix/store
 #          directories holding its libraries; nativeBuildInputs = [ patchelf ].
 #          Without one (hand-written `{ attrs = [...]; }`, or no plan): autoPatchelfHook.
@@ -47,31 +47,31 @@ let
   isLinux = pkgs.stdenv.hostPlatform.isLinux or false;
 
   /**
-    Packages nixpkgs' own build hooks are made of (mk-python-derivation.nix: isBootstrapPackage,
-    isSetuptoolsDependency, plus pip and tomli).  mach2 never overrides them in place
-    (mach-nix issues #529/#564: infinite recursion); their locked versions live beside them
-    as `mach2-<name>`.
+    The attribute of the python package set that holds locked package `key`: the key itself,
+    so the set has one copy of each name (nixpkgs' packages that depend on it get the locked
+    one; that includes the packages nixpkgs' build hooks are made of, whose hooks come from
+    nixpkgs' own set, see overlay.nix buildToolHooks).  Packages the lock needs only to build
+    its sdists ("build-only") sit beside nixpkgs' as `mach2-build-<key>`: they are in no
+    runtime closure, and nixpkgs' packages keep building with nixpkgs' tools.
 
-    Type: bootstrapNames :: [string]
+    Type: attrFor :: string -> attrs -> string
   */
-  bootstrapNames = [
-    "build"
-    "flit-core"
-    "installer"
-    "packaging"
-    "pip"
-    "pyproject-hooks"
-    "setuptools"
-    "tomli"
-    "wheel"
-  ];
+  attrFor = key: pkg: if pkg."build-only" or false then buildOnlyAttr key else key;
 
   /**
-    The attribute of the python package set that holds the locked package `key`.
+    Type: buildOnlyAttr :: string -> string
 
-    Type: attrFor :: string -> string
+    Example: buildOnlyAttr "setuptools" => "mach2-build-setuptools"
   */
-  attrFor = key: if elem key bootstrapNames then "mach2-${key}" else key;
+  buildOnlyAttr = key: "mach2-build-${key}";
+
+  /**
+    The attribute holding package `key` in the python set `final`: the lock's build-only pin
+    when there is one, else the key.
+
+    Type: attrIn :: attrs -> string -> string
+  */
+  attrIn = final: key: if hasAttr (buildOnlyAttr key) final then buildOnlyAttr key else key;
 
   /**
     Fetch a locked artifact (Nix checks the sha256).
@@ -137,7 +137,7 @@ let
       map (
         sibling:
         let
-          attr = attrFor (identifierKey sibling);
+          attr = attrIn final (identifierKey sibling);
         in
         if hasAttr attr final then
           "addAutoPatchelfSearchPath ${final.${attr}}/${final.python.sitePackages}\n"
@@ -158,17 +158,13 @@ let
   hasFullPlan = pkg: isAttrs (pkg.patchelf or null) && pkg.patchelf ? files;
 
   /**
-    mach2's patchelf apply script (standard library only).  An env directory carries a copy
-    beside this file (mach2/emit/env_dir.py writes it from mach2/patchelf/apply.py); the
-    source tree and the installed package have it at ../patchelf/apply.py.  The store name is
-    fixed, so both give the same store path and the same derivations.
+    mach2's patchelf apply script (standard library only), a file of this directory like
+    every file the library reads, so a copy of the directory is complete.  The store name is
+    fixed, so every copy gives the same store path and the same derivations.
 
     Type: applyScript :: path
   */
-  applyScript = bundledScript "mach2-patchelf-apply.py" "patchelf apply" [
-    ./patchelf-apply.py
-    ../patchelf/apply.py
-  ];
+  applyScript = bundledScript "mach2-patchelf-apply.py" "patchelf apply" ./patchelf_apply.py;
 
   shellQuote = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] s + "'";
 
@@ -225,7 +221,7 @@ let
       siblingArgs = map (
         sibling:
         let
-          attr = attrFor (identifierKey sibling);
+          attr = attrIn final (identifierKey sibling);
         in
         if hasAttr attr final then
           "--sibling ${shellQuote "${sibling}=${final.${attr}}/${python.sitePackages}"}"
@@ -270,7 +266,7 @@ let
     map (
       dep:
       let
-        attr = attrFor (identifierKey dep);
+        attr = attrIn final (identifierKey dep);
       in
       if hasAttr attr final then
         final.${attr}
@@ -297,6 +293,19 @@ let
     else
       fetchArtifact key artifact;
 
+  /**
+    nixpkgs gives wheel and pyproject builds a `dist` output holding dist/, the wheel that was
+    installed (python-output-dist-hook.sh, appended to preFixupPhases).  For mach2's packages
+    that is a second copy of every wheel in the store (gigabytes for torch): this phase, which
+    comes before it in preFixupPhases, empties dist/, so `dist` is an empty directory.
+
+    Type: noDistCopy :: attrs
+  */
+  noDistCopy = {
+    preFixupPhases = [ "mach2RemoveDistWheels" ];
+    mach2RemoveDistWheels = "rm -f dist/*.whl";
+  };
+
   common =
     {
       final,
@@ -320,7 +329,8 @@ let
         provider = pkg.provider;
         why = pkg."why-provider" or "";
       };
-    };
+    }
+    // noDistCopy;
 
   wheel =
     args@{ key, pkg, ... }:
@@ -380,6 +390,12 @@ let
   /**
     A git checkout or a local directory, built as an sdist is (its build systems, its build
     fixes), from sources.nix's tree.
+
+    A working tree often holds wheels an earlier `pip wheel`/`python -m build` left in dist/
+    (or a repository commits them).  nixpkgs' pypaBuildHook writes the new wheel to dist/ and
+    pypaInstallHook installs every dist/*.whl (hooks/pypa-build-hook.sh,
+    pypa-install-hook.sh), so those would be installed too (a second copy of a distribution,
+    which catchConflicts refuses, or a stale one): a phase before the build removes them.
   */
   sourceBuild =
     args@{
@@ -396,6 +412,8 @@ let
           src = sources.sourceTree local.root key pkg.artifact;
           pyproject = true;
           build-system = lookup final "to build the source tree" key (attrNames (pkg."build-system" or { }));
+          preBuildPhases = [ "mach2RemoveStaleWheels" ];
+          mach2RemoveStaleWheels = "rm -f dist/*.whl";
         }
       )
     );
@@ -412,10 +430,12 @@ let
 
     Type: overrideFormat :: attrs -> string -> attrs -> attrs -> attrs
   */
+  isWheelArtifact = key: pkg: match ".*\\.whl" (artifactFilename key pkg.artifact) != null;
+
   overrideFormat =
     final: key: pkg: old:
     let
-      isWheel = match ".*\\.whl" (artifactFilename key pkg.artifact) != null;
+      isWheel = isWheelArtifact key pkg;
       oldFormat = old.format or null;
     in
     if isWheel then
@@ -444,16 +464,72 @@ let
       { };
 
   /**
+    What mach2 drops when it changes the version of a nixpkgs package: what nixpkgs wrote for
+    the old version's source.  Always the patches (and prePatch, postPatch), vendored
+    dependencies (cargoDeps and friends) and the source layout (sourceRoot, setSourceRoot,
+    pre/postUnpack).  When a source build becomes a wheel, which has nothing to build, also
+    the build: nativeBuildInputs and build-system (setup hooks such as cmake's, meson's, ninja's
+    or maturin's take over phases), the configure/build/install phases and their pre/post hooks,
+    the checks and their inputs.  `_.<pkg>.<attr>` puts any of them back.
+
+    Type: oldSourcePlumbing :: bool -> attrs
+  */
+  oldSourcePlumbing =
+    toWheel:
+    {
+      patches = [ ];
+      prePatch = null;
+      postPatch = null;
+      patchPhase = null;
+      cargoDeps = null;
+      cargoHash = null;
+      cargoSha256 = null;
+      cargoRoot = null;
+      cargoVendorDir = null;
+      sourceRoot = null;
+      setSourceRoot = null;
+      preUnpack = null;
+      postUnpack = null;
+    }
+    // (
+      if toWheel then
+        {
+          nativeBuildInputs = [ ];
+          build-system = [ ];
+          preConfigure = null;
+          configurePhase = null;
+          postConfigure = null;
+          preBuild = null;
+          buildPhase = null;
+          postBuild = null;
+          preInstall = null;
+          installPhase = null;
+          postInstall = null;
+          checkPhase = null;
+          installCheckPhase = null;
+          nativeCheckInputs = [ ];
+          checkInputs = [ ];
+        }
+      else
+        { }
+    );
+
+  /**
     A package of the nixpkgs provider (docs/nixpkgs.md §5).  `prev.<attr>` itself, untouched,
     when the lock says the version is nixpkgs' (`nixpkgs.exact`) and this nixpkgs has that
     version (so the .drv is nixpkgs' own when its dependencies are too: a binary-cache hit).
+    An untouched package whose derivation is not nixpkgs' own anyway (in `basePkgs`, the
+    interpreter's unmodified set: an input was replaced, e.g. a check input the lock pins)
+    gets `doCheck = false` unless `tests`: it is rebuilt, and nixpkgs' tests would run against
+    the lock's versions.  Where it is nixpkgs' own it stays untouched: a cache hit, whose tests
+    ran where it was built.
     Otherwise its `overridePythonAttrs` with the lock's version and src and the lock's Python
-    dependencies (Python modules are dropped from the inherited propagatedBuildInputs; native
-    inputs, build-system, patches and phases are kept).  With `dependencies-from = "unknown"`
-    the lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
-    overlay defines `final.<attrFor key>` from it.
+    dependencies (Python modules are dropped from the inherited propagatedBuildInputs), without
+    the old source's plumbing (oldSourcePlumbing).  With `dependencies-from = "unknown"` the
+    lock has no dependency list and nixpkgs' own are kept.  Never taken from `final`: the
+    overlay defines `final.<key>` from it.
 
-    Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests } -> derivation
+    Type: nixpkgsPackage :: { final, prev, key, pkg, dependencies, tests, basePkgs? } -> derivation
   */
   nixpkgsPackage =
     args@{
@@ -462,6 +538,7 @@ let
       pkg,
       dependencies,
       tests,
+      basePkgs ? null,
       ...
     }:
     let
@@ -507,7 +584,12 @@ let
     if !(isBool exact) then
       throw "mach2: locked package `${key}`: `nixpkgs.exact` must be true or false, not ${describe exact}"
     else if same then
-      old
+      (
+        if tests || basePkgs == null || (hasAttr attr basePkgs && old.drvPath == basePkgs.${attr}.drvPath) then
+          old
+        else
+          old.overridePythonAttrs { doCheck = false; }
+      )
     else if !(isAttrs (pkg.artifact or null) && pkg.artifact ? url) then
       throw "mach2: locked package `${key}` is ${locked}, but this nixpkgs has ${has} and the lock has no source for ${version} (PyPI has no sdist of it); lock ${key} with another provider (e.g. -p '${key}=wheel,sdist') or re-lock against this nixpkgs (mach2 lock --nixpkgs <this nixpkgs>)"
     else if !(old ? overridePythonAttrs) then
@@ -521,6 +603,8 @@ let
           # Mixed providers trip nixpkgs' runtime-deps check; the lock already resolved them.
           dontCheckRuntimeDeps = true;
           doCheck = tests;
+          preFixupPhases = (o.preFixupPhases or [ ]) ++ noDistCopy.preFixupPhases;
+          inherit (noDistCopy) mach2RemoveDistWheels;
           passthru = (o.passthru or { }) // {
             mach2 = {
               inherit key attr;
@@ -538,6 +622,7 @@ let
               propagatedBuildInputs = filter (d: !(isPythonModule d)) (o.propagatedBuildInputs or [ ]);
             }
         )
+        // oldSourcePlumbing (isWheelArtifact key pkg && (o.format or null) != "wheel")
         // overrideFormat final key pkg o
       );
 
@@ -575,7 +660,7 @@ let
     inherit
       pkgs
       util
-      attrFor
+      attrIn
       fetchArtifact
       applyScript
       shellQuote
@@ -623,10 +708,13 @@ in
 {
   inherit
     attrFor
-    bootstrapNames
+    attrIn
+    buildOnlyAttr
     conda
     fetchArtifact
     mkPackage
+    noDistCopy
+    oldSourcePlumbing
     planLibraries
     ;
 }

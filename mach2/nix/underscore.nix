@@ -104,39 +104,50 @@ let
       throw "mach2: ${where}: ${describe drv} cannot be overridden (no overridePythonAttrs or overrideAttrs)";
 
   /**
-    The overlay for `_`.  `known` lists the normalized names of the environment's packages;
-    `attrFor` maps a name to its attribute in the package set.
+    The overlay for `_`.  `known` lists the normalized names of the environment's packages
+    (each the attribute of its package in the set).
 
-    Type: underscoreOverlay :: { underscore, known, attrFor } -> overlay
+    `natives` are the native conda packages among `known`: they are not in the python set,
+    overlay.nix's nativePackages applies their overrides.
+
+    Type: underscoreOverlay :: { underscore, known, natives? } -> overlay
   */
   underscoreOverlay =
     {
       underscore,
       known,
-      attrFor,
+      natives ? [ ],
     }:
     if !(isAttrs underscore) then
       throw "mach2: `_` must be an attribute set like { requests.buildInputs.add = [ ... ]; }, not ${describe underscore}"
     else
       final: prev:
       listToAttrs (
-        map (
+        builtins.filter (entry: entry != null) (map (
           name:
           let
             key = packageKey name;
-            attr = attrFor key;
+            attr = key;
             where = "_.${name}";
           in
           if !(elem key known) then
             throw "mach2: `_.${name}` names a package that is not in the environment${didYouMean name known}; packages in the environment: ${listSome known}"
+          else if elem key natives then
+            # Native conda packages are not in the python set: nativePackages applies these.
+            null
           else
             {
               name = attr;
               value = overridePackage where final prev.${attr} underscore.${name};
             }
-        ) (attrNames underscore)
+        ) (attrNames underscore))
       );
 in
 {
-  inherit addTo applySpec underscoreOverlay;
+  inherit
+    addTo
+    applySpec
+    overridePackage
+    underscoreOverlay
+    ;
 }

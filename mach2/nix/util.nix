@@ -90,24 +90,20 @@ let
   packageKey = name: if match "conda:.*" name != null then name else normalizeName name;
 
   /**
-    One of mach2's standard-library-only scripts (patchelf apply, conda install) as a store
-    path: the first of `candidates` that exists (an env directory's copy beside the library,
-    else the source tree's or installed package's file).  The store name is fixed, so either
-    gives the same derivations.
+    One of mach2's standard-library-only scripts (patchelf apply, conda install), a file of
+    the library directory, as a store path with a fixed name: every copy of the library (the
+    source tree, pip's installed package, an env directory, the flake) gives the same path.
 
-    Type: bundledScript :: string -> string -> [path] -> path
+    Type: bundledScript :: string -> string -> path -> path
   */
   bundledScript =
-    name: what: candidates:
-    let
-      found = filter pathExists candidates;
-    in
-    if found == [ ] then
-      throw "mach2: the ${what} script is missing: none of ${concatStringsSep ", " (map toString candidates)} is next to mach2's Nix library (re-run `mach2 env`)"
+    name: what: file:
+    if !(pathExists file) then
+      throw "mach2: the ${what} script ${toString file} is missing from mach2's Nix library directory; copy the whole directory (it is self-contained) or re-run `mach2 env`"
     else
       builtins.path {
         inherit name;
-        path = head found;
+        path = file;
       };
 
   /**

@@ -5,8 +5,8 @@ For the lock::
     plan = plan_wheel("numpy-2.3.0-….whl", target=target, soname_map=load_soname_map())
     lock_entry["patchelf"] = plan.to_json()          # WheelPatchPlan.from_json reads it back
 
-At build time ``python apply.py --plan plan.json --site-packages $out/…`` (see
-:mod:`mach2.patchelf.apply`, a stdlib-only script) rewrites the RUNPATHs.
+At build time ``python patchelf_apply.py --plan plan.json --site-packages $out/…`` (see
+:mod:`mach2.nix.patchelf_apply`, a stdlib-only script) rewrites the RUNPATHs.
 """
 
 from __future__ import annotations

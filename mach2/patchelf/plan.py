@@ -1,7 +1,7 @@
 """The PatchPlan: where every library an ELF file of a wheel needs will come from.  Pure.
 
 :func:`plan` turns a :class:`~mach2.patchelf.scan.WheelInspection` into a
-:class:`WheelPatchPlan` without touching files or the network; :mod:`mach2.patchelf.apply`
+:class:`WheelPatchPlan` without touching files or the network; :mod:`mach2.nix.patchelf_apply`
 executes it at build time.  Each needed soname is classified by these rules, in order:
 
 1. ``wheel``: a file of the same wheel is named so or carries that ``DT_SONAME`` (vendored

@@ -12,10 +12,14 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import attrs
 from attrs import frozen
 
 from mach2.errors import InputError
 from mach2.inputs import RequirementsInput, project_input, read_input
+from mach2.inputs.foreign import foreign_format
+from mach2.inputs.foreign.hashed import hashed_lock
+from mach2.inputs.foreign.model import Pins
 from mach2.model.target import Target
 from mach2.pipeline.options import LockOptions
 from mach2.providers.direct.tree import find_project_root
@@ -57,12 +61,27 @@ class Request:
     project: Path | None = None
     #: The URLs of ``-e`` requirements (development installs in shells).
     editables: tuple[str, ...] = ()
+    #: A foreign lock's entries for the target: the resolve stage takes them as they are.
+    pins: Pins | None = None
 
 
 def request(requirements: RequirementsInput, text: str, options: LockOptions) -> Request:
-    """The stage: inputs and options → :class:`Request` for ``options.target``."""
+    """The stage: inputs and options → :class:`Request` for ``options.target``.
+
+    With a foreign lock, its entries for the target are the pins and the roots
+    (``mach2.pipeline.pins``): nothing is resolved anew.
+    """
     order = provider_order(options.providers, requirements)
-    found, constraints = roots(requirements, options.target)
+    pins = None
+    if requirements.foreign is not None:
+        from mach2.pipeline.pins import pin_roots
+
+        pins = requirements.foreign.select(
+            options.target, extras=options.extras, groups=options.groups
+        )
+        found, constraints = list(pin_roots(pins)), list[Requirement]()
+    else:
+        found, constraints = roots(requirements, options.target)
     return Request(
         project=project_root(requirements, options),
         editables=editable_urls(requirements),
@@ -74,6 +93,7 @@ def request(requirements: RequirementsInput, text: str, options: LockOptions) ->
         constraints=tuple(constraints),
         index_urls=tuple(index_urls(requirements, options)),
         allow_prereleases=options.allow_prereleases or requirements.pre,
+        pins=pins,
     )
 
 
@@ -103,10 +123,11 @@ def read_requirement_files(
         raise InputError(
             "no requirements given", hint="pass -r requirements.txt (or a pyproject.toml)"
         )
-    if (extras or groups) and not any(p.name == "pyproject.toml" for p in paths):
+    selectable = [p for p in paths if p.name == "pyproject.toml" or foreign_format(p)]
+    if (extras or groups) and not selectable:
         raise InputError(
-            "--extra and --group select parts of a pyproject.toml, and none was given",
-            hint="pass -r pyproject.toml",
+            "--extra and --group select parts of a pyproject.toml or a lock, and none was given",
+            hint="pass -r pyproject.toml (or -r uv.lock, pylock.toml, poetry.lock, pdm.lock)",
         )
     merged = RequirementsInput()
     texts = []
@@ -114,6 +135,9 @@ def read_requirement_files(
         selection = {"extras": extras, "groups": groups} if path.name == "pyproject.toml" else {}
         merged = merged.merged(read_input(path, environ=environ, **selection))
         texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    hashed = hashed_lock(merged)
+    if hashed is not None:  # every line pinned and hashed: a lock, taken as it is (as pip does)
+        merged = attrs.evolve(merged, requirements=(), foreign=hashed)
     return merged, "".join(texts)
 
 

@@ -54,7 +54,16 @@ def assemble(
         providers=request.order.effective(),
         generator=f"mach2 {__version__}",
         nixpkgs=nixpkgs,
+        foreign=_foreign_record(request),
     )
+
+
+def _foreign_record(request: Request) -> dict[str, str] | None:
+    """Which foreign lock the pins came from (its hash is in ``inputs.files``)."""
+    if request.pins is None:
+        return None
+    lock = request.pins.lock
+    return {"format": lock.format, "file": os.path.basename(lock.path), "tool": lock.tool}
 
 
 def lock_inputs(

@@ -1,20 +1,28 @@
 """Stage 3, resolve: the request's roots → locked packages, then the build systems of the
 sdists among them (until none is new), each in its own resolution with the runtime versions
-pinned as constraints (one version per package in the package set)."""
+pinned as constraints (one version per package in the package set).
+
+With a foreign lock (``request.pins``) the runtime resolution runs over providers that offer
+only the lock's pins (``mach2.pipeline.pins``): the lock's versions and files are taken, the
+resolver only checks that they fit together; build systems are resolved as usual."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
 
 from mach2.errors import LockError, ResolutionFailed
 from mach2.lock.build import build_system_entries, locked_packages
 from mach2.lock.model import LockedPackage
 from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
+from mach2.pipeline import pins
 from mach2.pipeline.inputs import Request
 from mach2.pipeline.options import ProgressCallback
 from mach2.pipeline.providers import OpenProviders
-from mach2.providers.base import Candidate
+from mach2.providers.base import Candidate, Provider
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
@@ -39,22 +47,38 @@ def resolve_all(
         if on_progress is not None:
             on_progress("resolve", candidate.name, pinned, None)
 
-    def factory() -> Factory:
+    def factory(by_name: Mapping[str, Provider] = providers.by_name) -> Factory:
         return Factory(
             target=request.target,
             order=request.order,
-            providers=providers.by_name,
+            providers=by_name,
             constraints=request.constraints,
             allow_prereleases=request.allow_prereleases,
             direct=providers.direct,
         )
 
-    runtime_factory = factory()
+    if request.pins is None:
+        runtime_factory = factory()
+    else:  # a foreign lock: the providers offer only its pins (mach2.pipeline.pins)
+        runtime_factory = factory(
+            pins.pinned_providers(request.pins, providers.by_name, providers.index, request.target)
+        )
     try:
         runtime = resolve(runtime_factory, list(request.roots), on_pin=on_pin)
+    except ResolutionFailed as error:
+        if request.pins is None:
+            raise
+        raise LockError(
+            f"{request.pins.label}: its pins do not fit together on {request.target.describe()}: "
+            f"{error.message}",
+            hint="lock again with the tool that wrote it, for this target",
+        ) from None
     finally:
         runtime_factory.close()
     packages = locked_packages(runtime_factory, runtime)
+    if request.pins is not None:
+        rules = {k: runtime_factory.order.explain(NormalizedName(k)) for k in packages}
+        packages = pins.annotate(packages, request.pins, rules)
     build_system: dict[str, tuple[str, ...]] = {}
     pending = _sdists(runtime_factory, runtime)
     build_roots: list[Requirement] = []

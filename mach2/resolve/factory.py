@@ -290,7 +290,7 @@ class Factory:
             parent = self.required_by.get(asked.identifier) if asked else None
             transitive = asked is not None and asked.identifier not in self.root_origin
             chain = self.chain(asked, parent) if transitive and parent else ""
-            raise UnknownProject(error.name, error.index_urls, chain=chain) from None
+            raise error.with_chain(chain) from None
 
     def _matching(
         self,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # reads the lock files only (test extra); mach2 itself does not use it
 
 from mach2.inputs.environment_yml import read_environment_yml
 from mach2.model.target import Target
@@ -28,8 +29,6 @@ from mach2.providers.conda.virtual import virtual_packages
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "conda"))
 from conda_fixtures import DATA, NUMPY_CLOSURE
-
-yaml = pytest.importorskip("yaml")  # reads the lock files only; mach2 itself does not use it
 
 LOCKS = DATA / "locks"
 SYSTEM = {

@@ -1,7 +1,7 @@
 """nixpkgs first, then real wheels from the live PyPI (pages pinned by ``exclude_newer``).
 
-The nixpkgs index is the real 2020 dump (Python 3.7 era, GPL-3.0 data read in place); its
-candidates take their dependencies from PyPI's metadata for the same version.  The target is
+The nixpkgs index is a real one of 2020 (Python 3.7 era; names and versions from pynixify's
+dump, tests/data/nixpkgs/PROVENANCE.md); its candidates take their dependencies from PyPI's metadata for the same version.  The target is
 Python 3.9, the oldest one numpy 2 has wheels for, so that ``numpy>=2`` can fall back.
 """
 
@@ -26,17 +26,8 @@ from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import resolve
 
-PYNIXIFY = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "nixpkgs"
-    / "pynixify-python3Packages-2020.json"
-)
-pytestmark = [
-    pytest.mark.network,
-    pytest.mark.skipif(not PYNIXIFY.exists(), reason=f"{PYNIXIFY} is not there"),
-]
+NIXPKGS_2020 = Path(__file__).resolve().parents[1] / "data" / "nixpkgs" / "index-2020.json"
+pytestmark = pytest.mark.network
 
 CUTOFF = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET = Target.from_strings("3.9")
@@ -44,7 +35,7 @@ TARGET = Target.from_strings("3.9")
 
 def lock(client: PyPIClient, *requirements: str) -> dict[str, tuple[str, str, str]]:
     nixpkgs = NixpkgsProvider(
-        read_index(PYNIXIFY), TARGET, pypi_dependencies(client, wheel_dependencies, TARGET)
+        read_index(NIXPKGS_2020), TARGET, pypi_dependencies(client, wheel_dependencies, TARGET)
     )
     factory = Factory(
         target=TARGET,

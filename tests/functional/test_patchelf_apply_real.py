@@ -33,6 +33,7 @@ from packaging.utils import parse_wheel_filename
 
 from mach2.model.target import Target
 from mach2.net.http import Http
+from mach2.nix.patchelf_apply import ApplyError, apply_plan
 from mach2.patchelf import (
     SonameEntry,
     SonameMap,
@@ -41,7 +42,6 @@ from mach2.patchelf import (
     load_soname_map,
     plan,
 )
-from mach2.patchelf.apply import ApplyError, apply_plan
 from mach2.patchelf.scan import read_elf
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "patchelf"))

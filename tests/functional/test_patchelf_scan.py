@@ -1,8 +1,8 @@
-"""The 22 wheels of shared/data/wheels/elf-scan.json, downloaded by name and version.
+"""The 22 wheels of tests/data/wheels/elf-scan.json, downloaded by name and version.
 
 For each wheel: the inspector reads the same DT_NEEDED/DT_SONAME/RPATH/RUNPATH as the scan,
 the plan's external libraries are exactly the scan's, glibc ones are ``system``, every other
-one is mapped to a nixpkgs attribute (the ones ELF-NEEDS.md suggests), and the newest
+one is mapped to a nixpkgs attribute (EXPECTED_ATTRS below), and the newest
 GLIBC/GLIBCXX/CXXABI/GCC versions equal the scan's and fit nixpkgs' glibc 2.40 and gcc 14.
 
 The 22 wheels total 309 MB (opencv-python 71 MB, llvmlite 60 MB, pyarrow 55 MB, scipy 35 MB).
@@ -32,10 +32,11 @@ from wheels import pypi_wheel
 
 pytestmark = pytest.mark.network
 
-SCAN = Path(__file__).resolve().parents[3] / "shared" / "data" / "wheels" / "elf-scan.json"
+SCAN = Path(__file__).resolve().parents[1] / "data" / "wheels" / "elf-scan.json"
 TARGET = Target.from_strings("3.12", "x86_64-linux", "2.40")
 
-#: ELF-NEEDS.md's table: what every non-glibc library these wheels leave unvendored maps to.
+#: What every non-glibc library these wheels leave unvendored maps to (the scan's report,
+#: ELF-NEEDS.md, suggested these nixpkgs attributes).
 EXPECTED_ATTRS = {
     "libstdc++.so.6": "stdenv.cc.cc.lib",
     "libgcc_s.so.1": "stdenv.cc.cc.lib",
@@ -54,8 +55,6 @@ EXPECTED_ATTRS = {
 
 
 def scan_entries() -> list[dict[str, Any]]:
-    if not SCAN.is_file():
-        return []
     wheels: list[dict[str, Any]] = json.loads(SCAN.read_text())["wheels"]
     if os.environ.get("MACH2_PATCHELF_SMALL"):
         wheels = [w for w in wheels if w["size"] < 8_000_000]
@@ -69,7 +68,6 @@ def client() -> Iterator[Http]:
         yield http
 
 
-@pytest.mark.skipif(not SCAN.is_file(), reason="shared/data/wheels/elf-scan.json is not available")
 @pytest.mark.parametrize("entry", scan_entries(), ids=lambda entry: str(entry["name"]))
 def test_plan_matches_the_scan(entry: dict[str, Any], client: Http) -> None:
     path = pypi_wheel(client, entry["name"], filename=entry["wheel"], sha256=entry["sha256"])
@@ -106,9 +104,7 @@ def test_plan_matches_the_scan(entry: dict[str, Any], client: Http) -> None:
 
 
 def test_stale_runpath_of_shapely_is_dropped(client: Http) -> None:
-    entry = next((w for w in scan_entries() if w["name"] == "shapely"), None)
-    if entry is None:
-        pytest.skip("shapely is not in the scan")
+    entry = next(w for w in json.loads(SCAN.read_text())["wheels"] if w["name"] == "shapely")
     path = pypi_wheel(client, "shapely", filename=str(entry["wheel"]), sha256=str(entry["sha256"]))
     result = plan(inspect_wheel(path), target=TARGET, soname_map=load_soname_map())
     geos = next(f for f in result.files if f.path.startswith("shapely/_geos."))

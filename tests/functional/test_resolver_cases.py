@@ -1,7 +1,7 @@
 """Resolver cases written by others, run through mach2's Factory and resolver as data.
 
-The cases live in ``../shared/data/resolver-cases`` and are read in place (DESIGN.md §6; see
-``data/PROVENANCE.md`` §3 for their origin and format):
+The cases live in ``tests/data/resolver-cases`` (its PROVENANCE.md gives their origin,
+licence and format; the 2020 PyPI snapshots are stored gzip-compressed, byte for byte):
 
 - ``resolvelib/``: resolvelib's functional cases (``case/*.json`` over ``index/*.json``, four
   of them real PyPI snapshots from 2020);
@@ -17,6 +17,7 @@ One parametrized test per kind, ids from the file names; every expected failure 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import re
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # type: ignore[import-untyped,unused-ignore]  # reads pip's cases (test extra)
 from fakes import ListingIndex, Outcome, Release, Universe, cache_root, resolve_universe
 from packaging.markers import Marker
 from packaging.requirements import Requirement as Pep508
@@ -41,13 +43,7 @@ from mach2.model.target import Target
 from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import WheelProvider, wheel_tags
 
-try:  # PyYAML reads pip's cases; a test dependency only
-    import yaml  # type: ignore[import-untyped,unused-ignore]
-except ImportError:  # pragma: no cover
-    yaml = None
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "resolver-cases"
+CASES = Path(__file__).resolve().parents[1] / "data" / "resolver-cases"
 
 
 def _params(paths: list[Path], xfail: Mapping[str, str]) -> list[Any]:
@@ -91,7 +87,11 @@ RESOLVELIB_XFAIL = {
 
 @functools.cache
 def _resolvelib_universe(index: str) -> Universe:
-    data = json.loads((RESOLVELIB / "index" / f"{index}.json").read_text())
+    plain = RESOLVELIB / "index" / f"{index}.json"
+    if plain.exists():
+        data = json.loads(plain.read_text())
+    else:
+        data = json.loads(gzip.decompress(plain.with_name(plain.name + ".gz").read_bytes()))
     universe: dict[str, dict[str, Release]] = {}
     for name, versions in data.items():
         if not isinstance(versions, dict):
@@ -159,11 +159,6 @@ PIP_TEST_ENVIRONMENT = frozenset({"pip", "setuptools", "wheel"})
 
 
 def _yaml_cases() -> Iterator[Any]:
-    if yaml is None:
-        yield pytest.param(
-            {}, id="pyyaml", marks=pytest.mark.skip(reason="needs PyYAML (test extra)")
-        )
-        return
     for path in sorted(PIP_YAML.glob("*.yml")):
         data = yaml.safe_load(path.read_text())
         base = data.get("base", {})
@@ -240,7 +235,7 @@ def _broken(universe: Universe, installed: Mapping[str, Version]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("case", list(_yaml_cases()) if PIP_YAML.is_dir() else [])
+@pytest.mark.parametrize("case", list(_yaml_cases()))
 def test_pip_yaml_case(case: Mapping[str, Any]) -> None:
     universe = _pip_universe(case["available"])
     installed: dict[str, Version] = {}
@@ -286,8 +281,6 @@ WHEEL_COMPAT_DIFFERS = {
 
 def _wheel_rows() -> list[Any]:
     path = MACH_NIX / "wheel-compat-cases.json"
-    if not path.exists():
-        return []
     rows = json.loads(path.read_text())["cases"]
     return [
         pytest.param(row, id=f"{row['wheel_fn']}@{row['py_ver']}-{row['system']}") for row in rows
@@ -381,8 +374,6 @@ LIVE_SKIPS = {
 def _requirement_sets() -> list[Any]:
     examples = MACH_NIX / "examples-requirement-sets.json"
     tests = MACH_NIX / "nix-test-requirement-sets.json"
-    if not (examples.exists() and tests.exists()):
-        return []
     sets = [
         (f"examples-{n}", e) for n, e in enumerate(json.loads(examples.read_text())["examples"])
     ]

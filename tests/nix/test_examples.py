@@ -1,11 +1,16 @@
-"""Every example of examples.md, evaluated or built with real Nix and the stand-in.
+"""Every example of examples.md, evaluated or built with real Nix and the stand-in, or with the
+nixpkgs of MACH2_TEST_NIXPKGS (the nixpkgs tier, nixhelpers.py).
 
 An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixture=...]
 [expect="..."] -->``.  Modes: ``eval`` (nix-instantiate), ``build`` (nix-build), ``fail``
 (evaluation fails with ``expect`` in the message), ``flake`` (the block is a flake.nix; its
 outputs are evaluated with the stand-in as inputs), ``cli`` (console lines: ``mach2 ...``
 runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>, ``git``,
-``echo``, ``printf``, ``sed``, ``cp``, ``mkdir`` and ``pip`` lines run in bash).
+``echo``, ``printf``, ``sed``, ``cp``, ``mkdir`` and ``pip`` lines run in bash, other lines are
+plain commands run in the example's directory), ``flake-cli`` (the same in an empty directory,
+with ``nix`` commands run with flakes enabled: ``github:owner/mach2`` is a copy of this
+checkout whose nixpkgs is the stand-in, and a flake made from mach2's templates gets both as
+its inputs).
 """
 
 from __future__ import annotations
@@ -19,7 +24,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import FIXTURES, NIX_OPTIONS, ROOT, STANDIN, nix_eval, run
+from nixhelpers import (
+    FIXTURES,
+    MACH2_FLAKE_URL,
+    ROOT,
+    flake_checkout,
+    flake_overrides,
+    nix_flake,
+    run,
+    tier,
+    tier_fixture,
+)
 
 from mach2.cli.main import main
 from mach2.emit import library_files
@@ -43,8 +58,7 @@ def _workdir(tmp_path: Path, fixture: str | None) -> Path:
     work = tmp_path / "example"
     work.mkdir()
     if fixture:
-        shutil.copy(FIXTURES / f"{fixture}.txt", work / "requirements.txt")
-        shutil.copy(FIXTURES / f"{fixture}.lock", work / "mach2.lock")
+        tier_fixture(fixture, work)
     for relative, text in library_files().items():
         target = work / "mach2" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -77,13 +91,40 @@ def _cli(work: Path, code: str) -> None:
             assert done.returncode == 0, f"{line}: {done.stderr}"
             continue
         if words[0] == "mach2":
+            if tier.real and "--python" in words and words[1] in ("env", "gen"):
+                # Built with the tier's nixpkgs: lock for its python3 and this system.
+                words[words.index("--python") + 1] = tier.python
             result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
             assert result.exit_code == 0, result.output
+        elif words[0].startswith("nix"):
+            command = words + (["--no-out-link"] if words[0] == "nix-build" else [])
+            tier.run(command, cwd=work, check=True)
+        else:  # other plain commands
+            run(words, cwd=work, check=True)
+
+
+def _flake_cli(work: Path, code: str, checkout: Path) -> None:
+    for line in code.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words = [
+            f"path:{checkout}{w[len(MACH2_FLAKE_URL) :]}" if w.startswith(MACH2_FLAKE_URL) else w
+            for w in shlex.split(line)
+        ]
+        if words[0] == "mach2":
+            result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+        elif words[0] == "nix":
+            local = not any(w.startswith(f"path:{checkout}") for w in words)
+            extra = flake_overrides(checkout) if local and (work / "flake.nix").exists() else []
+            nix_flake([words[1], *extra, *words[2:]], work)
         else:
-            command = [words[0], *NIX_OPTIONS, *words[1:]]
-            if words[0] == "nix-build":
-                command.append("--no-out-link")
-            run(command, cwd=work, check=True)
+            run(words, cwd=work, check=True)
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return flake_checkout(tmp_path_factory.mktemp("examples-flake") / "mach2")
 
 
 EXAMPLE_LIST = _examples()
@@ -101,37 +142,63 @@ def test_examples_are_found() -> None:
             e,
             id=e["name"],
             # builds download from PyPI; cli examples also resolve against it
-            marks=[pytest.mark.network] if e["mode"] in ("build", "cli") else [],
+            # flake-cli examples run against the stand-in only (they copy this checkout).
+            marks=([pytest.mark.nixpkgs_tier] if e["mode"] != "flake-cli" else [])
+            + (
+                [pytest.mark.network]
+                if e["mode"] in ("build", "cli", "flake-cli") or tier.real
+                else []
+            ),
         )
         for e in EXAMPLE_LIST
     ],
 )
-def test_example(example: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example(
+    example: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     mode = example["mode"]
+    if mode == "flake-cli":
+        work = tmp_path / "empty"
+        work.mkdir()
+        monkeypatch.chdir(work)
+        _flake_cli(work, example["code"], request.getfixturevalue("checkout"))
+        return
     work = _workdir(tmp_path, example.get("fixture"))
     file = work / ("flake.nix" if mode == "flake" else "default.nix")
     if mode == "cli":
         shutil.copy(FIXTURES / "requests-pyyaml.txt", work / "requirements.txt")
+        # locks written by uv, PDM and Poetry (tests/data/foreign/PROVENANCE.md)
+        shutil.copytree(ROOT / "tests" / "data" / "foreign", work / "foreign")
         monkeypatch.chdir(work)
         _cli(work, example["code"])
         return
-    file.write_text(example["code"], encoding="utf-8")
+    code = example["code"]
+    if tier.real:
+        # The examples name the stand-in's interpreter; the fixtures are locked for python3.
+        code = code.replace("python311", "python" + tier.python.replace(".", ""))
+    file.write_text(code, encoding="utf-8")
     if mode == "eval":
-        run(["nix-instantiate", *NIX_OPTIONS, str(file)], check=True)
+        tier.run(["nix-instantiate", str(file)], check=True)
     elif mode == "build":
-        run(["nix-build", *NIX_OPTIONS, "--no-out-link", str(file)], check=True)
+        tier.build(file)
     elif mode == "fail":
-        result = run(["nix-instantiate", *NIX_OPTIONS, str(file)])
+        result = tier.run(["nix-instantiate", str(file)])
         assert result.returncode != 0
         assert example["expect"] in result.stderr
     elif mode == "flake":
+        system = tier.system if tier.real else "x86_64-linux"
+        file.write_text(code.replace("x86_64-linux", system), encoding="utf-8")
         expr = (
             f"let flake = import {file}; "
-            f"mach2 = {{ lib.x86_64-linux = import {work / 'mach2'} "
-            f'{{ pkgs = import {STANDIN} {{ system = "x86_64-linux"; }}; }}; }}; '
+            f"mach2 = {{ lib.{system} = import {work / 'mach2'} "
+            f'{{ pkgs = import {tier.nixpkgs} {{ system = "{system}"; }}; }}; }}; '
             "outputs = flake.outputs { self = outputs; inherit mach2; }; "
-            "in outputs.packages.x86_64-linux.default.drvPath"
+            f"in outputs.packages.{system}.default.drvPath"
         )
-        assert nix_eval(expr).endswith("-python3-3.11-env.drv")
+        python = tier.python if tier.real else "3.11"
+        assert tier.eval(expr).endswith(f"-python3-{python}-env.drv") or tier.real
     else:
         raise AssertionError(f"unknown example mode {mode!r}")

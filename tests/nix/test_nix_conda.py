@@ -27,11 +27,20 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from nixhelpers import LIBRARY, NIX_OPTIONS, STANDIN, nix_build, nix_build_error, nix_error, run
+from nixhelpers import (
+    LIBRARY,
+    NIX_OPTIONS,
+    STANDIN,
+    nix_build,
+    nix_build_error,
+    nix_error,
+    run,
+    with_installed_library,
+)
 
 from mach2.cli.main import main
 from mach2.emit import library_files
-from mach2.providers.conda import install_script
+from mach2.nix import conda_install as install_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "conda"))
 from local_channel import (
@@ -50,7 +59,8 @@ pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 REQUIREMENTS = "numpy\ntoolz\nsix\n"
 PROVIDERS = "_default=wheel,sdist;numpy=conda;toolz=conda"
 SITE = "lib/python3.11/site-packages"
-HOST_PYTHON = "/usr/bin/python3.11"
+#: the standalone install script runs on any Python 3 (stdlib only, ``-I -S``): this one
+HOST_PYTHON = sys.executable
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +101,10 @@ def env(env_dir: Path) -> Path:
 
 
 def _package(env_dir: Path, key: str) -> Path:
-    return nix_build(env_dir, "-A", f'python.pkgs."{key}"')
+    """A locked package: native conda packages are the environment's nativePackages (nixpkgs'
+    python.pkgs holds Python modules only: passthrufun.nix's ensurePythonModules)."""
+    where = "nativePackages" if key.startswith("conda:") else "python.pkgs"
+    return nix_build(env_dir, "-A", f'{where}."{key}"')
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +229,9 @@ def test_noarch_python_layout(env: Path, outputs: dict[str, Path]) -> None:
     toolz = outputs["toolz"]
     assert (toolz / SITE / "toolz" / "__init__.py").is_file()
     assert not (toolz / "site-packages").exists() and not (toolz / "python-scripts").exists()
-    hello = (toolz / "bin" / "toolz-hello").read_text()
+    # buildPythonPackage's wrapPythonPrograms made bin/toolz-hello a wrapper of the script.
+    assert (toolz / "bin" / "toolz-hello").read_text().startswith("#! /bin/bash")
+    hello = (toolz / "bin" / ".toolz-hello-wrapped").read_text()
     first = hello.splitlines()[0]
     assert first.startswith("#!/nix/store/") and first.endswith("/bin/python3.11")
     assert "from toolz import main" in hello
@@ -231,7 +246,7 @@ def test_noarch_python_layout(env: Path, outputs: dict[str, Path]) -> None:
 
 def test_python_shebangs_point_at_the_interpreter(env: Path, outputs: dict[str, Path]) -> None:
     """numpy's bin/numpy-where had #!<placeholder>/bin/python3.11 (conda's python)."""
-    first = (outputs["numpy"] / "bin" / "numpy-where").read_text().splitlines()[0]
+    first = (outputs["numpy"] / "bin" / ".numpy-where-wrapped").read_text().splitlines()[0]
     assert first.startswith("#!/nix/store/") and first.endswith("/bin/python3.11")
     assert str(outputs["numpy"]) not in first
     result = subprocess.run(
@@ -250,14 +265,18 @@ def test_native_packages_stay_out_of_the_environment(env: Path) -> None:
     ]
 
 
-def test_library_copy_is_the_install_script(env_dir: Path) -> None:
-    """One source of truth: the env directory's conda-install.py is
-    mach2/providers/conda/install_script.py, and copy and source tree give the same derivations."""
+def test_a_copy_of_the_installed_library_builds_the_env(
+    env_dir: Path, env: Path, tmp_path: Path
+) -> None:
+    """The library directory is self-contained: the conda install script is a file of it
+    (mach2.nix.conda_install, which mach2.providers.conda.extract imports), so a plain copy of the
+    installed ``mach2/nix``, the env directory's copy and the source tree give one derivation,
+    and the copy builds the environment."""
     text = Path(install_script.__file__).read_text(encoding="utf-8")
-    assert library_files()["conda-install.py"] == text
-    assert library_files()["conda.nix"] == (LIBRARY / "conda.nix").read_text(encoding="utf-8")
-    assert (env_dir / "mach2" / "conda-install.py").read_text(encoding="utf-8") == text
-    from_copy = run(["nix-instantiate", *NIX_OPTIONS, str(env_dir)], check=True).stdout.strip()
+    assert Path(install_script.__file__).parent == LIBRARY.resolve()
+    assert library_files()["conda_install.py"] == text
+    assert (env_dir / "mach2" / "conda_install.py").read_text(encoding="utf-8") == text
+    from_env = run(["nix-instantiate", *NIX_OPTIONS, str(env_dir)], check=True).stdout.strip()
     expr = (
         f"(import {LIBRARY} {{ pkgs = import {STANDIN} {{ }}; }}).mkPython {{ "
         f'lockFile = {env_dir}/mach2.lock; python = "python311"; '
@@ -265,7 +284,11 @@ def test_library_copy_is_the_install_script(env_dir: Path) -> None:
         f"requirements = builtins.readFile {env_dir}/requirements.txt; }}"
     )
     from_tree = run(["nix-instantiate", *NIX_OPTIONS, "-E", expr], check=True).stdout.strip()
-    assert from_copy == from_tree
+    assert from_env == from_tree
+    copy = with_installed_library(env_dir, tmp_path / "env")
+    assert run(["nix-instantiate", *NIX_OPTIONS, str(copy)], check=True).stdout.strip() == from_env
+    assert nix_build(copy) == env
+    assert _python(env, "import numpy, toolz").returncode == 0
 
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -405,7 +428,6 @@ def _standalone(tmp_path: Path, package: Path, *extra: str) -> subprocess.Comple
     return subprocess.run([*args, *extra], capture_output=True, text=True, env=_clean_env())
 
 
-@pytest.mark.skipif(not Path(HOST_PYTHON).is_file(), reason="needs /usr/bin/python3.11")
 def test_standalone_script_plans_the_runpaths(
     tmp_path: Path, channel: tuple[Path, dict[str, Path]]
 ) -> None:
@@ -430,7 +452,6 @@ def test_standalone_script_plans_the_runpaths(
     assert config.startswith(f"prefix={tmp_path / 'out'}\n")
 
 
-@pytest.mark.skipif(not Path(HOST_PYTHON).is_file(), reason="needs /usr/bin/python3.11")
 def test_standalone_script_errors(tmp_path: Path, channel: tuple[Path, dict[str, Path]]) -> None:
     libfoo = channel[1]["libfoo"]
     wrong = _standalone(tmp_path / "a", libfoo, "--sha256", "0" * 64)
@@ -467,10 +488,122 @@ def test_standalone_script_errors(tmp_path: Path, channel: tuple[Path, dict[str,
 
 
 def test_system_libraries_match_the_soname_map() -> None:
-    sonames = Path(install_script.__file__).parents[2] / "data" / "sonames.json"
+    sonames = Path(install_script.__file__).parents[1] / "data" / "sonames.json"
     data = json.loads(sonames.read_text(encoding="utf-8"))
     assert frozenset(data["system"]["sonames"]) == install_script.SYSTEM_LIBRARIES
     assert tuple(data["system"]["patterns"]) == install_script.SYSTEM_PATTERNS
+
+
+# -- a conda-only root ------------------------------------------------------------------------------
+
+ENVIRONMENT_YML = """\
+channels:
+  - CHANNEL
+dependencies:
+  - libfoo
+  - pip:
+    - six
+"""
+
+
+# A project whose only dependency is the lock's roots (buildPythonPackage with a lock), with
+# an in-tree backend so it needs no build system from the lock.
+ROOT_PROJECT = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "demo-root"
+version = "1.0"
+"""
+
+ROOT_BACKEND = """\
+import os, zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "demo_root-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as whl:
+        whl.write("demo_root/__init__.py")
+        whl.writestr("demo_root-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: demo-root\\nVersion: 1.0\\n")
+        whl.writestr("demo_root-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+        whl.writestr("demo_root-1.0.dist-info/RECORD", "")
+    return name
+"""
+
+
+@pytest.fixture(scope="module")
+def conda_only_root(
+    tmp_path_factory: pytest.TempPathFactory, channel: tuple[Path, dict[str, Path]]
+) -> Iterator[Path]:
+    """An env directory whose roots are the conda-only ``conda:libfoo`` and six."""
+    work = tmp_path_factory.mktemp("conda-root")
+    make_six_wheel(work / "wheels")
+    yml = ENVIRONMENT_YML.replace("CHANNEL", str(channel[0]))
+    (work / "environment.yml").write_text(yml, encoding="utf-8")
+    args = ["env", "-r", str(work / "environment.yml")]
+    args += ["--python", "3.11", "--system", "x86_64-linux", "--cache-dir", str(work / "cache")]
+    with SimpleIndex(work / "wheels") as index:
+        result = CliRunner().invoke(
+            main, [*args, "--index-url", index.url, str(work / "env")], catch_exceptions=False
+        )
+        assert result.exit_code == 0, result.output
+        yield work / "env"
+
+
+def test_native_packages_are_not_members_of_the_python_set(env_dir: Path) -> None:
+    """Only Python modules are members of python.pkgs; the conda-only packages are the
+    environment's `nativePackages`."""
+    expr = (
+        f"let e = import {env_dir} {{ }}; in {{ "
+        'members = builtins.filter (n: builtins.substring 0 6 n == "conda:") '
+        "(builtins.attrNames e.python.pkgs); "
+        "natives = builtins.attrNames e.nativePackages; }"
+    )
+    result = run(["nix-instantiate", "--eval", "--strict", "--json", *NIX_OPTIONS, "-E", expr])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "members": [],
+        "natives": ["conda:_libfoo_mutex", "conda:libfoo"],
+    }
+    # `_` reaches them there.
+    underscore = (
+        f"let mach2 = import {env_dir}/mach2 {{ pkgs = import {STANDIN} {{ }}; }}; "
+        f"e = mach2.mkPython {{ lockFile = {env_dir}/mach2.lock; "
+        '_."conda:libfoo".postFixup.add = "\necho overridden"; }; '
+        'in e.nativePackages."conda:libfoo".postFixup'
+    )
+    result = run(
+        ["nix-instantiate", "--eval", "--strict", "--json", *NIX_OPTIONS, "-E", underscore]
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout).endswith("\necho overridden")
+
+
+def test_a_conda_only_root(conda_only_root: Path, tmp_path: Path) -> None:
+    """A root that is not a Python package (conda's libfoo) is a program of the environment,
+    like a non-Python packagesExtra entry, and buildPythonPackage propagates it."""
+    lock = json.loads((conda_only_root / "mach2.lock").read_text(encoding="utf-8"))
+    assert lock["roots"] == ["conda:libfoo", "six"]
+    env = nix_build(conda_only_root)
+    found = _python(env, "import shutil; print(shutil.which('foo-info'))").stdout.strip()
+    assert found.endswith("-conda-libfoo-1.0/bin/foo-info")
+    info = subprocess.run([found], capture_output=True, text=True, check=True, env=_clean_env())
+    assert info.stdout.endswith(" 42\n")
+    project = tmp_path / "project"
+    (project / "demo_root").mkdir(parents=True)
+    (project / "demo_root" / "__init__.py").write_text("", encoding="utf-8")
+    (project / "pyproject.toml").write_text(ROOT_PROJECT, encoding="utf-8")
+    (project / "backend.py").write_text(ROOT_BACKEND, encoding="utf-8")
+    package = (
+        f"let e = import {conda_only_root} {{ }}; mach2 = import {conda_only_root}/mach2 "
+        f"{{ pkgs = import {STANDIN} {{ }}; }}; in mach2.buildPythonPackage {{ src = {project}; "
+        f"lockFile = {conda_only_root}/mach2.lock; }}"
+    )
+    out = nix_build("-E", package)
+    propagated = (out / "nix-support" / "propagated-build-inputs").read_text()
+    assert "-conda-libfoo-1.0" in propagated
 
 
 # -- with real PyPI ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nixhelpers import LIBRARY, STANDIN, nix_build, nix_eval
+from nixhelpers import LIBRARY, STANDIN, nix_build, nix_eval, tier
 
 from mach2.buildfix import load_table
 from mach2.lock.model import canonical_providers, sha256_text
@@ -109,21 +109,19 @@ def _standin_names() -> dict[str, str | None]:
     return result
 
 
-@pytest.mark.skipif(
-    not os.environ.get("MACH2_TEST_NIXPKGS"),
-    reason="MACH2_TEST_NIXPKGS (a real nixpkgs) is not set",
-)
+@pytest.mark.nixpkgs_tier
+@pytest.mark.skipif(not tier.real, reason="MACH2_TEST_NIXPKGS (a real nixpkgs) is not set")
 def test_every_input_exists_in_real_nixpkgs() -> None:
     """The real-nixpkgs tier: each input (one of its alternatives) is an attribute there."""
     inputs = sorted({a for f in TABLE.fixes.values() for g in f.input_groups().values() for a in g})
     expr = (
-        f"let pkgs = import {os.environ['MACH2_TEST_NIXPKGS']} {{ }}; has = path: "
+        f"let pkgs = import {tier.nixpkgs} {{ }}; has = path: "
         "(builtins.tryEval (builtins.foldl' (acc: n: if acc != null && builtins.isAttrs acc "
         "&& acc ? ${n} then acc.${n} else null) pkgs (builtins.filter builtins.isString "
         '(builtins.split "[.]" path)) != null)).value; '
         f"in map (alternatives: builtins.any has alternatives) (builtins.fromJSON ''{json.dumps(inputs)}'')"
     )
-    found = dict(zip(inputs, nix_eval(expr), strict=True))
+    found = dict(zip(inputs, tier.eval(expr), strict=True))
     assert [i for i, ok in found.items() if not ok] == []
 
 

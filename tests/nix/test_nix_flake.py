@@ -1,11 +1,42 @@
-"""The root flake's outputs, evaluated with the stand-in as its nixpkgs input.
+"""The root flake (issue 12): lib, libFor, overlays, packages and apps (mach2 built by its own
+Nix library from its own lock), devShells and templates, for the four default systems.
 
-(`nix flake` itself would fetch nixpkgs; the outputs function is plain Nix.)
+Nix 2.8's flakes run with ``--extra-experimental-features 'nix-command flakes'`` on a copy of
+the checkout (the files git tracks or would track) whose ``nixpkgs`` input is locked to the
+stand-in (``nix flake lock --override-input nixpkgs path:tests/nixpkgs-standin``, which the
+stand-in's flake.nix makes possible): github is not reachable here, and a flake whose inputs
+are not locked is fetched to be locked, even by ``nix flake init``.  The first tests evaluate
+the outputs function directly (plain Nix, no flake machinery).
 """
 
 from __future__ import annotations
 
-from nixhelpers import FIXTURES, ROOT, STANDIN, nix_eval
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from nixhelpers import (
+    FIXTURES,
+    ROOT,
+    STANDIN,
+    flake_checkout,
+    flake_overrides,
+    nix_eval,
+    nix_flake,
+)
+
+from mach2.cli.main import main
+from mach2.lock.model import read_lock
+
+SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
+LIBRARY_API = [
+    "buildPythonApplication", "buildPythonPackage", "internal", "lockFileFor", "mkDockerImage",
+    "mkNixpkgs", "mkOverlay", "mkPython", "mkPythonOverrides", "mkPythonShell",
+]  # fmt: skip
 
 FLAKE = (
     f"let flake = import {ROOT / 'flake.nix'}; "
@@ -14,29 +45,185 @@ FLAKE = (
     '[ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ]); }; '
     "outputs = flake.outputs { self = outputs; inherit nixpkgs; }; in "
 )
+FIXTURE_ARGS = (
+    f"{{ requirements = builtins.readFile {FIXTURES}/requests-pyyaml.txt; "
+    f"lockFile = {FIXTURES}/requests-pyyaml.lock; }}"
+)
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return flake_checkout(tmp_path_factory.mktemp("flake") / "mach2")
+
+
+def _eval(checkout: Path, attribute: str, *extra: str) -> Any:
+    return json.loads(
+        nix_flake(["eval", "--json", f"path:{checkout}#{attribute}", *extra], checkout).stdout
+    )
+
+
+# -- the outputs function, evaluated directly -----------------------------------------------
 
 
 def test_flake_lib_per_system() -> None:
     names = nix_eval(FLAKE + "builtins.mapAttrs (_: builtins.attrNames) outputs.lib")
-    expected = [
-        "buildPythonApplication", "buildPythonPackage", "internal", "mkDockerImage",
-        "mkNixpkgs", "mkOverlay", "mkPython", "mkPythonOverrides", "mkPythonShell",
-    ]  # fmt: skip
-    assert names == {
-        s: expected for s in ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
-    }
+    assert names == {s: LIBRARY_API for s in SYSTEMS}
 
 
 def test_flake_mk_python_is_the_legacy_derivation() -> None:
     # mach-nix's test_flakes_legacy_consistent: the flake and a plain import agree.
-    args = (
-        f"{{ requirements = builtins.readFile {FIXTURES}/requests-pyyaml.txt; "
-        f"lockFile = {FIXTURES}/requests-pyyaml.lock; }}"
-    )
     same = nix_eval(
         FLAKE
-        + f"(outputs.lib.x86_64-linux.mkPython {args}).drvPath == "
+        + f"(outputs.lib.x86_64-linux.mkPython {FIXTURE_ARGS}).drvPath == "
         + f'((import {ROOT / "nix"} {{ pkgs = import {STANDIN} {{ system = "x86_64-linux"; }}; }})'
-        + f".mkPython {args}).drvPath"
+        + f".mkPython {FIXTURE_ARGS}).drvPath"
     )
     assert same is True
+
+
+def test_overlay_exposes_the_library_as_pkgs_mach2() -> None:
+    result = nix_eval(
+        FLAKE
+        + f"let pkgs = import {STANDIN} {{ overlays = [ outputs.overlays.default ]; }}; in {{ "
+        + "names = builtins.attrNames pkgs.mach2; "
+        + f"same = (pkgs.mach2.mkPython {FIXTURE_ARGS}).drvPath == "
+        + f"((outputs.libFor (import {STANDIN} {{ }})).mkPython {FIXTURE_ARGS}).drvPath; }}"
+    )
+    assert result == {"names": LIBRARY_API, "same": True}
+
+
+# -- mach2's own locks ------------------------------------------------------------------------
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins = {}
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        assert version, f"{requirement!r} is not pinned (mach2 pins its own dependencies)"
+        pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+@pytest.mark.parametrize("kind", ["runtime", "dev"])
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_self_locks_hold_the_pinned_versions(kind: str, system: str) -> None:
+    """locks/ is what scripts/lock_self.sh makes from pyproject.toml's pins: one lock per
+    system, roots = the pinned requirements, each at its pinned version (a pin changed without
+    re-locking fails here)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = _pins(project["project"]["dependencies"] + project["dependency-groups"]["nix-build"])
+    if kind == "dev":
+        wanted |= _pins(project["project"]["optional-dependencies"]["test"])
+    path = ROOT / "locks" / ("dev" if kind == "dev" else "") / f"mach2-{system}.lock"
+    lock = read_lock(path)
+    assert lock.target.system == system
+    assert lock.target.python_minor == "3.11"
+    assert sorted(lock.roots) == sorted(wanted)
+    assert {name: lock.packages[name].version for name in wanted} == wanted
+
+
+# -- the flake, with `nix` ----------------------------------------------------------------------
+
+
+def test_flake_show_lists_every_output_for_the_four_systems(checkout: Path) -> None:
+    shown = json.loads(nix_flake(["flake", "show", "--json", f"path:{checkout}"], checkout).stdout)
+    assert sorted(shown) == [
+        "apps", "devShells", "lib", "libFor", "overlays", "packages", "templates",
+    ]  # fmt: skip
+    for output in ("packages", "apps", "devShells"):
+        assert sorted(shown[output]) == SYSTEMS, output
+    for system in SYSTEMS:
+        assert shown["packages"][system]["default"]["name"] == "mach2-0.1.0"
+        assert shown["apps"][system]["default"]["type"] == "app"
+        assert shown["devShells"][system]["default"]["name"] == "mach2-dev"
+    assert sorted(shown["templates"]) == ["all-systems", "default"]
+    assert shown["overlays"]["default"]["type"] == "nixpkgs-overlay"
+    lib = _eval(checkout, "lib", "--apply", "builtins.mapAttrs (_: builtins.attrNames)")
+    assert lib == {s: LIBRARY_API for s in SYSTEMS}
+    # every output evaluates, on every system (lib and libFor are outputs Nix does not know)
+    checked = nix_flake(["flake", "check", "--no-build", f"path:{checkout}"], checkout)
+    assert "unknown flake output 'lib'" in checked.stderr
+
+
+@pytest.mark.network
+def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: Path) -> None:
+    # built by mach2's buildPythonApplication (passthru.mach2Source), from its own lock
+    source = _eval(checkout, "packages.x86_64-linux.default.mach2Source.name")
+    assert source == "mach2"
+    run = nix_flake(["run", f"path:{checkout}#default", "--", "--help"], tmp_path)
+    assert run.stdout.startswith("Usage: mach2 [OPTIONS] COMMAND [ARGS]...")
+    version = nix_flake(["run", f"path:{checkout}", "--", "--version"], tmp_path)
+    assert version.stdout.strip() == "mach2, version 0.1.0"
+    # the Nix-built mach2 carries its Nix library, self-contained: `gen` embeds it
+    (tmp_path / "requirements.txt").write_text("six\n", encoding="utf-8")
+    gen = nix_flake(
+        ["run", f"path:{checkout}", "--", "gen", "-r", "requirements.txt", "--python", "3.11",
+         "--system", "x86_64-linux", "--no-nix-store", "-o", "env.nix"],
+        tmp_path,
+    )  # fmt: skip
+    assert "env.nix: written" in gen.stderr
+    text = (tmp_path / "env.nix").read_text(encoding="utf-8")
+    assert "mach2_patchelf_apply_py = builtins.toFile" in text
+    assert "/nix/store/" not in text.split("builtins.toFile", 1)[0]
+
+
+@pytest.mark.network
+def test_dev_shell_has_the_test_tools(checkout: Path, tmp_path: Path) -> None:
+    hook = _eval(checkout, "devShells.x86_64-linux.default.shellHook")
+    assert 'export PYTHONPATH="$PWD' in hook
+    nix_flake(["build", f"path:{checkout}#devShells.x86_64-linux.default.env"], tmp_path)
+    python = tmp_path / "result" / "bin" / "python"
+    code = "import pytest, mypy, yaml, attrs, resolvelib; print('ok')"
+    assert subprocess.run([python, "-c", code], capture_output=True, text=True).stdout == "ok\n"
+    ruff = subprocess.run([tmp_path / "result" / "bin" / "ruff", "--version"], capture_output=True)
+    assert ruff.stdout.startswith(b"ruff 0.17.6")
+
+
+def _init(checkout: Path, directory: Path, template: str = "") -> None:
+    directory.mkdir()
+    nix_flake(["flake", "init", "-t", f"path:{checkout}{template}"], directory)
+
+
+def _lock(directory: Path, *extra: str) -> None:
+    args = ["lock", "-r", str(directory / "requirements.txt"), "--python", "3.11", *extra]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.network
+def test_template_default(checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    _init(checkout, project)
+    assert sorted(p.name for p in project.iterdir()) == [
+        "README.md",
+        "flake.nix",
+        "requirements.txt",
+    ]
+    assert "mach2 lock" in (project / "README.md").read_text(encoding="utf-8")
+    before = nix_flake(["build", *flake_overrides(checkout)], project, check=False)
+    assert before.returncode != 0
+    assert "no mach2.lock yet: run `mach2 lock -r requirements.txt`" in before.stderr
+    monkeypatch.chdir(project)
+    _lock(project, "--system", "x86_64-linux", "-o", "mach2.lock")
+    nix_flake(["build", *flake_overrides(checkout)], project)
+    imported = subprocess.run(
+        [project / "result" / "bin" / "python", "-c", "import requests"], check=False
+    )
+    assert imported.returncode == 0
+
+
+@pytest.mark.network
+def test_template_all_systems(checkout: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _init(checkout, project, "#all-systems")
+    _lock(project, "--system", "x86_64-linux", "-o", str(project / "mach2-x86_64-linux.lock"))
+    nix_flake(["build", ".#packages.x86_64-linux.default", *flake_overrides(checkout)], project)
+    assert (project / "result" / "bin" / "python").exists()
+    other = nix_flake(
+        ["eval", ".#packages.aarch64-linux.default.drvPath", *flake_overrides(checkout)],
+        project,
+        check=False,
+    )
+    assert other.returncode != 0
+    assert "no lock for aarch64-linux" in other.stderr
+    assert "mach2 lock --system aarch64-linux -o mach2-aarch64-linux.lock" in other.stderr

@@ -8,14 +8,19 @@ urllib3 1.25.7, requests 2.22.0, six 1.13.0).  The locks are hand-written fixtur
 * nixpkgs-exact: every package at the stand-in's version -> nixpkgs' derivations untouched;
 * nixpkgs-mismatch: locked against another nixpkgs (requests 2.21.0, idna 2.7) -> overridden,
   with urllib3 from a wheel;
-* nixpkgs-bootstrap: packaging (a build-system bootstrap package) at another version;
+* nixpkgs-bootstrap: packaging (a build-system bootstrap package, which nixpkgs' own hooks are
+  made of) at another version than the stand-in's packaging 25.0;
 * nixpkgs-alias: lock key `urllib3` from attribute `urllib3_1`, packaging exact, and a wheel
-  (requests-toolbelt) depending on a nixpkgs package.
+  (requests-toolbelt) depending on a nixpkgs package;
+* nixpkgs-packaging: nixpkgs' deprecation (which depends on packaging) with packaging pinned to
+  24.2 from a wheel, away from the stand-in's 25.0;
+* nixpkgs-checks: nixpkgs' certifi and idna, whose tests (doCheck is nixpkgs' default) hold
+  with nixpkgs' six only, and six pinned to 1.16.0 from a wheel;
+* nixpkgs-toml: toml locked against a nixpkgs that had 0.10.2; the stand-in's toml 0.10.0
+  carries build plumbing for its own source (patches, postPatch, cmake's hook, cargoDeps).
 
-The last two use HOOKED, an overlay that adds `packaging` and `urllib3_1` and makes every
-package but packaging need `packaging` to build, like nixpkgs' hooks
-(pythonRuntimeDepsCheckHook): that is what made overriding bootstrap packages in place
-recurse infinitely in mach-nix (#529/#564).
+The last one uses ALIASED, an overlay that adds `urllib3_1` (a second attribute of one PyPI
+project, like django_4 next to django).
 """
 
 from __future__ import annotations
@@ -26,41 +31,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nixhelpers import FIXTURES, LIBRARY, STANDIN, nix_build, nix_error, nix_eval
+from nixhelpers import (
+    FIXTURES,
+    LIBRARY,
+    STANDIN,
+    closure_distributions,
+    nix_build,
+    nix_build_error,
+    nix_error,
+    nix_eval,
+)
 
 FIXTURE_OVERLAY = f"(import {STANDIN}/python-index-fixture.nix)"
 
 PYPI = "https://files.pythonhosted.org/packages"
 
-HOOKED = """
+ALIASED = """
 (final: prev:
   let
-    wheel = name: version: url: sha256: final.fetchurl {
-      inherit url sha256;
-      name = "${name}-${version}-py2.py3-none-any.whl";
-    };
     packages = self: super: {
-      # mk-python-derivation.nix: every package but the bootstrap ones is built with hooks
-      # made of the set's own bootstrap packages.  In miniature: packaging.
-      buildPythonPackage = args: super.buildPythonPackage (args // (
-        if (args.pname or "") == "packaging" then { }
-        else { nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ self.packaging ]; }));
-      packaging = self.buildPythonPackage {
-        pname = "packaging";
-        version = "20.0";
-        format = "wheel";
-        src = wheel "packaging" "20.0"
-          "PYPI/d8/5b/3098db49a61ccc8583ffead6aedc226f08ff56dc03106b6ec54451e27a30/packaging-20.0-py2.py3-none-any.whl"
-          "aec3fdbb8bc9e4bb65f0634b9f551ced63983a529d6a8931817d52fdd0816ddb";
-      };
-      # A second attribute for one PyPI project, like django_4 next to django.
       urllib3_1 = self.buildPythonPackage {
         pname = "urllib3";
         version = "1.24.3";
         format = "wheel";
-        src = wheel "urllib3" "1.24.3"
-          "PYPI/01/11/525b02e4acc0c747de8b6ccdab376331597c569c42ea66ab0a1dbd36eca2/urllib3-1.24.3-py2.py3-none-any.whl"
-          "a637e5fae88995b256e3409dc4d52c2e2e0ba32c42a6365fee8bbd2238de3cfb";
+        src = final.fetchurl {
+          url = "PYPI/01/11/525b02e4acc0c747de8b6ccdab376331597c569c42ea66ab0a1dbd36eca2/urllib3-1.24.3-py2.py3-none-any.whl";
+          sha256 = "a637e5fae88995b256e3409dc4d52c2e2e0ba32c42a6365fee8bbd2238de3cfb";
+          name = "urllib3-1.24.3-py2.py3-none-any.whl";
+        };
       };
     };
     python311 = prev.python311.override (old: {
@@ -71,10 +69,10 @@ HOOKED = """
 """.replace("PYPI", PYPI)
 
 
-def expr(body: str, *, hooked: bool = False) -> str:
-    """`body` with `pkgs` (the stand-in plus the fixture overlay, and HOOKED if asked), `base`
+def expr(body: str, *, aliased: bool = False) -> str:
+    """`body` with `pkgs` (the stand-in plus the fixture overlay, and ALIASED if asked), `base`
     (its python3.pkgs: nixpkgs' own packages), `mach2` and `fixtures` bound."""
-    overlays = FIXTURE_OVERLAY + (" " + HOOKED if hooked else "")
+    overlays = FIXTURE_OVERLAY + (" " + ALIASED if aliased else "")
     return (
         f"let pkgs = import {STANDIN} {{ overlays = [ {overlays} ]; }}; "
         f"base = pkgs.python3.pkgs; mach2 = import {LIBRARY} {{ inherit pkgs; }}; "
@@ -200,26 +198,30 @@ def test_another_version_builds_and_imports() -> None:
     assert python(out, code) == "2.21.0 []"
 
 
-# 3. Bootstrap packages: never overridden in place.
+# 3. Packages nixpkgs' build hooks are made of (packaging here): overridden in place like any
+# other, while the hooks stay nixpkgs' own (overlay.nix buildToolHooks).
 
 BOOTSTRAP = f"""
 let
   e = {env("nixpkgs-bootstrap")};
   ps = e.python.pkgs;
 in {{
-  untouched = ps.packaging.drvPath == base.packaging.drvPath;
-  locked = {{ inherit (ps.mach2-packaging) version; src = ps.mach2-packaging.src.url; }};
+  nixpkgs = base.packaging.version;
+  locked = {{ inherit (ps.packaging) version; src = ps.packaging.src.url; }};
   selected = map (p: p.name) (e.selectPkgs ps);
-  # six is exact; it is rebuilt only if its build hook (packaging) changed.
+  # six is exact and untouched: the hooks that build it are nixpkgs' own, though packaging
+  # (which pythonRuntimeDepsCheckHook is made of) is overridden.
   six = ps.six.drvPath == base.six.drvPath;
+  hooks = map (h: ps.${{h}}.drvPath == base.${{h}}.drvPath)
+    [ "pypaBuildHook" "pypaInstallHook" "pythonRuntimeDepsCheckHook" ];
   drv = e.drvPath;
 }}
 """
 
 
-def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> None:
-    result: dict[str, Any] = nix_eval(expr(BOOTSTRAP, hooked=True))
-    assert result["untouched"]
+def test_a_bootstrap_package_at_another_version_is_overridden_in_place() -> None:
+    result: dict[str, Any] = nix_eval(expr(BOOTSTRAP))
+    assert result["nixpkgs"] == "25.0"
     assert result["locked"] == {"version": "20.1", "src": url("nixpkgs-bootstrap", "packaging")}
     assert result["selected"] == [
         "python3.11-packaging-20.1",
@@ -227,20 +229,43 @@ def test_a_bootstrap_package_at_another_version_sits_beside_nixpkgs_own() -> Non
         "python3.11-six-1.13.0",
     ]
     assert result["six"]
+    assert result["hooks"] == [True, True, True]
     assert result["drv"].endswith(".drv")
 
 
-def test_overriding_a_bootstrap_package_in_place_would_recurse() -> None:
-    """What mach2 avoids: `packaging = <the override>` makes packaging's dependencies (built
-    with the hook) need packaging itself."""
-    in_place = 'overridesPost = [ (final: prev: { packaging = final."mach2-packaging"; }) ];'
-    error = nix_error(expr(f"{env('nixpkgs-bootstrap', in_place)}.drvPath", hooked=True))
-    assert "infinite recursion" in error
+def _sdist_pyparsing(tmp_path: Path) -> Path:
+    """nixpkgs-bootstrap with pyparsing (a dependency of the locked packaging 20.1) as an
+    sdist: built with pythonRuntimeDepsCheckHook, which is made of packaging."""
+    pyparsing = {
+        "kind": "sdist",
+        "filename": "pyparsing-2.4.6.tar.gz",
+        "url": f"{PYPI}/a2/56/0404c03c83cfcca229071d3c921d7d79ed385060bbe969fde3fd8f774ebd/pyparsing-2.4.6.tar.gz",
+        "sha256": "4c830582a84fb022400b85429791bc551f1f4871c33f23e44f353119e92f969f",
+    }
+    lock = edited(tmp_path, "nixpkgs-bootstrap", "pyparsing", "artifact", pyparsing)
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    data["packages"]["pyparsing"]["provider"] = "sdist"
+    lock.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return lock
+
+
+def test_overriding_hook_packages_in_place_does_not_recurse(tmp_path: Path) -> None:
+    """packaging 20.1 (in place) depends on pyparsing, an sdist built with the runtime-deps hook
+    made of packaging: with nixpkgs' own hooks that is no cycle.  A hook made of the overridden
+    packaging (as nixpkgs' hooks would be if mach2 let the overlay reach them) is the
+    infinite recursion of mach-nix #529/#564."""
+    lock = _sdist_pyparsing(tmp_path)
+    assert nix_eval(expr(f"builtins.isString {env(lock)}.drvPath"))
+    remade = (
+        "overridesPost = [ (final: prev: { pythonRuntimeDepsCheckHook = "
+        "prev.pythonRuntimeDepsCheckHook.override { packaging = final.packaging; }; }) ];"
+    )
+    assert "infinite recursion" in nix_error(expr(f"{env(lock, remade)}.drvPath"))
 
 
 @pytest.mark.network
 def test_a_bootstrap_package_at_another_version_builds() -> None:
-    out = nix_build("-E", expr(env("nixpkgs-bootstrap"), hooked=True))
+    out = nix_build("-E", expr(env("nixpkgs-bootstrap")))
     assert versions(out, "packaging", "pyparsing", "six") == "20.1 2.4.6 1.13.0"
     code = "import packaging.requirements as r; print(r.Requirement('a>1').specifier)"
     assert python(out, code) == ">1"
@@ -260,15 +285,14 @@ in {{
   lockUrllib3 = base.urllib3_1.drvPath;
   requests = {{ inherit (ps.requests) version; marked = ps.requests ? mach2; }};
   toolbelt = map (p: p.drvPath) ps.requests-toolbelt.dependencies == [ ps.requests.drvPath ];
-  packaging = ps.mach2-packaging.drvPath == base.packaging.drvPath
-    && ps.packaging.drvPath == base.packaging.drvPath;
+  packaging = ps.packaging.drvPath == base.packaging.drvPath;
   drv = e.drvPath;
 }}
 """
 
 
 def test_a_key_other_than_the_attribute() -> None:
-    result: dict[str, Any] = nix_eval(expr(ALIAS, hooked=True))
+    result: dict[str, Any] = nix_eval(expr(ALIAS, aliased=True))
     # final.urllib3 = prev.urllib3_1; urllib3_1 itself is left alone.
     assert result["urllib3"]
     assert result["attrLeftAlone"]
@@ -278,21 +302,127 @@ def test_a_key_other_than_the_attribute() -> None:
     assert result["requests"] == {"version": "2.22.0", "marked": False}
     # A wheel depending on a nixpkgs package gets the locked derivation.
     assert result["toolbelt"]
-    # An exact bootstrap package is nixpkgs' own, under mach2-packaging and as packaging.
+    # An exact package nixpkgs' hooks are made of is nixpkgs' own.
     assert result["packaging"]
     assert result["drv"].endswith(".drv")
 
 
 @pytest.mark.network
 def test_a_key_other_than_the_attribute_builds() -> None:
-    out = nix_build("-E", expr(env("nixpkgs-alias"), hooked=True))
+    out = nix_build("-E", expr(env("nixpkgs-alias"), aliased=True))
     assert versions(out, "urllib3", "requests", "requests-toolbelt", "packaging") == (
-        "1.24.3 2.22.0 0.9.1 20.0"
+        "1.24.3 2.22.0 0.9.1 25.0"
     )
     assert python(out, "import requests_toolbelt, urllib3; print(urllib3.__version__)") == "1.24.3"
 
 
-# 5. Errors.
+# 5. One copy of each Python name in a closure: nixpkgs' pythonCatchConflictsHook fails a
+# package whose closure has two (catch_conflicts.py), buildEnv fails on the colliding files.
+
+
+@pytest.mark.network
+def test_a_bootstrap_package_pinned_away_from_nixpkgs_is_the_only_copy() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-packaging")))
+    assert versions(out, "packaging", "deprecation") == "24.2 2.1.0"
+    copies = {name: paths for name, paths in closure_distributions(out).items() if len(paths) > 1}
+    assert copies == {}
+    code = "import deprecation, packaging; print(packaging.__version__)"
+    assert python(out, code) == "24.2"
+
+
+# 6. "Untouched" and tests: nixpkgs' packages default to doCheck = true with check inputs from
+# the final set.  A package mach2 leaves as nixpkgs wrote it is a cache hit when its
+# derivation is nixpkgs' own; when the environment changes one of its inputs it is rebuilt
+# anyway, and then its tests would run against mach2's versions: mach2 turns them off there.
+
+CHECKS = f"""
+let
+  e = {env("nixpkgs-checks")};
+  ps = e.python.pkgs;
+  tested = {env("nixpkgs-checks", "tests = true;")}.python.pkgs;
+in {{
+  certifi = ps.certifi.drvPath == base.certifi.drvPath;
+  certifiChecks = ps.certifi.doInstallCheck;
+  idna = ps.idna.drvPath == base.idna.drvPath;
+  idnaChecks = ps.idna.doInstallCheck;
+  idnaVersion = ps.idna.version;
+  testedChecks = tested.idna.doInstallCheck;
+}}
+"""
+
+
+def test_checks_are_turned_off_only_where_the_package_is_rebuilt_anyway() -> None:
+    result: dict[str, Any] = nix_eval(expr(CHECKS))
+    # certifi: nixpkgs' own derivation (a cache hit; its checks ran where it was built).
+    assert result["certifi"] and result["certifiChecks"]
+    # idna's check input six is the lock's: rebuilt, so without its tests.
+    assert not result["idna"] and result["idnaChecks"] is False
+    assert result["idnaVersion"] == "2.8"
+    # tests = true keeps nixpkgs' checks (and runs them against the lock's versions).
+    assert result["testedChecks"] is True
+
+
+@pytest.mark.network
+def test_checks_against_the_locked_versions_do_not_fail_the_build() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-checks")))
+    assert versions(out, "certifi", "idna", "six") == "2019.11.28 2.8 1.16.0"
+
+
+# 7. Another version of a nixpkgs package drops the plumbing written for nixpkgs' source.
+
+PLUMBING = f"""
+let
+  e = {env("nixpkgs-toml")};
+  t = e.python.pkgs.toml;
+in {{
+  inherit (t) version;
+  patches = t.patches or null;
+  postPatch = t.postPatch or null;
+  cargoDeps = t.cargoDeps or null;
+  native = map (d: d.name) t.nativeBuildInputs;
+  base = {{ inherit (base.toml) version; patches = map toString base.toml.patches; }};
+}}
+"""
+
+
+def test_another_version_drops_the_old_sources_plumbing() -> None:
+    result: dict[str, Any] = nix_eval(expr(PLUMBING))
+    assert result["base"]["version"] == "0.10.0" and len(result["base"]["patches"]) == 1
+    assert result["version"] == "0.10.2"
+    assert (result["patches"], result["postPatch"], result["cargoDeps"]) == ([], None, None)
+    # A wheel needs nothing to build: the cmake hook (and setuptools) are gone.
+    assert not any("cmake" in n or "setuptools" in n for n in result["native"])
+
+
+@pytest.mark.network
+def test_another_version_from_a_wheel_builds() -> None:
+    out = nix_build("-E", expr(env("nixpkgs-toml")))
+    assert python(out, "import toml; print(toml.__version__)") == "0.10.2"
+
+
+TOML_SDIST = {
+    "kind": "nixpkgs",
+    "attr": "toml",
+    "filename": "toml-0.10.2.tar.gz",
+    "url": f"{PYPI}/be/ba/1f744cdc819428fc6b5084ec34d9b30660f6f9daaf70eead706e3203ec3c/toml-0.10.2.tar.gz",
+    "sha256": "b3bda1d108d5dd99f4a20d24d9c348e91c4db7ab1b749200bded2f839ccbe68f",
+}
+
+
+@pytest.mark.network
+def test_another_version_from_an_sdist_keeps_the_build_tools(tmp_path: Path) -> None:
+    """An sdist keeps nixpkgs' way of building (cmake's hook, setuptools) but not the patches
+    and postPatch of the old source; here the CMakeLists.txt that postPatch wrote is missing,
+    and `_` puts it back."""
+    lock = edited(tmp_path, "nixpkgs-toml", "toml", "artifact", TOML_SDIST)
+    error = nix_build_error("-E", expr(env(lock)))
+    assert "does not appear to contain CMakeLists.txt" in error
+    fixed = env(lock, "_.toml.postPatch = \"echo 'project(toml)' > CMakeLists.txt\";")
+    out = nix_build("-E", expr(fixed))
+    assert python(out, "import toml; print(toml.__version__)") == "0.10.2"
+
+
+# 8. Errors.
 
 
 def edited(tmp_path: Path, lock: str, key: str, field: str, value: Any) -> Path:
@@ -334,3 +464,20 @@ def test_an_attribute_this_nixpkgs_lacks_is_a_clear_error(tmp_path: Path) -> Non
         "mach2: locked package `requests` is nixpkgs attribute `requests_2`, which this nixpkgs "
         "does not have; re-lock against it" in error
     )
+
+
+def test_a_nixpkgs_module_in_packages_extra_gets_the_locked_dependencies(tmp_path: Path) -> None:
+    """packagesExtra = [ python3.pkgs.deprecation ]: nixpkgs' own package is taken from the
+    environment's set, so it depends on the locked packaging, not on nixpkgs' second copy."""
+    data = json.loads((FIXTURES / "nixpkgs-packaging.lock").read_text(encoding="utf-8"))
+    del data["packages"]["deprecation"]
+    data["roots"] = ["packaging"]
+    lock = tmp_path / "packaging.lock"
+    lock.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result: dict[str, Any] = nix_eval(
+        expr(
+            f"let e = {env(lock, 'packagesExtra = [ base.deprecation ];')}; "
+            "in map (p: p.name) e.python.pkgs.deprecation.propagatedBuildInputs"
+        )
+    )
+    assert result == ["python3.11-packaging-24.2", "python3-3.11"]

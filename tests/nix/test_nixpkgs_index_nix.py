@@ -91,25 +91,54 @@ def test_the_expression_on_some_attributes() -> None:
     assert data["packages"] == [FIXTURE_INDEX["packages"][11]]  # type: ignore[index]
 
 
+# The stand-in's own set: the packages nixpkgs' hooks are made of (python-packages.nix).
+STANDIN_PACKAGES = [
+    entry("build", "build", "1.3.0", ["packaging", "pyproject-hooks"]),
+    entry("flit-core", "flit-core", "3.12.0"),
+    entry("installer", "installer", "0.7.0"),
+    entry("packaging", "packaging", "25.0"),
+    entry("pyproject-hooks", "pyproject-hooks", "1.2.0"),
+    entry("setuptools", "setuptools", "80.9.0"),
+    entry("wheel", "wheel", "0.45.1"),
+]
+
+
+def test_the_interpreter_is_not_a_package() -> None:
+    """`pkgs.python3.pkgs.python` is a module of its own set (python-packages-base.nix), and
+    every package propagates it (mk-python-derivation.nix): neither makes it an index entry."""
+    data = nix_index(
+        f"import {STANDIN} {{ overlays = [ (import {STANDIN}/python-index-fixture.nix) ]; }}"
+    )
+    assert "python" not in [p["attr"] for p in data["packages"]]
+    assert "python3" not in [p["name"] for p in data["packages"]]
+    assert all("python" not in p["dependencies"] for p in data["packages"])
+    assert nix_index(f"import {STANDIN} {{ }}", "--arg", "attrs", '[ "python" "build" ]')[
+        "packages"
+    ] == [STANDIN_PACKAGES[0]]
+
+
 def test_the_expression_on_the_shared_standin() -> None:
     assert nix_index(f"import {STANDIN} {{ }}") == {
         "format": 1,
         "python": "3.11",
         "nixpkgs": {"version": None, "revision": None},
-        "packages": [],
+        "packages": STANDIN_PACKAGES,
     }
     overlay = f"[ (import {STANDIN}/python-index-fixture.nix) ]"
     data = nix_index(f"import {STANDIN} {{ overlays = {overlay}; }}")
     # The alias that throws and the broken package are skipped; the interpreter, `pkgs`,
-    # `lib`, `stdenv` and buildPythonPackage are not packages.
-    assert data["packages"] == [
+    # `lib`, `stdenv`, `bootstrap`, the hooks and buildPythonPackage are not packages.
+    fixture = [
         entry("certifi", "certifi", "2019.11.28"),
         entry("chardet", "chardet", "3.0.4"),
+        entry("deprecation", "deprecation", "2.1.0", ["packaging"]),
         entry("idna", "idna", "2.8"),
         entry("requests", "requests", "2.22.0", ["certifi", "chardet", "idna", "urllib3"]),
         entry("six", "six", "1.13.0"),
+        entry("toml", "toml", "0.10.0"),
         entry("urllib3", "urllib3", "1.25.7"),
     ]
+    assert data["packages"] == sorted(STANDIN_PACKAGES + fixture, key=lambda e: e["attr"])
     assert (
         nix_index(
             f"import {STANDIN} {{ overlays = {overlay}; }}", "--argstr", "python", "python311"

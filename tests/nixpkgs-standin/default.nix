@@ -1,14 +1,16 @@
 # A stand-in for nixpkgs, for testing mach2's Nix library with real Nix where nixpkgs cannot
-# be fetched.  It implements only the part of the nixpkgs API the library uses, with the
-# same attribute and argument names, from builtins.derivation and host tools (/bin/bash,
-# coreutils, tar, unzip, zstd, /usr/bin/python3.11, /usr/bin/patchelf).  It is importable
-# like nixpkgs:
+# be fetched (current nixpkgs needs Nix 2.18, lib/minver.nix).  It implements the part of the
+# nixpkgs API the library uses, with the same attribute and argument names and, where it breaks
+# builds, the same behaviour (hooks, checks, defaults), from builtins.derivation and host
+# tools (/bin/bash, coreutils, tar, unzip, zstd, /usr/bin/python3.11, /usr/bin/patchelf,
+# /usr/bin/strip).  It is importable like nixpkgs:
 #
 #   import ./tests/nixpkgs-standin { }
 #   nix-build ./env -I nixpkgs=tests/nixpkgs-standin
 #
 # Which nixpkgs behaviour each part copies, and what it leaves out, is written at the top
-# of each file (stdenv.nix, python.nix, docker.nix, scripts/*.py) and in implementation.md.
+# of each file (stdenv.nix, setup.sh, python.nix, hooks/*.sh, docker.nix, scripts/*.py) and in
+# implementation.md, with one table of where it still differs.
 {
   system ? builtins.currentSystem,
   overlays ? [ ],
@@ -23,6 +25,7 @@ let
     let
       std = import ./stdenv.nix { inherit lib system; };
       inherit (std) mkDerivation;
+      native = import ./native.nix { inherit mkDerivation; };
       python = import ./python.nix {
         inherit lib mkDerivation;
         inherit (std) stdenv;
@@ -31,7 +34,7 @@ let
     in
     python
     # The native packages mach2's build fixes name (native.nix).
-    // import ./native.nix { inherit mkDerivation; }
+    // native
     // {
       inherit lib system config overlays;
       inherit (std) stdenv fetchurl fetchgit;
@@ -74,6 +77,25 @@ let
             preferLocalBuild = true;
           }
         );
+
+      # pkgs/build-support/setup-hooks/make-wrapper.sh: makeWrapper / wrapProgram (a setup hook).
+      makeWrapper = mkDerivation {
+        name = "make-wrapper-hook";
+        buildCommand = ''
+          mkdir -p $out/nix-support
+          cp ${./hooks/make-wrapper.sh} $out/nix-support/setup-hook
+        '';
+        passthru.provides.setupHook = true;
+      };
+
+      # pkgs/by-name/cm/cmake: the host's program (native.nix) and, as nixpkgs' cmake, its setup
+      # hook (configurePhase = cmakeConfigurePhase unless dontUseCmakeConfigure).
+      cmake = native.cmake.overrideAttrs (old: {
+        buildCommand = old.buildCommand + ''
+          mkdir -p $out/nix-support
+          cp ${./hooks/cmake-setup-hook.sh} $out/nix-support/setup-hook
+        '';
+      });
 
       # setup-hooks/auto-patchelf.sh + auto-patchelf.py: see scripts/auto_patchelf.py.
       autoPatchelfHook = mkDerivation {

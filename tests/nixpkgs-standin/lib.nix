@@ -86,6 +86,28 @@ let
 
   isDerivation = x: isAttrs x && (x.type or null) == "derivation";
 
+  # lib/customisation.nix: extendDerivation.  `condition` is checked when the derivation is
+  # used (its outPath or drvPath), not when its other attributes are read.
+  extendDerivation =
+    condition: passthru: drv:
+    drv
+    // passthru
+    // {
+      outPath = assert condition; drv.outPath;
+      drvPath = assert condition; drv.drvPath;
+    };
+
+  attrByPath =
+    path: default: set:
+    if path == [ ] then
+      set
+    else if isAttrs set && set ? ${head path} then
+      attrByPath (tail path) default set.${head path}
+    else
+      default;
+
+  recurseIntoAttrs = attrs: attrs // { recurseForDerivations = true; };
+
   getAttrFromPath =
     path: set:
     foldl' (
@@ -133,11 +155,13 @@ in
 {
   inherit
     assertMsg
+    attrByPath
     catAttrs
     composeExtensions
     composeManyExtensions
     concatStringsSep
     elem
+    extendDerivation
     extends
     filter
     filterAttrs
@@ -158,6 +182,7 @@ in
     optionalAttrs
     optionals
     optionalString
+    recurseIntoAttrs
     tail
     throwIf
     toList

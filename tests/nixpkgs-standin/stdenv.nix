@@ -6,14 +6,17 @@
 #     the builder; `env` attributes become environment variables; `overrideAttrs` takes
 #     `prev: { ... }` or `final: prev: { ... }` and keeps the result overridable;
 #   * the builder sources $stdenv/setup (setup.sh) and runs genericBuild;
+#   * `outputs` (the first is the default; each is an attribute of the result);
+#   * check inputs (make-derivation.nix): nativeCheckInputs/checkInputs join
+#     nativeBuildInputs/buildInputs only when doCheck, nativeInstallCheckInputs/
+#     installCheckInputs only when doInstallCheck, and are not passed to the builder;
 #   * fetchurl is a fixed-output derivation: Nix itself checks the sha256 (builtin:fetchurl,
 #     as nixpkgs' bootstrap fetchurl does).
-# Not copied: multiple outputs (only `out`), cross compilation, stdenv.cc as a real
-# compiler, `meta` checks, structured attrs.
+# Not copied: cross compilation (no build/host offsets: every input is native), stdenv.cc as
+# a real compiler, `meta` checks, structured attrs.
 { lib, system }:
 let
   inherit (builtins)
-    all
     attrNames
     baseNameOf
     filter
@@ -48,9 +51,6 @@ let
     ];
   };
 
-  scalar = v: isString v || isPath v || isInt v || isBool v || (isAttrs v && v ? outPath);
-  passable = v: scalar v || (isList v && all scalar v);
-
   # Attributes that are Nix-only and never reach the builder.
   nixOnly = [
     "passthru"
@@ -58,26 +58,42 @@ let
     "env"
     "pos"
     "finalPackage"
-    "outputs"
     "__structuredAttrs"
+    "nativeCheckInputs"
+    "checkInputs"
+    "nativeInstallCheckInputs"
+    "installCheckInputs"
   ];
+
+  truthy = v: v != null && v != false && v != "";
 
   build =
     attrs:
     let
-      raw = removeAttrs attrs nixOnly;
+      checks = attrs.doCheck or false;
+      installChecks = attrs.doInstallCheck or false;
+      raw =
+        removeAttrs attrs nixOnly
+        // {
+          nativeBuildInputs =
+            (attrs.nativeBuildInputs or [ ])
+            ++ (if truthy checks then attrs.nativeCheckInputs or [ ] else [ ])
+            ++ (if truthy installChecks then attrs.nativeInstallCheckInputs or [ ] else [ ]);
+          buildInputs =
+            (attrs.buildInputs or [ ])
+            ++ (if truthy checks then attrs.checkInputs or [ ] else [ ])
+            ++ (if truthy installChecks then attrs.installCheckInputs or [ ] else [ ]);
+        };
       name = attrs.name or "${attrs.pname}-${attrs.version}";
-      builderAttrs = listToAttrs (
-        map (n: {
-          name = n;
-          value = raw.${n};
-        }) (filter (n: raw.${n} != null && passable raw.${n}) (attrNames raw))
-      );
+      # Every other attribute reaches the builder, null ones left out (make-derivation.nix:
+      # __ignoreNulls); values are forced only when the derivation is instantiated, so its
+      # attribute names never depend on its inputs.
       drv = derivation (
-        builderAttrs
+        raw
         // (attrs.env or { })
         // {
           inherit name system;
+          __ignoreNulls = true;
           builder = "/bin/bash";
           args = [ ./default-builder.sh ];
           stdenv = stdenvSetup;

@@ -1,4 +1,4 @@
-"""environment.yml: the YAML subset reader, against every environment file in the shared data."""
+"""environment.yml: the YAML subset reader, against every environment file in tests/data."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml  # a cross-check only (test extra); mach2 does not depend on PyYAML
 
 from mach2.inputs.environment_yml import (
     parse_environment_yml,
@@ -31,7 +32,6 @@ def test_found_them_all() -> None:
 
 @pytest.mark.parametrize("path", ENV_FILES, ids=lambda p: "/".join(p.parts[-2:]))
 def test_same_as_pyyaml(path: Path) -> None:
-    yaml = pytest.importorskip("yaml")  # a cross-check only; mach2 does not depend on PyYAML
     reference = yaml.safe_load(path.read_text())
     env = read_environment_yml(path)
     dependencies = reference.get("dependencies") or []

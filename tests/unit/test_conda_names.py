@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml  # reads the test input (test extra); mach2 does not need it
 from packaging.utils import canonicalize_name
 
 from mach2.providers.conda.names import NameMap, conda_names, default_map, pypi_name
@@ -64,7 +65,6 @@ def test_reverse() -> None:
 
 
 def test_overrides_in_conda_lock_lookup_format() -> None:
-    yaml = pytest.importorskip("yaml")  # only to read the test input; mach2 does not need it
     path = DATA / "locks" / "conda-lock" / "inputs-only" / "test-lookup"
     lookup = yaml.safe_load((path / "emoji-to-python-dateutil-lookup.yml").read_text())
     overrides = {entry["conda_name"]: entry["pypi_name"] for entry in lookup.values()}

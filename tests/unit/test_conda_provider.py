@@ -3,7 +3,7 @@ the target's interpreter and virtual packages, mixed locks, environment.yml, the
 
 Channels are local directories written into tmp_path (``<dir>/linux-64/repodata.json`` and
 ``<dir>/noarch/repodata.json``); the conda-forge numpy closure of mamba's test data and the
-intel channel are read in place from ../shared/data/conda.  PyPI is the fake index of
+intel channel are read from tests/data/conda.  PyPI is the fake index of
 index_fixture.py, except in the one ``network`` test.
 """
 
@@ -47,7 +47,7 @@ from mach2.resolve.resolver import resolve
 sys.path.insert(0, str(Path(__file__).parent))
 from index_fixture import FakeIndex, lock_with
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "conda"
+DATA = Path(__file__).resolve().parents[1] / "data" / "conda"
 NUMPY_CLOSURE = DATA / "mamba" / "conda-forge-numpy-linux-64.json"
 CONDA_FORGE = "https://conda.anaconda.org/conda-forge"
 PY312 = Target.from_strings("3.12", "x86_64-linux")

@@ -11,7 +11,7 @@ from mach2.providers.conda import _jsonstream, repodata
 from mach2.providers.conda.errors import RepodataError
 from mach2.providers.conda.repodata import load_repodata, record_from_json
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "conda"
+DATA = Path(__file__).resolve().parents[1] / "data" / "conda"
 NUMPY = DATA / "mamba" / "conda-forge-numpy-linux-64.json"
 INTEL = DATA / "intel" / "linux-64" / "repodata.json"
 CF = "https://conda.anaconda.org/conda-forge/linux-64"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 from itertools import pairwise
 from pathlib import Path
@@ -11,14 +12,14 @@ import pytest
 from mach2.providers.conda.errors import InvalidVersion
 from mach2.providers.conda.version import VersionOrder, pep440
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "conda"
-ORACLE = DATA / "version-ordering" / "rattler-parsed_versions.txt"
+DATA = Path(__file__).resolve().parents[1] / "data" / "conda"
+ORACLE = DATA / "version-ordering" / "rattler-parsed_versions.txt.gz"
 INF = float("inf")
 
 
 def _oracle_lines() -> list[tuple[str, str]]:
     pairs = []
-    for line in ORACLE.read_text(encoding="utf-8").splitlines():
+    for line in gzip.decompress(ORACLE.read_bytes()).decode().splitlines():
         if not line or line.startswith("#"):
             continue
         cut = line.index("=[[")

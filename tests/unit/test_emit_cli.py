@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,26 @@ def test_gen_prints_an_expression(requirements: Path, calls: list[Any]) -> None:
     assert result.exit_code == 0, result.output
     assert "mach2.mkPython {" in result.output
     assert "builtins.toFile" in result.output
+
+
+def test_gen_names_no_host_path(requirements: Path, calls: list[Any]) -> None:
+    """Portable: no path of this machine (the requirements' directory, the checkout, the
+    installed library, the home directory) and no store path of the library is written."""
+    import mach2.nix
+
+    result = CliRunner().invoke(main, ["gen", "-r", str(requirements), *ARGS])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    host_paths = {
+        str(requirements.parent),
+        str(Path(mach2.nix.__file__).parent),
+        str(FIXTURES.parents[2]),
+        str(Path.home()),
+    }
+    for host_path in host_paths:
+        assert host_path not in text
+    assert not re.search(r"/nix/store/[0-9a-z]{32}", text)
+    assert not re.search(r"(^|[\s(\[=])/(work|root|home|tmp|usr|opt)/", text, re.MULTILINE)
 
 
 def test_gen_writes_a_file_once(tmp_path: Path, requirements: Path, calls: list[Any]) -> None:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from mach2.emit import LIBRARY_DIR_NAME, NixpkgsPin, library_files, render_expression, write_env_dir
+from mach2.emit import (
+    LIBRARY_DIR_NAME,
+    NixpkgsPin,
+    embedded_library,
+    library_files,
+    render_expression,
+    write_env_dir,
+)
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock
 
@@ -63,6 +70,25 @@ def test_library_copy_is_refreshed(tmp_path: Path, lock_and_text: tuple[Lock, st
     )
 
 
+def test_library_files_are_the_library_directory_layout() -> None:
+    """One layout: what an env directory gets is the library directory's own files, by their
+    own names, including the build-time scripts (mach2 imports them from there)."""
+    import mach2.nix
+    from mach2.nix import conda_install, patchelf_apply
+
+    root = Path(mach2.nix.__file__).parent
+    files = library_files()
+    for name, text in files.items():
+        assert (root / name).read_text(encoding="utf-8") == text
+    assert {"default.nix", "build-fixes.json", "patchelf_apply.py", "conda_install.py"} <= set(
+        files
+    )
+    assert Path(patchelf_apply.__file__).parent == root
+    assert Path(conda_install.__file__).parent == root
+    # every .nix file the library imports is there (nixpkgs-index.nix is a tool, not imported)
+    assert {p.name for p in root.glob("*.nix")} - set(files) == {"nixpkgs-index.nix"}
+
+
 def test_pinned_nixpkgs(tmp_path: Path, lock_and_text: tuple[Lock, str]) -> None:
     lock, text = lock_and_text
     pin = NixpkgsPin(rev="0" * 40, sha256="1" * 52)
@@ -89,12 +115,28 @@ def test_pin_validation(rev: str, sha: str) -> None:
 
 def test_expression_embeds_lock(lock_and_text: tuple[Lock, str]) -> None:
     lock, text = lock_and_text
-    expression = render_expression(lock, text, library=Path("/opt/mach2/nix"))
+    expression = render_expression(lock, text)
     assert 'lockFile = builtins.toFile "mach2.lock" "{\\n' in expression
-    assert "mach2 ? import /opt/mach2/nix {" in expression
+    assert "mach2 ? import mach2_default_nix {" in expression
     assert 'requirements = "six==1.16.0\\n";' in expression
     # the lock's own `${` (none here) and quotes are escaped
     assert '\\"lock-version\\": 1' in expression
+
+
+def test_expression_embeds_the_library(lock_and_text: tuple[Lock, str]) -> None:
+    lock, text = lock_and_text
+    expression = render_expression(lock, text)
+    bindings, default = embedded_library()
+    assert default.text == "mach2_default_nix"
+    assert set(bindings) == {
+        "mach2_" + name.replace(".", "_").replace("-", "_") for name in library_files()
+    }
+    # every file, its references to the others replaced by their store paths
+    assert 'mach2_default_nix = builtins.toFile "default.nix" "' in expression
+    assert "util = ${mach2_util_nix};" in expression
+    assert "./util.nix" not in expression.split("mach2_default_nix = ", 1)[1].split('";', 1)[0]
+    assert '\\"patchelf apply\\" ${mach2_patchelf_apply_py};' in expression
+    assert "(readFile ${mach2_build_fixes_json})" in expression
 
 
 def test_not_a_directory(tmp_path: Path, lock_and_text: tuple[Lock, str]) -> None:

@@ -22,10 +22,9 @@ from mach2.providers.nixpkgs.index import (
     write_index,
 )
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "nixpkgs"
-# GPL-3.0 data (PROVENANCE.md §2): read in place, never copied into the repository.
-PYNIXIFY = SHARED / "pynixify-python3Packages-2020.json"
-needs_pynixify = pytest.mark.skipif(not PYNIXIFY.exists(), reason=f"{PYNIXIFY} is not there")
+#: names and versions from pynixify's 2020 dump of nixpkgs python3Packages (the dump itself is
+#: GPL-3.0 and not in the repository: tests/data/nixpkgs/PROVENANCE.md)
+NIXPKGS_2020 = Path(__file__).resolve().parents[1] / "data" / "nixpkgs" / "index-2020.json"
 
 INDEX: dict[str, Any] = {
     "format": 1,
@@ -160,22 +159,28 @@ def test_from_pynixify_small() -> None:
         from_pynixify({"x": [{"attr": "x"}]})
 
 
-@needs_pynixify
-def test_the_2020_pynixify_dump_converts(tmp_path: Path) -> None:
-    data = json.loads(PYNIXIFY.read_bytes())
-    index = NixpkgsIndex.from_json(from_pynixify(data), where="pynixify")
-    assert len(index.packages) == 2195
-    assert len(set(index.names())) == 2174
+def test_the_2020_index_in_both_shapes(tmp_path: Path) -> None:
+    """The 2020 index reads as format 1; rendered in the pynixify dump's own shape, the same
+    packages come back through ``read_index`` (which recognises a dump) and ``from_pynixify``."""
+    index = read_index(NIXPKGS_2020)
     assert [(p.attr, p.version) for p in index.by_name("requests")] == [("requests", "2.22.0")]
     assert [(p.attr, p.version) for p in index.by_name("numpy")] == [("numpy", "1.17.4")]
     assert [p.attr for p in index.by_name("django")] == ["django_2_1", "django_2_2"]
     assert [p.attr for p in index.by_name("pytest")] == ["pytest", "pytest_4", "pytest_5"]
     assert all(p.dependencies is None for p in index.packages)
-    # read_index takes the dump directly, and the converted file is the same index.
-    assert read_index(PYNIXIFY) == index
+    assert index.python is None  # the dump does not say (Python 3.7 era)
+    dump: dict[str, list[dict[str, str]]] = {}
+    for p in reversed(index.packages):  # the converter sorts
+        src = f"mirror://pypi/{p.name[0]}/{p.name.title()}/{p.name.title()}-{p.version}.tar.gz"
+        row = {"attr": p.attr, "pypiName": p.name.title(), "src": src, "version": p.version}
+        dump.setdefault(p.name.title(), []).append(row)
+    path = tmp_path / "pynixify.json"
+    path.write_text(json.dumps(dump))
+    assert read_index(path).packages == index.packages
+    assert NixpkgsIndex.from_json(from_pynixify(dump), where="dump").packages == index.packages
     converted = tmp_path / "nixpkgs-2020.json"
-    write_index(index, converted)
-    assert read_index(converted) == index
+    write_index(read_index(path), converted)
+    assert read_index(converted).packages == index.packages
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""Resolving with ``nixpkgs`` first, offline: the real 2020 nixpkgs index + a fake wheel provider.
+"""Resolving with ``nixpkgs`` first, offline: a real 2020 nixpkgs index + a fake wheel provider.
 
 nixpkgs' versions are taken as far as the requirements allow, and only a package nixpkgs
-cannot satisfy falls back to a wheel (DESIGN.md §3, issue 6 "Done when").  The index is
-pynixify's dump of nixpkgs python3Packages (Python 3.7 era), read in place (GPL-3.0 data:
-PROVENANCE.md §2).
+cannot satisfy falls back to a wheel (DESIGN.md §3, issue 6 "Done when").  The index holds
+the names and versions of pynixify's dump of nixpkgs python3Packages (Python 3.7 era) that
+these tests look up (tests/data/nixpkgs/PROVENANCE.md).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement as Pep508
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -26,14 +25,7 @@ from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
 
-PYNIXIFY = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "nixpkgs"
-    / "pynixify-python3Packages-2020.json"
-)
-pytestmark = pytest.mark.skipif(not PYNIXIFY.exists(), reason=f"{PYNIXIFY} is not there")
+NIXPKGS_2020 = Path(__file__).resolve().parents[1] / "data" / "nixpkgs" / "index-2020.json"
 
 TARGET = Target.from_strings("3.8")
 
@@ -93,7 +85,7 @@ def pypi_metadata(name: NormalizedName, version: Version) -> Dependencies | None
 
 
 def run(*requirements: str, order: str = "nixpkgs,wheel") -> tuple[Factory, Resolution]:
-    nixpkgs = NixpkgsProvider(read_index(PYNIXIFY), TARGET, pypi_metadata)
+    nixpkgs = NixpkgsProvider(read_index(NIXPKGS_2020), TARGET, pypi_metadata)
     factory = Factory(
         target=TARGET,
         order=ProviderOrder.from_mapping({"_default": order}),

@@ -15,8 +15,15 @@ import pytest
 
 from mach2.errors import ArtifactError
 from mach2.model.target import Target
-from mach2.patchelf import apply as apply_module
-from mach2.patchelf.apply import DRIVER_RUNPATH, Action, ApplyError, apply_plan, main, plan_actions
+from mach2.nix import patchelf_apply as apply_module
+from mach2.nix.patchelf_apply import (
+    DRIVER_RUNPATH,
+    Action,
+    ApplyError,
+    apply_plan,
+    main,
+    plan_actions,
+)
 from mach2.patchelf.plan import SiblingLibrary, WheelPatchPlan, plan
 from mach2.patchelf.scan import ElfInfo, WheelInspection
 from mach2.patchelf.sonames import load_soname_map

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mach2.patchelf.apply import DEFAULT_HOST_LIBRARIES
+from mach2.nix.patchelf_apply import DEFAULT_HOST_LIBRARIES
 from mach2.patchelf.sonames import (
     SonameEntry,
     SonameMap,
@@ -17,15 +17,13 @@ from mach2.patchelf.sonames import (
     load_user_map,
 )
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-POLICY = SHARED / "wheels" / "auditwheel-manylinux-policy.json"
-REPLIT = SHARED / "nixpkgs" / "replit-upm-pypi-to-nixpkgs-native-deps.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
+POLICY = DATA / "wheels" / "auditwheel-manylinux-policy.json"
+REPLIT = DATA / "nixpkgs" / "replit-upm-pypi-to-nixpkgs-native-deps.json"
 SONAMES = load_soname_map()
 
 
-def shared(path: Path) -> Any:
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
+def data(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
@@ -38,7 +36,7 @@ def test_every_entry_names_known_sources() -> None:
 
 
 def test_every_manylinux_policy_library_is_system_or_mapped() -> None:
-    policy = shared(POLICY)
+    policy = data(POLICY)
     assert isinstance(policy, list)
     for tag in policy:
         for library in tag["lib_whitelist"]:
@@ -46,7 +44,7 @@ def test_every_manylinux_policy_library_is_system_or_mapped() -> None:
 
 
 def test_policy_sources_are_true() -> None:
-    policy = shared(POLICY)
+    policy = data(POLICY)
     assert isinstance(policy, list)
     allowed = {library for tag in policy for library in tag["lib_whitelist"]}
     marked = {s for s, e in SONAMES.entries.items() if "auditwheel" in e.sources}
@@ -54,7 +52,7 @@ def test_policy_sources_are_true() -> None:
 
 
 def test_replit_sources_are_true() -> None:
-    replit = shared(REPLIT)
+    replit = data(REPLIT)
     assert isinstance(replit, dict)
     attrs = {dep.removeprefix("pkgs.") for value in replit.values() for dep in value["deps"]}
     for soname, entry in SONAMES.entries.items():

@@ -290,3 +290,42 @@ def test_optional_dependencies_not_a_table(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no such file '.*/pyproject\.toml'"):
         read_pyproject(tmp_path / "pyproject.toml")
+
+
+# -- dotted keys are counted before tomllib (quadratic in a key's parts) runs --------------------
+
+REAL_LOOKING = '''
+[project]
+name = "p"  # a.b.c.d.e in a comment
+version = "1.2.3.4.5.6"
+dependencies = ["a.b.c.d.e.f>=1.2.3"]
+description = """many. dots. "quoted." \\""" and. more."""
+[tool.x.y.z]
+pi = 3.14159
+when = 1979-05-27T07:32:00.999999-07:00
+a.b."c.d".e = 'x.y.z'
+t = {u.v.w = [1.5, 2.5]}
+'''
+
+
+def test_dotted_key_parts_are_counted_outside_strings_and_comments() -> None:
+    from mach2.inputs.pyproject import _most_key_parts
+
+    assert _most_key_parts(REAL_LOOKING) == 4  # a.b."c.d".e; strings, floats, dates: at most 2
+    assert _most_key_parts('x = """a""""\nb.c.d = 1') == 3  # a quote before the closing three
+    assert _most_key_parts("x = '''a'''''\nb.c = 1") == 2
+
+
+@pytest.mark.parametrize(("parts", "refused"), [(100, False), (101, True)])
+def test_a_dotted_key_of_more_than_100_parts_is_refused(
+    tmp_path: Path, parts: int, refused: bool
+) -> None:
+    path = tmp_path / "pyproject.toml"
+    key = ".".join(["k"] * parts)
+    path.write_text(f'[project]\nname = "p"\ndependencies = ["six"]\n[tool]\n{key} = 1\n')
+    if not refused:
+        assert [e.requirement.name for e in read_pyproject(path).requirements] == ["six"]
+        return
+    with pytest.raises(InputError) as error:
+        read_pyproject(path)
+    assert error.value.message == f"{path.as_posix()}: a dotted key of more than 100 parts"

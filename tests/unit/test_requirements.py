@@ -750,11 +750,9 @@ def test_read_input_extras_for_requirements_file(tmp_path: Path) -> None:
         read_input(path, extras=["test"])
 
 
-# -- mach-nix parse cases, read in place -------------------------------------------------
+# -- mach-nix parse cases (tests/data/resolver-cases/PROVENANCE.md) ------------------------
 
-MACH_NIX = Path(os.environ.get("MACH2_SHARED_DATA", "/work/shared/data")) / (
-    "resolver-cases/mach-nix"
-)
+MACH_NIX = Path(__file__).resolve().parents[1] / "data" / "resolver-cases" / "mach-nix"
 _CONDA = "conda MatchSpec syntax (space-separated version/build string), not pip syntax"
 _NOT_PIP = {
     "requests[socks,test] 2.24.0": _CONDA,
@@ -790,8 +788,6 @@ _NOT_PIP = {
 
 def _mach_nix_cases() -> list[Any]:
     path = MACH_NIX / "requirement-parse-cases.json"
-    if not path.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{path} not present"))]
     params = []
     for index, case in enumerate(json.loads(path.read_text())["cases"]):
         reason = _NOT_PIP.get(case["input"])

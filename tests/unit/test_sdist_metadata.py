@@ -226,7 +226,11 @@ def test_static_pkg_info_is_used_without_building(tmp_path: Path, fmt: str) -> N
         "PKG-INFO": pkg_info("2.2", extra=STATIC_FIELDS),
         "pyproject.toml": HATCHLING_PYPROJECT,
     }
-    m = read(make_sdist(tmp_path, files, fmt=fmt), NoBuild())
+    env = FakeEnvironment()
+    m = read(make_sdist(tmp_path, files, fmt=fmt), env)
+    # Only the build requirements' environment is asked for (get_requires_for_build_wheel;
+    # hatchling cannot answer from here, so the declared requirements stay).
+    assert env.requested == [("hatchling>=1.24", "hatch-vcs")]
     assert m == SdistMetadata(
         name=normalize("demo-pkg"),
         version="1.0",
@@ -239,9 +243,30 @@ def test_static_pkg_info_is_used_without_building(tmp_path: Path, fmt: str) -> N
     )
 
 
+def test_static_pkg_info_still_asks_the_backend_for_build_requirements(tmp_path: Path) -> None:
+    """A PEP 517 frontend checks get_requires_for_build_wheel's answer before it builds
+    (nixpkgs' pypa/build does), so the lock needs it even when the metadata is static."""
+    files = in_tree_backend(get_requires=["demo-helper>=2", "demo-base"])
+    files["PKG-INFO"] = pkg_info("2.2", extra=STATIC_FIELDS)
+    env = FakeEnvironment()
+    m = read(make_sdist(tmp_path, files), env)
+    assert (m.source, m.requires_python) == ("pkg-info", ">=3.9")
+    assert m.build_requires == ("demo-base", "demo-helper>=2")
+    assert env.requested == [("demo-base",)]
+
+
+def test_static_pkg_info_keeps_the_declared_requirements_when_the_backend_cannot_answer(
+    tmp_path: Path,
+) -> None:
+    files = in_tree_backend(get_requires=["demo-helper>=2"])
+    files["PKG-INFO"] = pkg_info("2.2", extra=STATIC_FIELDS)
+    m = read(make_sdist(tmp_path, files), BrokenEnvironment())
+    assert (m.source, m.build_requires) == ("pkg-info", ("demo-base",))
+
+
 def test_static_pkg_info_without_pyproject_gets_the_pep517_defaults(tmp_path: Path) -> None:
     files = {"PKG-INFO": pkg_info("2.4", extra=STATIC_FIELDS), "setup.py": "raise SystemExit(1)"}
-    m = read(make_sdist(tmp_path, files), NoBuild())
+    m = read(make_sdist(tmp_path, files), BrokenEnvironment())
     assert (m.source, m.build_requires, m.build_backend) == (
         "pkg-info",
         DEFAULT_BUILD_REQUIRES,
@@ -252,7 +277,7 @@ def test_static_pkg_info_without_pyproject_gets_the_pep517_defaults(tmp_path: Pa
 
 def test_pyproject_without_build_system_gets_the_defaults(tmp_path: Path) -> None:
     files = {"PKG-INFO": pkg_info("2.2"), "pyproject.toml": "[tool.black]\nline-length = 99\n"}
-    m = read(make_sdist(tmp_path, files), NoBuild())
+    m = read(make_sdist(tmp_path, files), BrokenEnvironment())
     assert (m.build_requires, m.build_backend, m.requires_dist) == (
         DEFAULT_BUILD_REQUIRES,
         None,
@@ -263,7 +288,7 @@ def test_pyproject_without_build_system_gets_the_defaults(tmp_path: Path) -> Non
 def test_dynamic_fields_that_do_not_matter_keep_pkg_info_static(tmp_path: Path) -> None:
     info = pkg_info("2.2", extra=STATIC_FIELDS + "Dynamic: License\nDynamic: Keywords\n")
     files = {"PKG-INFO": info, "pyproject.toml": HATCHLING_PYPROJECT}
-    assert read(make_sdist(tmp_path, files), NoBuild()).source == "pkg-info"
+    assert read(make_sdist(tmp_path, files), FakeEnvironment()).source == "pkg-info"
 
 
 @pytest.mark.parametrize(
@@ -454,7 +479,7 @@ def test_corrupt_or_stale_cache_entry_is_rebuilt(tmp_path: Path) -> None:
     entry.parent.mkdir(parents=True)
     for junk in ("{not json", '{"format": 0}', '{"format": 1, "name": 3}'):
         entry.write_text(junk)
-        assert read(sdist, NoBuild(), cache).requires_dist[0] == "six>=1.5"
+        assert read(sdist, FakeEnvironment(), cache).requires_dist[0] == "six>=1.5"
         assert json.loads(entry.read_text())["format"] == 1
 
 
@@ -577,7 +602,7 @@ def test_sdist_without_top_level_directory(tmp_path: Path) -> None:
         "PKG-INFO": pkg_info("2.3", extra=STATIC_FIELDS),
         "pyproject.toml": HATCHLING_PYPROJECT,
     }
-    m = read(make_sdist(tmp_path, files, root=""), NoBuild())
+    m = read(make_sdist(tmp_path, files, root=""), FakeEnvironment())
     assert (m.name, m.build_backend) == ("demo-pkg", "hatchling.build")
 
 

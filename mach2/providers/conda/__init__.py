@@ -18,7 +18,8 @@ the HTTP client or the solver)::
     configure    providers(channels, target, ...): ``conda`` and ``conda/<channel>`` for a lock
     extract      extract_package / extract_record (safe, hash-checked), replace_prefix
     install      relocate_noarch_python (noarch: python layout and entry points)
-    install_script  the same, standard library only, run by the Nix builder
+    (mach2.nix.conda_install: the same, standard library only, run by the Nix builder; it is a
+    file of the Nix library directory)
     errors       the error classes (all subclass mach2.errors)
 
 docs/conda.md describes how they fit the shared resolver.

@@ -12,7 +12,7 @@ whose target is absolute or resolves outside the output (lexically and on disk, 
 earlier symlinks), writing through a symlink, hard links to anything outside or not yet
 extracted, device files and FIFOs; modes keep only the executable bits.
 
-The member checks and the prefix replacement live in :mod:`mach2.providers.conda.install_script`, the
+The member checks and the prefix replacement live in :mod:`mach2.nix.conda_install`, the
 standard-library-only script the Nix build runs (one implementation for both); this module adds
 the ``zstandard`` decompressor, the all-or-nothing directory and the record helpers.
 
@@ -39,14 +39,14 @@ from typing import IO
 
 import zstandard
 
-from mach2.providers.conda.errors import HashMismatch, MissingSha256, UnsafeArchive
-from mach2.providers.conda.install_script import (
+from mach2.nix.conda_install import (
     DEFAULT_PLACEHOLDER,
     PrefixFile,
     extract_into,
     prefix_files,
     replace_prefix,
 )
+from mach2.providers.conda.errors import HashMismatch, MissingSha256, UnsafeArchive
 from mach2.providers.conda.repodata import RepodataRecord
 
 __all__ = [

@@ -8,7 +8,7 @@ A ``noarch: python`` package holds its modules under ``site-packages/`` and its 
 - ``info/link.json`` ``noarch.entry_points`` (``"name = module:function"``) → ``bin/name``
   scripts whose shebang is the environment's interpreter.
 
-The work is done by :mod:`mach2.providers.conda.install_script` (the standard-library-only script the
+The work is done by :mod:`mach2.nix.conda_install` (the standard-library-only script the
 Nix build runs), so the library and the build lay packages out with one implementation.
 """
 
@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mach2.nix.conda_install import entry_point_script
+from mach2.nix.conda_install import relocate_noarch_python as _relocate
 from mach2.providers.conda.errors import PrefixError
-from mach2.providers.conda.install_script import entry_point_script
-from mach2.providers.conda.install_script import relocate_noarch_python as _relocate
 
 __all__ = ["entry_point_script", "relocate_noarch_python"]
 

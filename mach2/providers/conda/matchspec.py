@@ -22,6 +22,7 @@ reads an options group such as ``numpy (optional)``, which no repodata uses); fe
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 from typing import Final, Protocol
@@ -30,7 +31,12 @@ from attrs import frozen
 
 from mach2.providers.conda.errors import InvalidMatchSpec
 from mach2.providers.conda.version import VersionOrder
-from mach2.providers.conda.versionspec import VersionSpec, compile_pattern, parse_version_spec
+from mach2.providers.conda.versionspec import (
+    VersionSpec,
+    compile_pattern,
+    glob_pattern,
+    parse_version_spec,
+)
 
 __all__ = [
     "BuildNumberSpec",
@@ -84,9 +90,7 @@ class StrSpec:
         if text.startswith("^") and text.endswith("$"):
             return cls(text, compile_pattern(text, text))
         if "*" in text:
-            return cls(
-                text, compile_pattern("^(?:" + re.escape(text).replace(r"\*", ".*") + ")$", text)
-            )
+            return cls(text, compile_pattern(f"^(?:{glob_pattern(text)})$", text))
         return cls(text)
 
     @property
@@ -147,9 +151,14 @@ _BRACKET_KEYS: Final = frozenset(
     {"version", "build", "build_number", "channel", "subdir", "md5", "sha256", "fn", "url",
      "track_features"}
 )  # fmt: skip
-_BRACKET_ITEM = re.compile(r"""([a-zA-Z0-9_-]+?)=(["']?)([^'"]*?)(\2)(?:[, ]|$)""")
+# A key starts where a run of key characters starts: retried from inside a long run, the lazy
+# key rescanned the rest of the run each time (quadratic); no later start could match anyway.
+_BRACKET_ITEM = re.compile(
+    r"""(?<![a-zA-Z0-9_-])([a-zA-Z0-9_-]+?)=(["']?)([^'"]*?)(\2)(?:[, ]|$)"""
+)
 _NAME_REST = re.compile(r"([^ =<>!~]+)?([><!=~ ].+)?")
-_VERSION_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
+_NOT_IN_BUILD = "-=,|<>~"
+_NOT_BEFORE_BUILD = "=!|,<>~"
 
 
 @frozen(kw_only=True, cache_hash=True)
@@ -321,14 +330,32 @@ def _parse_uncached(original: str) -> MatchSpec:
     )
 
 
+def _split_version_build(rest: str) -> tuple[str, str | None]:
+    """``rest`` as ``(version, build)`` the way conda's regex
+    ``((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$`` splits it, in linear time
+    (that regex retries the rest of the text after each blank: quadratic).
+
+    The build follows a ``" "`` or ``"="`` that is not preceded by an operator character and
+    after which no ``-=,|<>~`` comes; of these, the regex tries index 2, then 1, 3, 4 ...
+    """
+    last_operator = max(rest.rfind(char) for char in _NOT_IN_BUILD)
+
+    def splits_at(at: int) -> bool:
+        return (
+            last_operator <= at < len(rest) - 1
+            and rest[at] in " ="
+            and rest[at - 1] not in _NOT_BEFORE_BUILD
+        )
+
+    order = itertools.chain((2, 1), range(max(3, last_operator), len(rest) - 1))
+    at = next((i for i in order if splits_at(i)), None)
+    return (rest, None) if at is None else (rest[:at], rest[at + 1 :])
+
+
 def _version_and_build(rest: str, original: str) -> tuple[str | None, str | None]:
     """Split ``">=1.0 , < 2.0 py34_0"`` into ``(">=1.0,<2.0", "py34_0")`` and apply ``=`` rules."""
-    match = _VERSION_BUILD.search(rest)
-    if match is None:
-        version, build = rest, None
-    else:
-        version, build = match[1], match[2]
-        build = build.strip() if build else None
+    version, build = _split_version_build(rest)
+    build = build.strip() if build else None
     version = version.replace(" ", "")
     if version in ("==", "=", ">=", "<=", "!=", "~=", "<", ">"):
         raise InvalidMatchSpec(original, "an operator without a version")

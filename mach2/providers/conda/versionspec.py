@@ -9,7 +9,7 @@ parentheses, ``1.2.*`` / ``1.2*`` / ``=1.2`` (starts with), ``==1.2`` or a bare 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Final
 
@@ -18,11 +18,13 @@ from attrs import frozen
 from mach2.providers.conda.errors import InvalidMatchSpec, InvalidVersion
 from mach2.providers.conda.version import VersionOrder
 
-__all__ = ["VersionSpec", "compile_pattern", "parse_version_spec"]
+__all__ = ["VersionSpec", "compile_pattern", "glob_pattern", "parse_version_spec"]
 
 _RELATION = re.compile(r"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$")
 _NEEDS_TREE = re.compile(r".*[()|,^$]")
-_TOKENS = re.compile(r"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+")
+_PLAIN_RUN = re.compile(r"[^()|,]+")
+#: how deep parentheses may nest (deeper ones would exhaust the recursion of _from_tree)
+MAX_NESTING: Final = 32
 _OPERATOR_START: Final = frozenset("=<>!~")
 
 
@@ -83,9 +85,10 @@ class VersionSpec:
 
 def _treeify(text: str) -> str | tuple[str, list[object]]:
     """Parse ``,``/``|``/parentheses into ``(op, [children])`` trees (``,`` binds tighter)."""
-    tokens = [t.strip() for t in _TOKENS.findall(f"({text})")]
+    tokens = [t.strip() for t in _tokens(f"({text})")]
     output: list[object] = []
     stack: list[str] = []
+    depth = 0
 
     def apply(stop: str) -> None:
         while stack and stack[-1] not in stop:
@@ -93,12 +96,12 @@ def _treeify(text: str) -> str | tuple[str, list[object]]:
                 raise InvalidMatchSpec(text, "cannot join a single expression")
             op = stack.pop()
             right, left = output.pop(), output.pop()
-            parts: list[object] = []
-            for side in (left, right):
-                if isinstance(side, tuple) and side[0] == op:
-                    parts.extend(side[1])
-                else:
-                    parts.append(side)
+            # ``a|b|c`` grows the left side: extend its list (made here) instead of copying it
+            parts = left[1] if isinstance(left, tuple) and left[0] == op else [left]
+            if isinstance(right, tuple) and right[0] == op:
+                parts.extend(right[1])
+            else:
+                parts.append(right)
             output.append((op, parts))
 
     for token in tokens:
@@ -106,8 +109,12 @@ def _treeify(text: str) -> str | tuple[str, list[object]]:
             apply("(" if token == "|" else "(|")
             stack.append(token)
         elif token == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InvalidMatchSpec(text, f"parentheses nested more than {MAX_NESTING} deep")
             stack.append(token)
         elif token == ")":
+            depth -= 1
             apply("(")
             if not stack or stack[-1] != "(":
                 raise InvalidMatchSpec(text, "unbalanced parentheses")
@@ -119,6 +126,35 @@ def _treeify(text: str) -> str | tuple[str, list[object]]:
     result = output[0]
     assert isinstance(result, str | tuple)
     return result
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """What ``re.findall(r"\\s*\\^[^$]*[$]|\\s*[()|,]|[^()|,]+", text)`` finds, in linear time:
+    a ``^...$`` regex (up to its first ``$``), one of ``()|,``, or a run of other characters,
+    each with the blanks before it.  The regex retried ``^`` + the rest of the text at every
+    ``^`` after the last ``$``: quadratic.
+    """
+    at, end = 0, len(text)
+    no_dollar_after = end  # a "^" at or after this index has no "$" to close it
+    while at < end:
+        mark = at
+        while mark < end and text[mark].isspace():
+            mark += 1
+        if mark < no_dollar_after and text.startswith("^", mark):
+            dollar = text.find("$", mark + 1)
+            if dollar >= 0:
+                yield text[at : dollar + 1]
+                at = dollar + 1
+                continue
+            no_dollar_after = mark
+        if mark < end and text[mark] in "()|,":
+            yield text[at : mark + 1]
+            at = mark + 1
+            continue
+        run = _PLAIN_RUN.match(text, at)
+        assert run is not None  # text[at] is no separator: it would have been taken above
+        yield run[0]
+        at = run.end()
 
 
 def _from_tree(tree: object, whole: str) -> VersionSpec:
@@ -169,7 +205,7 @@ def _parse_leaf(text: str, whole: str) -> VersionSpec:
     if text == "*":
         return VersionSpec(text, "any")
     if "*" in text.rstrip("*"):
-        pattern = text.replace(".", r"\.").replace("+", r"\+").replace("*", r".*")
+        pattern = glob_pattern(text)
         return VersionSpec(text, "regex", regex=compile_pattern(rf"^(?:{pattern})$", whole))
     if text.endswith("*"):
         prefix = text.rstrip("*").rstrip(".")
@@ -177,6 +213,25 @@ def _parse_leaf(text: str, whole: str) -> VersionSpec:
     if "@" in text:
         return VersionSpec(text, "regex", regex=compile_pattern(rf"^{re.escape(text)}$", whole))
     return VersionSpec(text, "op", operator="==", bound=_version(text, whole))
+
+
+def glob_pattern(glob: str) -> str:
+    """A regex for ``glob`` (``*`` matches anything, the rest is literal) that runs in
+    polynomial time.
+
+    ``a*b*c`` as ``a.*b.*c`` backtracks through every way to place ``b``: exponential in the
+    number of ``*`` (ten of them against a 50-character build string: minutes).  Each middle
+    part is taken at its first occurrence instead, in an atomic group: if the parts fit at
+    all, they fit there.
+
+    >>> glob_pattern("py3*_cp*")
+    'py3(?>.*?_cp).*'
+    """
+    parts = [re.escape(part) for part in glob.split("*")]
+    if len(parts) == 1:
+        return parts[0]
+    middle = "".join(f"(?>.*?{part})" for part in parts[1:-1])
+    return f"{parts[0]}{middle}.*{parts[-1]}"
 
 
 def compile_pattern(pattern: str, whole: str) -> re.Pattern[str]:

@@ -495,7 +495,8 @@ def _identify(evaluator: _Evaluator) -> tuple[str, NixpkgsSource, dict[str, Any]
     if source.kind == "flake":
         meta = evaluator.flake_metadata()
         locked = meta.get("locked") or {}
-        url = meta.get("url") or source.value
+        # Nix 2.8 calls the locked reference `url`; later releases also `lockedUrl`.
+        url = meta.get("lockedUrl") or meta.get("url") or source.value
         info = {
             "source": source.value,
             "url": url,

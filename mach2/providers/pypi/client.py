@@ -96,6 +96,10 @@ class UnknownProject(Mach2Error):
             hint="check the spelling and the index URLs",
         )
 
+    def with_chain(self, chain: str) -> UnknownProject:
+        """The same error saying who asked for the project (the resolver knows, not the index)."""
+        return UnknownProject(self.name, self.index_urls, chain=chain)
+
 
 @frozen(kw_only=True)
 class FetchStats:

@@ -150,7 +150,9 @@ def _parse_json(body: bytes, page_url: str) -> list[FileRow]:
 def _parse_html(text: str, page_url: str) -> list[FileRow]:
     parser = _Anchors()
     parser.feed(text)
-    parser.close()
+    # No close(): it only handles what is left unterminated at the end (a tag there is not one),
+    # and on CPython before 3.11.13/3.12.11/3.13.5 it takes time quadratic in that rest
+    # (CVE-2025-6069: a page of unclosed "<!--" never finishes).  feed() saw every whole tag.
     base = urljoin(page_url, parser.base) if parser.base else page_url
     rows: list[FileRow] = []
     for attributes in parser.anchors:

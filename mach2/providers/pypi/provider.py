@@ -10,7 +10,7 @@ download) and, for an sdist, a download plus possibly a PEP 517 metadata build.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +22,14 @@ from mach2.model.artifact import DistFile
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies
 
-__all__ = ["PackageIndex", "SdistProvider", "WheelProvider", "sdist_version", "wheel_tags"]
+__all__ = [
+    "PackageIndex",
+    "SdistProvider",
+    "WheelProvider",
+    "sdist_version",
+    "wheel_rank",
+    "wheel_tags",
+]
 
 _UNRANKED = 1 << 30
 
@@ -90,6 +97,28 @@ def sdist_version(filename: str, name: NormalizedName) -> str | None:
             return stem[position + 1 :] or None
         position = stem.find("-", position + 1)
     return None
+
+
+def wheel_rank(tag_rank: Mapping[tuple[str, str, str], int], filename: str) -> int | None:
+    """The rank (0 best) of a wheel for a target's ``tag_rank``, or None if it does not fit.
+
+    >>> wheel_rank({("py3", "none", "any"): 7}, "six-1.16.0-py2.py3-none-any.whl")
+    7
+    """
+    fields = wheel_tags(filename) if filename.endswith(".whl") else None
+    if fields is None:
+        return None
+    _, pythons, abis, platforms = fields
+    rank = min(
+        (
+            tag_rank.get((py, abi, plat), _UNRANKED)
+            for py in pythons.split(".")
+            for abi in abis.split(".")
+            for plat in platforms.split(".")
+        ),
+        default=_UNRANKED,
+    )
+    return None if rank == _UNRANKED else rank
 
 
 class _VersionCache:
@@ -308,21 +337,13 @@ class WheelProvider(_PyPIProvider):
         fields = wheel_tags(filename) if filename.endswith(".whl") else None
         if fields is None:
             return None
-        version_text, pythons, abis, platforms = fields
+        version_text, _, _, platforms = fields
         # Cheap string test first: most files of a big project are for other platforms.
         if not any(p in self._platforms for p in platforms.split(".")):
             self._note(rejected, "no wheel for the target platform", version_text)
             return None
-        rank = min(
-            (
-                self._tag_rank.get((py, abi, plat), _UNRANKED)
-                for py in pythons.split(".")
-                for abi in abis.split(".")
-                for plat in platforms.split(".")
-            ),
-            default=_UNRANKED,
-        )
-        if rank == _UNRANKED:
+        rank = wheel_rank(self._tag_rank, filename)
+        if rank is None:
             self._note(rejected, "no wheel for the target Python", version_text)
             return None
         version = self._usable(file, version_text, rejected, yanked=yanked)

@@ -4,7 +4,10 @@ Two ways, cheapest first (DESIGN.md §3, "sdist metadata"):
 
 1. **Static PKG-INFO** (PEP 643): ``Metadata-Version`` 2.2 or later and none of
    ``Requires-Dist``, ``Requires-Python``, ``Provides-Extra`` listed under ``Dynamic``.
-   Costs one decompression pass over the archive; nothing is built.
+   The metadata is read from the archive; nothing is built.  The backend is still asked for
+   ``get_requires_for_build_wheel`` (in the environment of ``[build-system].requires``): a
+   PEP 517 frontend checks those requirements before it builds (nixpkgs' pypa/build does), so
+   the lock must list them.  A backend that cannot answer leaves ``[build-system].requires``.
 2. **PEP 517 hooks**: the archive is extracted (safely: :mod:`mach2.providers.pypi.archive`) to a
    temporary directory and the backend's ``get_requires_for_build_wheel`` and
    ``prepare_metadata_for_build_wheel`` hooks run in an isolated build environment
@@ -404,10 +407,38 @@ def _read(path: Path, builder: BuildEnvironment, log: Path | None) -> SdistMetad
         if pkg_info is not None:
             core = parse_metadata(pkg_info, origin=f"{path.name}!PKG-INFO")
             if _is_static(core):
-                return _metadata(core, build_system.requires, build_system.backend, "pkg-info")
+                with tempfile.TemporaryDirectory(prefix="mach2-sdist-") as tmp:
+                    source = archive.extract(Path(tmp) / "src")
+                    requires = _static_build_requires(source, build_system, builder, path.name)
+                return _metadata(core, requires, build_system.backend, "pkg-info")
         with tempfile.TemporaryDirectory(prefix="mach2-sdist-") as tmp:
             source = archive.extract(Path(tmp) / "src")
             return _build(source, Path(tmp) / "metadata", build_system, builder, path.name, log)
+
+
+def _static_build_requires(
+    source: Path, build_system: _BuildSystem, builder: BuildEnvironment, sdist: str
+) -> tuple[str, ...]:
+    """``[build-system].requires`` plus what ``get_requires_for_build_wheel`` adds, for an sdist
+    whose metadata needs no hook.  The metadata stands without it, so a backend that cannot
+    answer here (or an environment that cannot be made) keeps the declared requirements: the
+    build then reports what is missing."""
+    requires = build_system.requires
+    runner = _HookRunner()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            python = builder.python_with(requires)
+            extra = _hook_caller(
+                source, build_system, python, runner, sdist
+            ).get_requires_for_build_wheel()
+        if _is_str_list(extra):
+            return _merge(requires, _checked_requirements(extra))
+    except (BuildEnvironmentFailed, BackendUnavailable, HookMissing, _HookError, ArtifactError):
+        pass
+    except (subprocess.SubprocessError, OSError):
+        pass
+    return requires
 
 
 def _is_static(core: CoreMetadata) -> bool:

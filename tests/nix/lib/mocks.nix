@@ -51,6 +51,24 @@ in
     providers._default = [ "wheel" "sdist" "nixpkgs" ];
   };
 
+  # A conda package of the lock (a PyPI key, or `conda:<name>`; `noarch` e.g. "python").
+  conda = key: deps: noarch: {
+    name = key;
+    version = "1.0";
+    provider = "conda";
+    artifact = {
+      kind = "conda";
+      filename = "${key}-1.0-0.conda";
+      url = "https://conda.example/linux-64/${key}-1.0-0.conda";
+      sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+      channel = "example";
+      subdir = "linux-64";
+      "conda-name" = if builtins.substring 0 6 key == "conda:" then builtins.substring 6 (-1) key else key;
+    }
+    // (if noarch == null then { } else { inherit noarch; });
+    dependencies = builtins.listToAttrs (map (d: { name = d; value = d; }) deps);
+  };
+
   wheel = name: deps: {
     inherit name;
     version = "1.0";

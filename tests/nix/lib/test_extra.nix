@@ -3,10 +3,10 @@ let
   e = mocks.lib.extra;
   project = ./project;
   spec = e.sourceSpec { src = project; where = "test"; };
-  moduleDrv = { type = "derivation"; name = "python3.11-foo-1"; pname = "foo"; pythonModule = { pythonVersion = "3.11"; }; };
+  moduleDrv = { type = "derivation"; name = "python3.11-foo-1"; pname = "foo"; pythonModule = { pythonVersion = "3.11"; }; outPath = "/nix/store/x-foo"; };
   otherDrv = { type = "derivation"; name = "hello-2.12"; };
   classified = e.classify [ project moduleDrv otherDrv ];
-  set = mocks.fakeSet { requests = "<requests>"; mach2-setuptools = "<setuptools>"; toPythonModule = d: { module = d.pname; }; };
+  set = mocks.fakeSet { requests = "<requests>"; mach2-build-setuptools = "<setuptools>"; toPythonModule = d: { module = d.pname; }; };
 in
 {
   readPyproject = {
@@ -64,8 +64,14 @@ in
   };
   extraOverlay = {
     testModule = {
-      expr = ((e.extraOverlay classified false) set { }).foo;
+      expr = ((e.extraOverlay classified false { }) set { }).foo;
       expected = { module = "foo"; };
+    };
+    # A member of nixpkgs' own set is taken from the environment's set (built against it).
+    testNixpkgsMember = {
+      expr = ((e.extraOverlay classified false { foo = moduleDrv // { outPath = "/nix/store/x-foo"; }; })
+        set { foo = "<foo in this set>"; }).foo;
+      expected = "<foo in this set>";
     };
   };
 }

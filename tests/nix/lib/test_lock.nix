@@ -50,6 +50,19 @@ in
     };
     testNoPackages = { expr = l.validateLock "x" (removeAttrs good [ "packages" ]); throws = true; };
   };
+  lockFileIn = {
+    testPerSystem = {
+      expr = baseNameOf (toString (l.lockFileIn ../../../locks "aarch64-darwin"));
+      expected = "mach2-aarch64-darwin.lock";
+    };
+    testSingleForItsSystem = {
+      expr = baseNameOf (toString (l.lockFileIn ./single-lock "x86_64-linux"));
+      expected = "mach2.lock";
+    };
+    testSingleForAnotherSystem = { expr = l.lockFileIn ./single-lock "aarch64-linux"; throws = true; };
+    testNoLockForTheSystem = { expr = l.lockFileIn ../../../locks "riscv64-linux"; throws = true; };
+    testNoDirectory = { expr = l.lockFileIn ./does-not-exist "x86_64-linux"; throws = true; };
+  };
   checkFresh = {
     testFresh = { expr = fresh { }; expected = good; };
     testNoRequirementsSkipsCheck = { expr = fresh { requirements = null; }; expected = good; };

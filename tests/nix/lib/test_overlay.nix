@@ -59,6 +59,16 @@ let
   } [ "app" ];
   nixOverlay = (o.lockOverlay { lockData = nixLock; tests = false; }) nixFinal nixPrev;
   nixFinal = mocks.fakeSet (nixPrev // nixOverlay);
+
+  # Native conda packages (not Python modules) live outside the python set.
+  condaLock = mocks.lock {
+    numpy = mocks.conda "numpy" [ "conda:libfoo" ] null;
+    "conda:libfoo" = mocks.conda "conda:libfoo" [ ] null;
+    "conda:pyonly" = mocks.conda "conda:pyonly" [ ] "python";
+  } [ "numpy" "conda:libfoo" ];
+  condaOverlay = (o.lockOverlay { lockData = condaLock; tests = false; }) condaFinal { };
+  condaFinal = mocks.fakeSet condaOverlay;
+  natives = o.nativePackages { lockData = condaLock; tests = false; } condaFinal;
 in
 {
   backEdges = {
@@ -69,8 +79,32 @@ in
   installedKeys = {
     testSkipsBuildOnly = { expr = o.installedKeys lockData; expected = [ "a" "b" "c" ]; };
   };
+  isNativeKey = {
+    testNative = { expr = o.isNativeKey condaLock "conda:libfoo"; expected = true; };
+    testPyPIKey = { expr = o.isNativeKey condaLock "numpy"; expected = false; };
+    testNoarchPython = { expr = o.isNativeKey condaLock "conda:pyonly"; expected = false; };
+  };
+  pythonKeys = {
+    testWithoutNatives = { expr = o.pythonKeys condaLock; expected = [ "conda:pyonly" "numpy" ]; };
+  };
+  nativeKeys = {
+    testOnlyNatives = { expr = o.nativeKeys condaLock; expected = [ "conda:libfoo" ]; };
+  };
+  buildToolHooks = {
+    testFromNixpkgs = {
+      expr = o.buildToolHooks { pypaInstallHook = "<nixpkgs' hook>"; requests = "<requests>"; } { } { };
+      expected = { pypaInstallHook = "<nixpkgs' hook>"; };
+    };
+  };
+  nativePackages = {
+    testNames = { expr = builtins.attrNames natives; expected = [ "conda:libfoo" ]; };
+    testPlainDerivation = {
+      expr = natives."conda:libfoo".mkDerivation.pname;
+      expected = "conda-libfoo";
+    };
+  };
   lockOverlay = {
-    testNames = { expr = builtins.attrNames (overlay final { }); expected = [ "a" "b" "c" "d" ]; };
+    testNames = { expr = builtins.attrNames (overlay final { }); expected = [ "a" "b" "c" "mach2-build-d" ]; };
     testCycleBroken = {
       expr = map (d: d.buildPythonPackage.pname) final.c.buildPythonPackage.dependencies;
       expected = [ "d" ];
@@ -79,17 +113,31 @@ in
       expr = map (d: d.buildPythonPackage.pname) final.a.buildPythonPackage.dependencies;
       expected = [ "b" ];
     };
-    # The key (`django`) is defined, the attribute (`django_4`) left alone; bootstrap
-    # packages only as mach2-<key>: never `setuptools`/`wheel` themselves.
+    # The key (`django`) is defined, the attribute (`django_4`) left alone; packages nixpkgs'
+    # hooks are made of (setuptools, wheel) in place too: one copy of each name.
     testNixpkgsNames = {
       expr = builtins.attrNames nixOverlay;
-      expected = [ "app" "django" "mach2-setuptools" "mach2-wheel" ];
+      expected = [ "app" "django" "setuptools" "wheel" ];
     };
     testNixpkgsAlias = { expr = nixFinal.django.marker; expected = "prev-django_4"; };
-    testNixpkgsBootstrapExact = { expr = nixFinal.mach2-setuptools == nixPrev.setuptools; expected = true; };
+    testNixpkgsBootstrapExact = { expr = nixFinal.setuptools == nixPrev.setuptools; expected = true; };
     testNixpkgsBootstrapMismatch = {
-      expr = { inherit (nixFinal.mach2-wheel.overridden) pname version; untouched = nixFinal.wheel.marker; };
-      expected = { pname = "wheel"; version = "0.43.0"; untouched = "prev-wheel"; };
+      expr = { inherit (nixFinal.wheel.overridden) pname version; };
+      expected = { pname = "wheel"; version = "0.43.0"; };
+    };
+    # Build-only packages sit beside nixpkgs' own: `d` above.
+    testBuildOnlyBeside = {
+      expr = builtins.attrNames (o.lockOverlay { lockData = mocks.lock { d = packages.d; } [ ]; tests = false; } final { });
+      expected = [ "mach2-build-d" ];
+    };
+    # nixpkgs' ensurePythonModules: the python set holds Python modules only.
+    testNativesAreNotMembers = {
+      expr = builtins.attrNames condaOverlay;
+      expected = [ "conda:pyonly" "numpy" ];
+    };
+    testNativeDependency = {
+      expr = map (d: d.mkDerivation.pname) condaFinal.numpy.buildPythonPackage.dependencies;
+      expected = [ "conda-libfoo" ];
     };
     testNixpkgsDependents = {
       expr = map (d: d.marker or d.overridden.version) nixFinal.app.buildPythonPackage.dependencies;

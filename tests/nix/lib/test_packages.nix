@@ -1,7 +1,7 @@
 { mocks, ... }:
 let
   p = mocks.lib.packages;
-  set = mocks.fakeSet { idna = "<idna>"; mach2-setuptools = "<setuptools>"; sib = "<sib>"; };
+  set = mocks.fakeSet { idna = "<idna>"; mach2-build-setuptools = "<setuptools>"; sib = "<sib>"; };
   pkg = mocks.wheel "requests" [ "idna" ];
   build = key: pkg: deps: p.mkPackage {
     final = set;
@@ -115,14 +115,11 @@ let
   };
 in
 {
-  bootstrapNames = {
-    testHasSetuptools = { expr = builtins.elem "setuptools" p.bootstrapNames; expected = true; };
-  };
   conda = {
     testStoreName = { expr = p.conda.storeName "conda:_openmp_mutex"; expected = "conda-_openmp_mutex"; };
     testDependencyAttr = {
-      expr = map p.conda.dependencyAttr [ "conda:_openmp_mutex" "Foo_Bar" "setuptools" ];
-      expected = [ "conda:_openmp_mutex" "foo-bar" "mach2-setuptools" ];
+      expr = map (p.conda.dependencyAttr set) [ "conda:_openmp_mutex" "Foo_Bar" "setuptools" ];
+      expected = [ "conda:_openmp_mutex" "foo-bar" "mach2-build-setuptools" ];
     };
     testIsPythonPackage = {
       expr = [
@@ -142,9 +139,19 @@ in
       expected = true;
     };
   };
+  # One copy of each name: every package in place, even the ones nixpkgs' hooks are made of;
+  # only build-only pins sit beside.
   attrFor = {
-    testPlain = { expr = p.attrFor "requests"; expected = "requests"; };
-    testBootstrap = { expr = p.attrFor "setuptools"; expected = "mach2-setuptools"; };
+    testPlain = { expr = p.attrFor "requests" { }; expected = "requests"; };
+    testBootstrapInPlace = { expr = p.attrFor "setuptools" { }; expected = "setuptools"; };
+    testBuildOnly = { expr = p.attrFor "setuptools" { "build-only" = true; }; expected = "mach2-build-setuptools"; };
+  };
+  buildOnlyAttr = {
+    testName = { expr = p.buildOnlyAttr "wheel"; expected = "mach2-build-wheel"; };
+  };
+  attrIn = {
+    testBuildOnlyPin = { expr = p.attrIn set "setuptools"; expected = "mach2-build-setuptools"; };
+    testKey = { expr = p.attrIn set "idna"; expected = "idna"; };
   };
   fetchArtifact = {
     testArgs = {
@@ -169,6 +176,26 @@ in
     testNone = { expr = p.planLibraries "x" { }; expected = [ ]; };
     testUnknownAttr = { expr = p.planLibraries "x" { patchelf.attrs = [ "libfoo" ]; }; throws = true; };
     testNotAList = { expr = p.planLibraries "x" { patchelf.attrs = "zlib"; }; throws = true; };
+  };
+  oldSourcePlumbing = {
+    testSdist = {
+      expr = { inherit (p.oldSourcePlumbing false) patches postPatch cargoDeps; hasBuild = (p.oldSourcePlumbing false) ? nativeBuildInputs; };
+      expected = { patches = [ ]; postPatch = null; cargoDeps = null; hasBuild = false; };
+    };
+    testToWheel = {
+      expr = { inherit (p.oldSourcePlumbing true) nativeBuildInputs build-system configurePhase; };
+      expected = { nativeBuildInputs = [ ]; build-system = [ ]; configurePhase = null; };
+    };
+  };
+  noDistCopy = {
+    # Runs before python-output-dist-hook's pythonOutputDistPhase (appended after it).
+    testPhase = {
+      expr = { inherit (wheelArgs) preFixupPhases mach2RemoveDistWheels; };
+      expected = {
+        preFixupPhases = [ "mach2RemoveDistWheels" ];
+        mach2RemoveDistWheels = "rm -f dist/*.whl";
+      };
+    };
   };
   mkPackage = {
     testWheel = {
@@ -296,11 +323,12 @@ in
       expected = {
         version = "2.21.0";
         dependencies = [ "<idna>" ];
-        # Python modules dropped (the lock's dependencies replace them); the rest kept.
+        # Python modules dropped (the lock's dependencies replace them), and the patches of
+        # nixpkgs' source (oldSourcePlumbing); the build tools of an sdist kept.
         propagatedBuildInputs = [ "<libnative>" { pythonModule = false; name = "app"; } ];
         nativeBuildInputs = [ "<hook>" ];
         buildInputs = [ "<zlib>" ];
-        patches = [ "<patch>" ];
+        patches = [ ];
         dontCheckRuntimeDeps = true;
         doCheck = false;
         src = {

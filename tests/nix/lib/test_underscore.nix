@@ -5,12 +5,11 @@ let
   fake = attrs: attrs // { overridePythonAttrs = f: fake (attrs // f attrs); };
   prev = {
     requests = fake { buildInputs = [ "a" ]; postInstall = "x"; env = { A = "1"; }; };
-    mach2-setuptools = fake { patches = [ ]; };
+    setuptools = fake { patches = [ ]; };
   };
   overlay = underscore: u.underscoreOverlay {
     inherit underscore;
     known = [ "requests" "setuptools" ];
-    attrFor = key: if key == "setuptools" then "mach2-setuptools" else key;
   };
   apply = underscore: removeAttrs ((overlay underscore) { marker = "final"; } prev).requests [ "overridePythonAttrs" ];
 in
@@ -37,7 +36,27 @@ in
       expected = { add = 1; other = 2; };
     };
   };
+  overridePackage = {
+    testPythonAttrs = {
+      expr = removeAttrs (u.overridePackage "w" { } (fake { x = [ 1 ]; }) { x.add = 2; }) [ "overridePythonAttrs" ];
+      expected = { x = [ 1 2 ]; };
+    };
+    testNotOverridable = { expr = u.overridePackage "w" { } { } { x = 1; }; throws = true; };
+  };
   underscoreOverlay = {
+    # Native conda packages are not in the python set: overlay.nix's nativePackages applies them.
+    testNativeLeftToNativePackages = {
+      expr = builtins.attrNames (
+        (u.underscoreOverlay {
+          underscore."conda:libfoo".postInstall = "x";
+          known = [ "conda:libfoo" ];
+          natives = [ "conda:libfoo" ];
+        })
+          { }
+          prev
+      );
+      expected = [ ];
+    };
     testOps = {
       expr = apply {
         requests = {
@@ -53,9 +72,9 @@ in
       expr = builtins.attrNames ((overlay { Requests.doCheck = true; }) { } prev);
       expected = [ "requests" ];
     };
-    testBootstrapAttr = {
+    testBootstrapInPlace = {
       expr = builtins.attrNames ((overlay { setuptools.patches.add = [ "p" ]; }) { } prev);
-      expected = [ "mach2-setuptools" ];
+      expected = [ "setuptools" ];
     };
     testUnknownPackage = { expr = (overlay { flask.doCheck = true; }) { } prev; throws = true; };
     testNotAttrs = { expr = overlay [ ]; throws = true; };

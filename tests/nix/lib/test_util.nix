@@ -30,13 +30,13 @@ in
     testConda = { expr = u.packageKey "conda:_libfoo_mutex"; expected = "conda:_libfoo_mutex"; };
   };
   bundledScript = {
-    testFirstThatExists = {
+    testFixedStoreName = {
       expr = builtins.match "/nix/store/[a-z0-9]{32}-mach2-x\\.py" (
-        toString (u.bundledScript "mach2-x.py" "x" [ ./missing.py ./test_util.nix ])
+        toString (u.bundledScript "mach2-x.py" "x" ./test_util.nix)
       ) != null;
       expected = true;
     };
-    testNoneExists = { expr = u.bundledScript "mach2-x.py" "x" [ ./missing.py ]; throws = true; };
+    testMissing = { expr = u.bundledScript "mach2-x.py" "x" ./missing.py; throws = true; };
   };
   composeExtensions = {
     testOrder = {

@@ -1,16 +1,16 @@
 """Stand-in for nixpkgs' python buildEnv (pkgs/development/interpreters/python/wrapper.nix).
 
 What it copies: the environment is one prefix holding the files of every package
-(`requiredPythonModules` of extraLibs) as symlinks; two packages with different files at the
-same path are a collision, an error naming both unless ignoreCollisions; every program in
-the packages' bin/ is available in $out/bin with makeWrapperArgs applied (--set,
---set-default, --unset, --prefix, --suffix, --run, --add-flags); PYTHONNOUSERSITE is set
-unless permitUserSite; postBuild runs afterwards (in the builder).
-How it differs: nixpkgs' interpreter finds the environment through NIX_PYTHONPREFIX and its
-sitecustomize; the stand-in's interpreter is the host's, so $out is made a venv
-(pyvenv.cfg without system site-packages) and bin/python3.11 is a wrapper that runs the
-host interpreter with argv[0] inside $out, which makes it use $out's site-packages only.
-Python scripts get the environment's interpreter as shebang instead of a wrapper.
+(`requiredPythonModules` of extraLibs, the interpreter included) as symlinks; two packages with
+different files at the same path are a collision, an error naming both unless
+ignoreCollisions; then every program in a package's bin/ (names not starting with a dot, as
+wrapper.nix's `for prg in *`) becomes a makeWrapper wrapper in $out/bin that sets
+NIX_PYTHONPREFIX=$out, NIX_PYTHONEXECUTABLE, NIX_PYTHONPATH, PYTHONNOUSERSITE (unless
+permitUserSite) and applies makeWrapperArgs (--set, --set-default, --unset, --prefix, --suffix,
+--run, --add-flags); postBuild runs afterwards (in the builder).
+How it differs: nixpkgs' interpreter reads NIX_PYTHONPREFIX in its sitecustomize; the
+stand-in's interpreter (the host's, see python.nix) reads it in its bash wrapper and becomes
+the venv at $out (this script writes $out/pyvenv.cfg).
 
 Environment: out, paths, sitePackages, executable, hostPython, pythonVersion,
 ignoreCollisions, permitUserSite, makeWrapperArgsJSON.
@@ -22,7 +22,7 @@ import shlex
 import sys
 from pathlib import Path
 
-SKIP_TOP = {"nix-support", "bin", "pyvenv.cfg"}
+SKIP_TOP = {"nix-support", "pyvenv.cfg"}
 
 
 def wrapper_lines(args: list[str]) -> tuple[list[str], list[str]]:
@@ -60,9 +60,8 @@ def wrapper_lines(args: list[str]) -> tuple[list[str], list[str]]:
     return lines, flags
 
 
-def write_wrapper(path: Path, target: str, lines: list[str], flags: list[str], argv0: bool) -> None:
-    argv0_flag = '-a "$0" ' if argv0 else ""
-    exec_line = f'exec {argv0_flag}{shlex.quote(target)} {" ".join(flags)} "$@"'
+def write_wrapper(path: Path, target: str, lines: list[str], flags: list[str]) -> None:
+    exec_line = f'exec -a "$0" {shlex.quote(target)} {" ".join(flags)} "$@"'
     path.write_text("#!/bin/bash\n" + "\n".join([*lines, exec_line]) + "\n", encoding="utf-8")
     path.chmod(0o755)
 
@@ -91,12 +90,17 @@ def link_tree(source: Path, target: Path, owners: dict[Path, Path], ignore: bool
 def main() -> None:
     env = os.environ
     out = Path(env["out"])
-    executable = env["executable"]
     site = env["sitePackages"]
     ignore = bool(env.get("ignoreCollisions"))
-    lines, flags = wrapper_lines(json.loads(env.get("makeWrapperArgsJSON", "[]")))
+    user_lines, flags = wrapper_lines(json.loads(env.get("makeWrapperArgsJSON", "[]")))
+    lines = [
+        f"export NIX_PYTHONPREFIX={shlex.quote(str(out))}",
+        f"export NIX_PYTHONEXECUTABLE={shlex.quote(str(out / 'bin' / env['executable']))}",
+        f"export NIX_PYTHONPATH={shlex.quote(str(out / site))}",
+    ]
     if not env.get("permitUserSite"):
-        lines = ['export PYTHONNOUSERSITE="true"', *lines]
+        lines.append('export PYTHONNOUSERSITE="true"')
+    lines += user_lines
     (out / "bin").mkdir(parents=True)
     (out / site).mkdir(parents=True)
     (out / "pyvenv.cfg").write_text(
@@ -105,10 +109,6 @@ def main() -> None:
         f"version = {env['pythonVersion']}\n",
         encoding="utf-8",
     )
-    python = out / "bin" / executable
-    write_wrapper(python, env["hostPython"], lines, flags, argv0=True)
-    for alias in ("python3", "python"):
-        (out / "bin" / alias).symlink_to(executable)
 
     owners: dict[Path, Path] = {}
     paths = [Path(p) for p in env["paths"].split()]
@@ -125,23 +125,16 @@ def main() -> None:
                 owners[dest] = entry
     for package in paths:
         bindir = package / "bin"
-        if not bindir.is_dir() or (package / "pyvenv.cfg").exists():
+        if not bindir.is_dir():
             continue
         for program in sorted(bindir.iterdir()):
-            if not (program.is_file() and os.access(program, os.X_OK)):
+            if program.name.startswith(".") or not program.is_file():
                 continue
             dest = out / "bin" / program.name
             if dest.exists() or dest.is_symlink():
                 dest.unlink()
-            head = program.read_bytes()[:2]
-            if head == b"#!" and b"python" in program.read_bytes().split(b"\n", 1)[0]:
-                body = program.read_bytes().split(b"\n", 1)
-                dest.write_bytes(
-                    b"#!" + str(python).encode() + b"\n" + (body[1] if len(body) > 1 else b"")
-                )
-                dest.chmod(0o755)
-            else:
-                write_wrapper(dest, str(program), lines, flags, argv0=False)
+            if os.access(program, os.X_OK):
+                write_wrapper(dest, str(program), lines, flags)
 
 
 if __name__ == "__main__":

@@ -1,49 +1,42 @@
-"""Stand-in for nixpkgs' pythonRuntimeDepsCheckHook (pyproject builds only).
+"""Stand-in for nixpkgs' python/hooks/python-runtime-deps-check-hook.py.
 
-Checks that every unconditional ``Requires-Dist`` of the installed distribution is installed
-(a ``*.dist-info`` with that normalized name on PYTHONPATH or in the output).  The real hook
-also checks versions and markers with ``packaging``; the stand-in has only the standard
-library, so requirements with markers are skipped.  ``dontCheckRuntimeDeps`` disables it,
-as in nixpkgs.
+Reads the METADATA of a built wheel and checks each Requires-Dist (markers evaluated, extras
+off) against the distributions importable in the build environment, versions included.
+Uses ``packaging``, which the hook propagates, as nixpkgs' does.
 
-usage: runtime_deps_check.py SITE_PACKAGES
+usage: runtime_deps_check.py WHEEL
 """
 
-import email.parser
-import os
-import re
 import sys
-from pathlib import Path
+import zipfile
+from email.parser import Parser
+from importlib.metadata import PackageNotFoundError, distribution
+
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def installed(dirs: list[Path]) -> set[str]:
-    names = set()
-    for directory in dirs:
-        for info in directory.glob("*.dist-info"):
-            names.add(normalize(info.name[: -len(".dist-info")].rsplit("-", 1)[0]))
-    return names
-
-
-def main(site: str) -> None:
-    site_path = Path(site)
-    dirs = [site_path] + [Path(p) for p in os.environ.get("PYTHONPATH", "").split(":") if p]
-    have = installed(dirs)
-    missing = []
-    for info in site_path.glob("*.dist-info"):
-        metadata = email.parser.Parser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
-        print(f"Checking runtime dependencies for {info.name}")
-        for requirement in metadata.get_all("Requires-Dist") or []:
-            if ";" in requirement:
-                continue
-            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-            if match and normalize(match[1]) not in have:
-                missing.append(f"  - {match[1]} not installed (required by {requirement!r})")
-    if missing:
-        sys.exit("\n".join(missing))
+def main(wheel: str) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        [member] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(member).decode("utf-8"))
+    errors = []
+    for text in metadata.get_all("Requires-Dist") or []:
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            version = distribution(requirement.name).version
+        except PackageNotFoundError:
+            errors.append(f"- {requirement.name}{requirement.specifier} not installed")
+            continue
+        if not requirement.specifier.contains(Version(version), prereleases=True):
+            errors.append(
+                f"- {requirement.name}{requirement.specifier} not satisfied by version {version}"
+            )
+    if errors:
+        name = metadata["Name"]
+        sys.exit(f"Found {len(errors)} unmet runtime dependencies of {name}:\n" + "\n".join(errors))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,15 @@
 
 mach2's Nix library runs this file inside the derivation of every locked conda package::
 
-    python3 -I conda-install.py --archive "$src" --filename numpy-1.26.4-py311h_0.conda \\
+    python3 -I conda_install.py --archive "$src" --filename numpy-1.26.4-py311h_0.conda \\
         --sha256 <hex> --out "$out" --zstd /nix/store/…-zstd/bin/zstd \\
         --site-packages lib/python3.11/site-packages --python /nix/store/…/bin/python3.11 \\
         --plan "$NIX_BUILD_TOP/mach2-conda-plan.json" --name numpy
 
-and then mach2's patchelf apply script (``mach2/patchelf/apply.py``) on the plan it wrote.  It is
-deliberately self-contained: standard library only, Python 3.8 or newer, no ``tarfile``
-extraction filters (Debian's 3.11.2 has none), so the Nix library can copy it into a build where
-mach2 is not importable (``mach2 env`` copies it as ``mach2/conda-install.py``).
+and then mach2's patchelf apply script (``patchelf_apply.py``, beside this file) on the plan it
+wrote.  It is deliberately self-contained: standard library only, Python 3.8 or newer, no
+``tarfile`` extraction filters (Debian's 3.11.2 has none), so the Nix library (this directory)
+runs it in a build where mach2 is not importable.
 :mod:`mach2.providers.conda.extract` imports the extraction and prefix code from here, so there is one
 implementation; when mach2 is importable the errors are mach2's
 (:class:`mach2.providers.conda.errors.UnsafeArchive`, ...).

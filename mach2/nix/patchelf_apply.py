@@ -2,12 +2,12 @@
 
 Run at build time, inside the Nix derivation of a binary wheel, after the wheel is installed::
 
-    python3 apply.py --plan plan.json --site-packages "$out/lib/python3.12/site-packages" \\
+    python3 patchelf_apply.py --plan plan.json --site-packages "$out/lib/python3.12/site-packages" \\
         --library-path "/nix/store/…-zlib-1.3.1/lib:/nix/store/…-gcc-14.2.1-lib/lib" \\
         --interpreter "$(cat $NIX_CC/nix-support/dynamic-linker)"
 
 This file is deliberately self-contained: standard library only, Python 3.8 or newer, so the
-Nix library can copy it into a build where mach2 itself is not importable.  (Its records are
+Nix library (the directory it lives in) runs it in a build where mach2 is not importable.  (Its records are
 therefore dataclasses, not attrs; when mach2 is importable, :class:`ApplyError` is a
 :class:`mach2.errors.ArtifactError`.)
 

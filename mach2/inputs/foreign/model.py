@@ -1,0 +1,399 @@
+"""A lock written by another tool, read into one shape, and what of it applies to a target.
+
+Every reader (``uv.lock``, ``pylock.toml``, ``poetry.lock``, ``pdm.lock``, a hash-pinned
+requirements file) gives a :class:`ForeignLock`: its package entries with their files and
+hashes as written, and how to tell which entries a target installs.  Formats say that in two
+ways, and :meth:`ForeignLock.select` follows the one the file uses:
+
+* **by marker** (pylock, poetry, pdm, requirements): each entry carries the marker (per group,
+  for poetry and pdm) under which it is installed; the target's marker environment decides;
+* **by graph** (uv): entries carry their dependency edges with markers; the walk starts at the
+  workspace members (the project itself) and follows the edges that hold on the target.
+
+The selection is per target, so a lock that covers several platforms (uv.lock and pylock are
+universal) gives each target its own entries and files: a multi-system mach2 lock selects once
+per system.  Nothing here touches the network; the pins are checked against the index by the
+resolve stage (``mach2.pipeline.pins``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+import attrs
+from attrs import frozen
+from packaging.markers import Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from mach2.errors import InputError
+from mach2.model.target import Target
+
+__all__ = [
+    "Edge",
+    "ForeignFile",
+    "ForeignLock",
+    "ForeignPackage",
+    "Pin",
+    "Pins",
+]
+
+
+@frozen(kw_only=True)
+class ForeignFile:
+    """One wheel or sdist as the foreign lock names it.
+
+    :param url: where to get it; ``None`` when the format names files only (poetry, pdm): the
+        index's listing gives the URL.
+    :param hashes: algorithm → lower-case hex digest, as written (sha256 in practice).
+    """
+
+    filename: str
+    url: str | None
+    hashes: Mapping[str, str]
+    size: int | None = None
+    origin: str = ""
+
+    @property
+    def sha256(self) -> str | None:
+        return self.hashes.get("sha256")
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@frozen(kw_only=True)
+class Edge:
+    """A dependency as a graph-shaped lock (uv.lock) writes it: which entry, under which marker.
+
+    ``version`` and ``source`` are given by uv only when several entries share the name (a
+    lock forked by markers); they pick the entry.
+    """
+
+    name: NormalizedName
+    extras: frozenset[str] = frozenset()
+    marker: Marker | None = None
+    version: str | None = None
+    source: str | None = None
+
+
+@frozen(kw_only=True)
+class ForeignPackage:
+    """One package entry of a foreign lock.
+
+    :param origin: how errors name the entry (``uv.lock: package 'numpy' 2.0.0``).
+    :param hashes: ``algo:hex`` hashes not tied to a file name (a hash-pinned requirements
+        file): the index's files of the version with one of these hashes are the candidates.
+    :param unsupported: what mach2 cannot build from yet (``git https://…@rev``, ``editable
+        ./pkg``, ``directory ./pkg``, ``local file x.whl``), or ``None``.
+    :param applies: by-marker selection: group (``None`` where the format has no groups) →
+        the marker under which the entry is installed in that group (``None``: always).
+    :param with_extras: installed only when one of these extras is asked for (poetry's
+        ``optional = true`` packages and its ``[extras]`` table); ``None``: not optional.
+    :param dependencies: by-graph selection (uv): the entry's edges, its extras' edges and its
+        dependency groups' edges.
+    """
+
+    name: NormalizedName
+    version: Version | None
+    origin: str
+    wheels: tuple[ForeignFile, ...] = ()
+    sdist: ForeignFile | None = None
+    hashes: frozenset[str] = frozenset()
+    index: str | None = None
+    unsupported: str | None = None
+    requires_python: str | None = None
+    extras: frozenset[str] = frozenset()
+    applies: Mapping[str | None, Marker | None] = attrs.field(factory=lambda: {None: None})
+    with_extras: frozenset[str] | None = None
+    dependencies: tuple[Edge, ...] = ()
+    optional_dependencies: Mapping[str, tuple[Edge, ...]] = attrs.field(factory=dict)
+    group_dependencies: Mapping[str, tuple[Edge, ...]] = attrs.field(factory=dict)
+
+    @property
+    def files(self) -> tuple[ForeignFile, ...]:
+        return (*self.wheels, *((self.sdist,) if self.sdist else ()))
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version}" if self.version is not None else str(self.name)
+
+
+@frozen(kw_only=True)
+class Pin:
+    """One package the target installs: the entry and the extras in use."""
+
+    package: ForeignPackage
+    extras: frozenset[str] = frozenset()
+
+
+@frozen(kw_only=True)
+class Pins:
+    """What a foreign lock installs on one target.
+
+    :param project: the entries that are the project itself (uv's workspace members): their
+        dependencies are installed, they are not.
+    :param other_environments: entries left out because they are for other environments
+        (markers that do not hold on the target).
+    """
+
+    lock: ForeignLock
+    pins: Mapping[NormalizedName, Pin]
+    project: tuple[str, ...] = ()
+    other_environments: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.lock.label
+
+
+@frozen(kw_only=True)
+class ForeignLock:
+    """A lock written by another tool (see the module docs).
+
+    :param format: ``uv.lock``, ``pylock.toml``, ``poetry.lock``, ``pdm.lock``, ``requirements``.
+    :param path: the file as given (errors name it).
+    :param tool: who wrote it, as the file says (``uv``, ``Poetry 2.5.1``, ``PDM``).
+    :param members: by-graph selection: the names the walk starts from (the project), else
+        ``None`` (by marker).
+    :param default_groups: the groups installed when the user names none (``main`` for poetry,
+        ``default`` for pdm, pylock's ``default-groups``); ``None`` stands for "no group".
+    :param groups: every group the lock knows (to refuse a misspelt ``--group``).
+    :param extras: every extra the lock knows (to refuse a misspelt ``--extra``).
+    :param index_urls: the registries the lock names, first seen first.
+    """
+
+    format: str
+    path: str
+    tool: str
+    packages: tuple[ForeignPackage, ...]
+    members: tuple[NormalizedName, ...] | None = None
+    requires_python: str | None = None
+    environments: tuple[Marker, ...] = ()
+    default_groups: frozenset[str | None] = frozenset({None})
+    groups: frozenset[str] = frozenset()
+    extras: frozenset[str] = frozenset()
+    index_urls: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.path
+
+    def select(
+        self, target: Target, *, extras: Sequence[str] = (), groups: Sequence[str] = ()
+    ) -> Pins:
+        """The entries ``target`` installs, with the extras and groups asked for.
+
+        :raises InputError: the lock is for another Python or environment, an unknown extra
+            or group, two entries of one package apply, an applying entry mach2 cannot build
+            from (all of them named in one line), or an edge to no entry.
+        """
+        self._check_environment(target)
+        wanted_extras = frozenset(_normal(e) for e in extras)
+        wanted_groups = frozenset(_normal(g) for g in groups)
+        for kind, asked, known in (("extra", wanted_extras, self.extras),
+                                   ("group", wanted_groups, self.groups)):  # fmt: skip
+            unknown = sorted(asked - known)
+            if unknown:
+                raise InputError(
+                    f"{self.path}: no {kind} named {unknown[0]!r} in the lock",
+                    hint=f"the lock knows {kind}s: {', '.join(sorted(known)) or 'none'}",
+                )
+        if self.members is not None:
+            chosen, project = _walk(self, target, wanted_extras, wanted_groups)
+        else:
+            chosen, project = _by_marker(self, target, wanted_extras, wanted_groups), ()
+        picked = {id(pin.package) for pin in chosen.values()}
+        others = tuple(
+            sorted(
+                {
+                    p.describe()
+                    for p in self.packages
+                    if id(p) not in picked and p.name not in project and p.name not in chosen
+                }
+            )
+        )
+        unsupported = [
+            f"{pin.package.describe()} ({pin.package.unsupported})"
+            for pin in chosen.values()
+            if pin.package.unsupported
+        ]
+        if unsupported:
+            raise InputError(
+                f"{self.path}: mach2 cannot install {len(unsupported)} of its entries for "
+                f"{target.describe()} yet: {'; '.join(sorted(unsupported))}",
+                hint="git, local path and editable sources are not supported from a foreign "
+                "lock yet: publish them as wheels or sdists, or lock from requirements",
+            )
+        credentials = sorted(
+            {pin.package.describe() for pin in chosen.values() if _has_credentials(pin.package)}
+        )
+        if credentials:
+            raise InputError(
+                f"{self.path}: URLs with credentials (user:password@) for {', '.join(credentials)}",
+                hint="mach2 never writes credentials into a lock: remove them from the file "
+                "and give them in ~/.netrc",
+            )
+        for pin in sorted(chosen.values(), key=lambda p: p.package.name):
+            wanted = pin.package.requires_python
+            if wanted and not _fits(wanted, target.python_version):
+                raise InputError(
+                    f"{pin.package.origin}: requires Python {wanted}, the target is Python "
+                    f"{target.python_version}",
+                    hint="pick the target with --python, or lock the project for this Python",
+                )
+        return Pins(lock=self, pins=chosen, project=project, other_environments=others)
+
+    def _check_environment(self, target: Target) -> None:
+        python = target.python_version
+        if self.requires_python and not _fits(self.requires_python, python):
+            raise InputError(
+                f"{self.path}: locked for Python {self.requires_python}, the target is "
+                f"Python {python}",
+                hint="pick the target with --python, or lock the project for this Python",
+            )
+        environment = target.marker_environment
+        if self.environments and not any(m.evaluate(environment) for m in self.environments):
+            shown = " | ".join(str(m) for m in self.environments)
+            raise InputError(
+                f"{self.path}: locked for the environments {shown}, not {target.describe()}",
+                hint="pick the target with --python/--system, or lock for this environment",
+            )
+
+
+def _fits(specifier: str, python: Version) -> bool:
+    try:
+        return SpecifierSet(specifier).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True  # as pip: an unparseable Requires-Python does not exclude
+
+
+def _normal(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _has_credentials(package: ForeignPackage) -> bool:
+    urls = [f.url for f in package.files if f.url] + ([package.index] if package.index else [])
+    return any("@" in urlsplit(u).netloc for u in urls)
+
+
+def _holds(
+    marker: Marker | None, target: Target, extras: frozenset[str], groups: frozenset[str]
+) -> bool:
+    """A marker on the target, for each extra in use (``extra == 'x'``), and with PEP 751's
+    ``extras``/``dependency_groups`` sets."""
+    if marker is None:
+        return True
+    environment: dict[str, str | frozenset[str]] = dict(target.marker_environment)
+    text = str(marker)
+    if "extras" in text or "dependency_groups" in text:
+        environment["extras"] = extras
+        environment["dependency_groups"] = groups
+        return marker.evaluate(environment, context="lock_file")
+    return any(
+        marker.evaluate({**environment, "extra": extra}) for extra in (sorted(extras) or [""])
+    )
+
+
+def _by_marker(
+    lock: ForeignLock, target: Target, extras: frozenset[str], groups: frozenset[str]
+) -> dict[NormalizedName, Pin]:
+    selected_groups: frozenset[str | None] = lock.default_groups | groups
+    set_groups = frozenset(g for g in selected_groups if g is not None)
+    chosen: dict[NormalizedName, Pin] = {}
+    for package in lock.packages:
+        if package.with_extras is not None and not package.with_extras & extras:
+            continue
+        if not any(
+            group in selected_groups and _holds(marker, target, extras, set_groups)
+            for group, marker in package.applies.items()
+        ):
+            continue
+        before = chosen.get(package.name)
+        if before is not None and before.package.version != package.version:
+            raise InputError(
+                f"{lock.path}: both {before.package.origin} and {package.origin} apply to "
+                f"{target.describe()}",
+                hint="a lock must narrow down to one entry per package for the target",
+            )
+        extras_in_use = (before.extras if before else frozenset()) | package.extras
+        package = before.package if before else package  # pdm: `name[extra]` entries repeat it
+        chosen[package.name] = Pin(package=package, extras=extras_in_use)
+    return chosen
+
+
+def _walk(
+    lock: ForeignLock, target: Target, extras: frozenset[str], groups: frozenset[str]
+) -> tuple[dict[NormalizedName, Pin], tuple[str, ...]]:
+    """By graph: from the members, along the edges whose markers hold on the target."""
+    by_name: dict[NormalizedName, list[ForeignPackage]] = {}
+    for package in lock.packages:
+        by_name.setdefault(package.name, []).append(package)
+    members = set(lock.members or ())
+    project = tuple(sorted(members))
+    chosen: dict[NormalizedName, Pin] = {}
+    queue: list[tuple[ForeignPackage, list[Edge]]] = []
+    for name in sorted(members):
+        for member in by_name.get(name, []):
+            edges = list(member.dependencies)
+            for extra in sorted(extras):
+                edges += member.optional_dependencies.get(extra, ())
+            for group in sorted(groups):
+                edges += member.group_dependencies.get(group, ())
+            queue.append((member, edges))
+    while queue:
+        parent, edges = queue.pop()
+        for edge in edges:
+            if edge.name in members or not _holds(edge.marker, target, frozenset(), frozenset()):
+                continue  # another workspace member is the project too; or another platform's
+            package = _entry_for(lock, parent, edge, by_name.get(edge.name, []))
+            before = chosen.get(edge.name)
+            if before is not None and before.package is not package:
+                raise InputError(
+                    f"{lock.path}: both {before.package.origin} and {package.origin} apply to "
+                    f"{target.describe()}",
+                    hint="the lock forks this package on conflicting extras or groups: "
+                    "select one with --extra/--group",
+                )
+            known = before.extras if before else frozenset()
+            if before is not None and edge.extras <= known:
+                continue  # seen, with these extras
+            chosen[edge.name] = Pin(package=package, extras=known | edge.extras)
+            following = [] if before is not None else list(package.dependencies)
+            for extra in sorted(edge.extras - known):
+                following += package.optional_dependencies.get(extra, ())
+            queue.append((package, following))
+    return chosen, project
+
+
+def _entry_for(
+    lock: ForeignLock, parent: ForeignPackage, edge: Edge, entries: Sequence[ForeignPackage]
+) -> ForeignPackage:
+    fitting = [
+        p
+        for p in entries
+        if (edge.version is None or str(p.version) == edge.version or _same(p.version, edge))
+        and (edge.source is None or edge.source == _source_key(p))
+    ]
+    if len(fitting) != 1:
+        what = "no entry" if not fitting else f"{len(fitting)} entries"
+        raise InputError(
+            f"{lock.path}: {parent.origin} depends on {edge.name} and the lock has {what} for it",
+            hint="the lock is inconsistent: lock the project again with its tool",
+        )
+    return fitting[0]
+
+
+def _same(version: Version | None, edge: Edge) -> bool:
+    try:
+        return version is not None and edge.version is not None and version == Version(edge.version)
+    except ValueError:
+        return False
+
+
+def _source_key(package: ForeignPackage) -> str | None:
+    return package.index
