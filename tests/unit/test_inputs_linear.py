@@ -82,6 +82,22 @@ CASES: dict[str, tuple[str, Callable[[], str], str]] = {
     "requirements-editable-brackets": (
         "requirements.txt", lambda: "-e ./x" + "[" * N + "#egg=x\n", "ok ['x'] []"
     ),
+    # direct references: bare paths and URLs, ``name @ ./path``, git fragments
+    "requirements-bare-path-long": (
+        "requirements.txt", lambda: "./" + "a/" * (N // 2) + "\n", ":1: "
+    ),
+    "requirements-bare-archive-dashes": (
+        "requirements.txt", lambda: "./" + "-" * N + ".tar.gz\n", ":1: invalid requirement"
+    ),
+    "requirements-named-path-long": (
+        "requirements.txt", lambda: "a @ ./" + "b/../" * (N // 5) + "\n", "ok ['a'] []"
+    ),
+    "requirements-git-fragment-long": (
+        "requirements.txt", lambda: "git+https://x/y#" + "egg=a&" * (N // 6) + "\n", "ok ['a'] []"
+    ),
+    "requirements-git-at-brackets": (
+        "requirements.txt", lambda: "a @ git+https://x/y@" + "[" * N + "\n", "ok ['a'] []"
+    ),
     "requirements-nested-marker": (
         "requirements.txt", lambda: "a; " + "(" * N + "\n", ":1: invalid requirement"
     ),
