@@ -40,7 +40,8 @@ __all__ = ["export_command"]
 @click.option(
     "--partial",
     is_flag=True,
-    help="leave out conda and nixpkgs packages (no PyPI file) instead of refusing",
+    help="leave out packages with no PyPI file (conda, nixpkgs, git, local paths) instead of "
+    "refusing",
 )
 def export_command(format_: str, lock_path: Path, output: Path | None, partial: bool) -> None:
     """Write the lock's environment for other tools (pip, uv, PEP 751 installers)."""

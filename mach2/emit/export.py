@@ -7,7 +7,10 @@ target, so the exports are single-use: ``environments`` and ``requires-python`` 
 (pylock), a comment names it (requirements); no per-package markers are needed.
 
 Packages from the ``conda`` and ``nixpkgs`` providers (and conda's own libraries,
-``conda:<name>``) have no PyPI file: neither format can express them.  :func:`export` refuses
+``conda:<name>``) have no PyPI file: neither format can express them; nor can they a git
+checkout or a local directory (no file to hash: pip's hash-checking mode refuses them) or a
+local wheel or sdist (recorded by path relative to the lock, which another tool would read
+relative to itself).  :func:`export` refuses
 such a lock, naming them, unless ``partial`` is given; then they are left out and listed in
 :attr:`Export.left_out` (and, in pylock, under ``[tool.mach2] left-out``).
 
@@ -56,8 +59,8 @@ def export(lock: Lock, format: str, *, origin: str = "mach2.lock", partial: bool
             f"unknown export format {format!r}", hint=f"choose one of {', '.join(FORMATS)}"
         )
     runtime = [p for _, p in sorted(lock.packages.items()) if not p.build_only]
-    kept = [p for p in runtime if p.artifact.kind in _EXPRESSIBLE]
-    left_out = tuple(f"{p.key} ({p.provider})" for p in runtime if p not in kept)
+    kept = [p for p in runtime if _unexpressible(p) is None]
+    left_out = tuple(f"{p.key} ({_unexpressible(p)})" for p in runtime if p not in kept)
     if left_out and not partial:
         what = "pylock.toml" if format == "pylock" else "a requirements file"
         raise LockError(
@@ -76,6 +79,15 @@ def export(lock: Lock, format: str, *, origin: str = "mach2.lock", partial: bool
     else:
         text = _requirements(lock, kept, left_out, origin)
     return Export(text=text, left_out=left_out)
+
+
+def _unexpressible(package: LockedPackage) -> str | None:
+    """Why neither format can express ``package`` (its provider, or "local file"), or None."""
+    if package.artifact.kind not in _EXPRESSIBLE:
+        return package.provider
+    if package.artifact.url is None and "path" in package.artifact.extra:
+        return "local file"
+    return None
 
 
 # -- requirements ------------------------------------------------------------------------------
