@@ -19,7 +19,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from nixhelpers import LIBRARY, NIX_OPTIONS, STANDIN, nix_build, nix_eval, run
+from nixhelpers import (
+    LIBRARY,
+    NIX_OPTIONS,
+    STANDIN,
+    closure_distributions,
+    nix_build,
+    nix_eval,
+    run,
+)
 
 from mach2.providers.direct.nar import nar_sha256
 from mach2.providers.direct.tree import tree_files
@@ -121,6 +129,12 @@ def test_git_subdirectory_path_wheel_and_editable_build_and_develop(tmp_path: Pa
     second = run([*shell, "myapp"], check=True)
     assert second.stdout.strip() == expected.replace("myapp 0.1", "myapp edited")
     assert "building" not in second.stderr  # the edit needed no rebuild
+    # One copy of each distribution, built and in the shell (the development install stands
+    # in for myapp everywhere; the wheel proj/dist/ still holds is not installed with myapp).
+    for built in (env, nix_build(proj / "env" / "shell.nix")):
+        copies = closure_distributions(built)
+        assert {name: paths for name, paths in copies.items() if len(paths) > 1} == {}
+        assert {"myapp", "gitlib", "subpkg", "locallib", "wheeled"} <= set(copies)
     # the lock is still fresh: code is not metadata
     check = mach2(
         proj, "env", "env", "-r", "requirements.txt", *TARGET, "--cache-dir", tmp_path / "c"
