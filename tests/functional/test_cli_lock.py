@@ -285,6 +285,68 @@ def test_why_errors(tmp_path: Path) -> None:
     assert line.startswith("error: broken.lock: not valid JSON (line 1: ")
 
 
+@pytest.mark.xfail(strict=True, reason="issue 14 item 8: why names no file:line")
+def test_why_names_the_requirement_s_file_and_line(tmp_path: Path) -> None:
+    # The lock names its input files (with their sha256); `why` reads them again to say
+    # where each root was asked for, as the resolver's errors do (issue 14 item 8).
+    text = "# the app\napp\nsrc>=1 ; python_version >= '3'\n"
+    write(tmp_path / "requirements.txt", text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    lock = handmade_lock()
+    lock = Lock(
+        target=lock.target,
+        inputs=LockInputs(
+            requirements_sha256=sha, providers=lock.inputs.providers,
+            files={"requirements.txt": sha},
+        ),
+        roots=lock.roots,
+        packages=lock.packages,
+    )  # fmt: skip
+    write_lock(lock, tmp_path / "mach2.lock")
+    root = run(tmp_path, "why", "src")
+    assert root.stdout.splitlines()[-1] == (
+        "  requested: requirements.txt:3: src>=1; python_version >= \"3\""
+    ), root.stdout
+    chain = run(tmp_path, "why", "speedups")
+    assert chain.stdout.splitlines()[-1] == (
+        "  required by: requirements.txt:2: app [lib[fast]>=1] → lib [speedups] → speedups"
+    )
+    # From another directory, the file is named from there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = run(elsewhere, "why", "app", "--lock", "../mach2.lock")
+    assert root.stdout.splitlines()[-1] == "  requested: ../requirements.txt:2: app"
+    # A file changed since the lock was made gives no line numbers (they may be wrong).
+    write(tmp_path / "requirements.txt", "\n" + text)
+    assert run(tmp_path, "why", "app").stdout.splitlines()[-1] == "  requested: app"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 item 8: why libgcc-ng suggests nothing")
+def test_why_suggests_the_conda_name(tmp_path: Path) -> None:
+    lock = handmade_lock()
+    conda = LockedPackage(
+        key="conda:libgcc-ng",
+        name="libgcc-ng",
+        version="14.2.0",
+        provider="conda",
+        why_provider="conda-only package",
+        artifact=LockedArtifact(kind="conda", filename="libgcc-ng.conda", url="u", sha256="0" * 64),
+    )
+    packages = {**lock.packages, "conda:libgcc-ng": conda}
+    write_lock(Lock(target=lock.target, inputs=lock.inputs, roots=lock.roots,
+                    packages=packages), tmp_path / "mach2.lock")  # fmt: skip
+    result = run(tmp_path, "why", "libgcc-ng")
+    assert_one_line_error(result)
+    assert result.stderr.splitlines() == [
+        "error: 'libgcc-ng' is not in mach2.lock",
+        "hint: did you mean conda:libgcc-ng? (a conda package that is not a PyPI project)",
+    ]
+    assert run(tmp_path, "why", "conda:libgcc-ng").returncode == 0
+    # A near miss among the lock's names is suggested too.
+    near = run(tmp_path, "why", "speedup")
+    assert near.stderr.splitlines()[1] == "hint: did you mean speedups?"
+
+
 def test_why_on_a_lock_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "mach2.lock").write_bytes(b"\xff\xfe\x00garbage")
     assert_one_line_error(run(tmp_path, "why", "app"))
