@@ -16,7 +16,7 @@ from pathlib import Path
 from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockInputs
 from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve
-from mach2.pipeline.inputs import read_requirement_files
+from mach2.pipeline.inputs import read_requirement_files, requested_at
 from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.pypi.provider import PackageIndex
 
@@ -28,6 +28,7 @@ __all__ = [
     "lock_inputs",
     "lock_requirements",
     "read_requirement_files",
+    "requested_at",
 ]
 
 

@@ -129,19 +129,33 @@ def _paths_to(lock: Lock, key: str) -> list[list[str]]:
     return chains
 
 
+def _not_in_lock(name: str, key: str, lock: Lock, lock_path: Path) -> InputError:
+    """The error for a name the lock lacks, with the lock's name the user probably meant."""
+    import difflib
+
+    conda = f"conda:{name}"
+    if conda in lock.packages or f"conda:{key}" in lock.packages:
+        found = conda if conda in lock.packages else f"conda:{key}"
+        hint = f"did you mean {found}? (a conda package that is not a PyPI project)"
+    else:
+        close = difflib.get_close_matches(key, list(lock.packages), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else "`mach2 why` names packages of the lock"
+    return InputError(f"{name!r} is not in {lock_path}", hint=hint)
+
+
 @main.command("why")
 @click.argument("name")
 @click.option("--lock", "lock_path", type=click.Path(path_type=Path), default=Path("mach2.lock"),
               show_default=True)  # fmt: skip
 def why(name: str, lock_path: Path) -> None:
     """Why NAME is in the lock, and why it came from its provider."""
+    from mach2.api import requested_at
+
     lock = read_lock(lock_path)
     key = name if is_conda_native(name) else normalize(name)  # conda:_openmp_mutex as is
     package = lock.packages.get(key)
     if package is None:
-        raise InputError(
-            f"{name!r} is not in {lock_path}", hint="`mach2 why` names packages of the lock"
-        )
+        raise _not_in_lock(name, key, lock, lock_path)
     click.echo(f"{package.name} {package.version} from {package.provider}")
     click.echo(f"  provider: {package.why_provider}")
     if package.extras:
@@ -150,6 +164,10 @@ def why(name: str, lock_path: Path) -> None:
 
     for line in applied_fixes(package):
         click.echo(f"  {line}")
+    # Where each root was asked for: the lock's input files, found beside the lock (or here).
+    requested = requested_at(
+        lock.inputs.files, (lock_path.parent, Path(".")), lock.target, environ=os.environ
+    )
     for chain in _paths_to(lock, key):
         steps = []
         for step in chain:
@@ -163,4 +181,10 @@ def why(name: str, lock_path: Path) -> None:
             else:
                 steps.append(step)
         label = "requested" if len(chain) == 1 else "required by"
-        click.echo(f"  {label}: " + " → ".join(steps))
+        root = requested.get(chain[0].removesuffix(" (build)"))
+        if root is None:
+            click.echo(f"  {label}: " + " → ".join(steps))
+        elif len(chain) == 1:
+            click.echo(f"  {label}: {root.origin}: {root.text}")
+        else:
+            click.echo(f"  {label}: {root.origin}: " + " → ".join(steps))

@@ -226,7 +226,6 @@ def test_providers_as_a_mapping() -> None:
     assert error.message == "unknown provider 'pypi' in providers (a)"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 8: a chain printed once per candidate")
 def test_conflict_names_each_chain_once() -> None:
     # flask 2.0.0 has a wheel and an sdist: both candidates clash with click<7 by the same
     # chain, which the message must show once (issue 14 item 8).

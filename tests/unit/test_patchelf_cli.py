@@ -69,7 +69,7 @@ def test_json_lists_every_needed_soname_with_its_source(wheel: Path) -> None:
 def test_table_and_options(wheel: Path, tmp_path: Path) -> None:
     extra = tmp_path / "map.json"
     extra.write_text('{"libfoo.so.3": "foo"}')
-    code, output = run(str(wheel), "--glibc", "2.27", "--map", str(extra))
+    code, output = run(str(wheel), "--glibc", "2.27", "--soname-map", str(extra))
     assert code == 0, output
     assert "demo 1.0  (demo-1.0-cp312-cp312-manylinux_2_28_x86_64.whl)" in output
     assert "RUNPATH $ORIGIN/../demo.libs:<library directories>  (drops /usr/local/lib64)" in output
@@ -80,7 +80,6 @@ def test_table_and_options(wheel: Path, tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 8: --map here, --soname-map for lock")
 @pytest.mark.parametrize("option", ["--soname-map", "--map"])
 def test_the_soname_map_option_has_lock_s_name(wheel: Path, tmp_path: Path, option: str) -> None:
     # `mach2 lock --soname-map` and `mach2 patchelf plan --soname-map`: one name; the old
