@@ -100,14 +100,14 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         host_python=options.host_python,
     )
     made: dict[str, Provider] = pypi.providers(index, target, read_sdist)
-    channels = [*options.channels, *request.requirements.channels]
-    if channels:
+    if options.channels or request.requirements.channels:
         from mach2.providers.conda import configure as conda
 
         made.update(
             conda.providers(
-                channels,
+                options.channels,
                 target,
+                file_channels=request.requirements.channels,
                 cache_dir=options.cache_dir,
                 cuda=options.cuda,
                 exclude_newer=options.exclude_newer,

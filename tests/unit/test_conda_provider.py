@@ -716,7 +716,6 @@ def test_which_channels_serve_conda_only_packages(tmp_path: Path) -> None:
     assert lock.packages["conda:libx"].artifact.extra["channel"] == "b"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 6: a --channel cannot mirror the yml's")
 def test_a_command_line_channel_mirrors_the_environment_file_s(tmp_path: Path) -> None:
     # environment.yml names conda-forge; `--channel conda-forge=./cf` points it at a local
     # mirror (conda's channel_alias habit): the command line's channel of that name wins.
@@ -731,7 +730,6 @@ def test_a_command_line_channel_mirrors_the_environment_file_s(tmp_path: Path) -
     assert lock.packages["conda:zlib"].provider == "conda"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 6: the error does not say how")
 def test_two_channels_of_one_name_is_an_error_that_says_how(tmp_path: Path) -> None:
     from mach2.providers.conda.errors import ChannelError
 
