@@ -50,7 +50,10 @@ def patchelf() -> None:
 )
 # The option's first name; hidden so that help shows one name for one thing (mach2 lock's).
 @click.option(
-    "--map", "old_map_file", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+    "--map",
+    "old_map_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
     hidden=True,
 )
 @click.option(

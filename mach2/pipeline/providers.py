@@ -41,12 +41,17 @@ class OpenProviders:
 
     :param by_name: ``wheel``, ``sdist``, ``conda``, ``conda/<channel>``, ``nixpkgs``.
     :param index: the PyPI index behind ``wheel``/``sdist`` (downloads, for hashes and plans).
-    :param nixpkgs: the nixpkgs index when the nixpkgs provider is configured.
     """
 
     by_name: Mapping[str, Provider]
     index: PackageIndex
-    nixpkgs: NixpkgsIndex | None = None
+
+    @property
+    def nixpkgs(self) -> NixpkgsIndex | None:
+        """The nixpkgs index the lock used: read from a file, or made with Nix when the
+        resolver asked the nixpkgs provider (``None`` before that, and without one)."""
+        index: NixpkgsIndex | None = getattr(self.by_name.get("nixpkgs"), "index", None)
+        return index
 
 
 @contextmanager
@@ -118,20 +123,30 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         )
     else:
         _no_channel_for_conda_specs(request)
-    nixpkgs_index = None
-    if options.nixpkgs_index is not None or options.nixpkgs is not None:
+    if options.nixpkgs_index is not None:
         from mach2.providers.nixpkgs import configure as nixpkgs
 
-        nixpkgs_index = nixpkgs.open_index(
-            options.nixpkgs_index,
-            options.nixpkgs,
-            target,
-            cache_dir=options.cache_dir,
-            refresh=options.refresh,
-        )
+        nixpkgs_index = nixpkgs.open_index(options.nixpkgs_index, None, target, cache_dir=None)
         if nixpkgs_index is not None:
             made["nixpkgs"] = nixpkgs.provider(nixpkgs_index, target, index)
-    return OpenProviders(by_name=made, index=index, nixpkgs=nixpkgs_index)
+    elif options.nixpkgs is not None:
+        from mach2.providers.nixpkgs import configure as nixpkgs
+
+        source = options.nixpkgs
+
+        def evaluate() -> NixpkgsIndex:
+            found = nixpkgs.open_index(
+                None, source, target, cache_dir=options.cache_dir, refresh=options.refresh
+            )
+            assert found is not None  # a source is given
+            return found
+
+        # Evaluated with Nix only when the resolver asks the provider: a pinned nixpkgs that
+        # no package comes from is never downloaded.
+        made["nixpkgs"] = nixpkgs.OnDemandProvider(
+            evaluate, lambda found: nixpkgs.provider(found, target, index)
+        )
+    return OpenProviders(by_name=made, index=index)
 
 
 def _no_channel_for_conda_specs(request: Request) -> None:

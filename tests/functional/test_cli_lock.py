@@ -303,9 +303,7 @@ def test_why_names_the_requirement_s_file_and_line(tmp_path: Path) -> None:
     )  # fmt: skip
     write_lock(lock, tmp_path / "mach2.lock")
     root = run(tmp_path, "why", "src")
-    assert root.stdout.splitlines()[-1] == (
-        "  requested: requirements.txt:3: src>=1"
-    ), root.stdout
+    assert root.stdout.splitlines()[-1] == ("  requested: requirements.txt:3: src>=1"), root.stdout
     chain = run(tmp_path, "why", "speedups")
     assert chain.stdout.splitlines()[-1] == (
         "  required by: requirements.txt:2: app [lib[fast]>=1] → lib [speedups] → speedups"

@@ -24,7 +24,6 @@ SPEC = {"six": {"1.16.0": {"wheels": ["py3-none-any"]}}}
 MISSING = NixpkgsSource("path", "/nonexistent/nixpkgs")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 7: the index is made up front")
 def test_a_lock_that_needs_no_nixpkgs_package_does_not_index_nixpkgs() -> None:
     lock = lock_with(SPEC, "six\n", providers=None, nixpkgs=MISSING)  # wheel,sdist,nixpkgs
     assert lock.packages["six"].provider == "wheel"
@@ -36,7 +35,6 @@ def test_a_lock_that_asks_nixpkgs_indexes_it() -> None:
         lock_with(SPEC, "six\n", providers="nixpkgs,wheel", nixpkgs=MISSING)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 7: the index is made up front")
 def test_env_with_a_pinned_nixpkgs_and_only_wheels(tmp_path: Path) -> None:
     # A revision that does not exist: indexing it would fail (no such tarball, or no network).
     make_six_wheel(tmp_path / "wheels")
