@@ -163,3 +163,28 @@ def test_mpi4py_wheels_leave_the_mpi_to_the_user(tmp_path: Path) -> None:
     chosen = mach2(tmp_path, "lock", "-r", "requirements.txt", *options, "--strict",
                    "--soname-map", "mpi.json", "-o", "openmpi.lock")  # fmt: skip
     assert chosen.returncode == 0, chosen.stderr
+
+
+# -- progress when stderr is not a terminal (issue 14 item 5) ----------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 item 5: long work is silent without a TTY")
+def test_progress_lines_without_a_terminal_and_quiet(local: tuple[Path, list[str]]) -> None:
+    # stderr is a pipe here, as in a CI log: plain lines, one per stage at least; -q: none.
+    work, options = local
+    with SimpleIndex(work / "wheels") as index:
+        result = mach2(work, "lock", "-r", "requirements.txt", "--index-url", index.url, *options)
+        quiet = mach2(
+            work, "lock", "-q", "-r", "requirements.txt", "--index-url", index.url, *options,
+            "--cache-dir", "cold", "-o", "quiet.lock",
+        )  # fmt: skip
+    assert result.returncode == 0 and quiet.returncode == 0, result.stderr + quiet.stderr
+    lines = result.stderr.splitlines()
+    assert "resolving: 1 packages pinned (last: mpiish)" in lines
+    assert any(
+        line.startswith("patch plans: 1 of 1 binary wheels inspected; downloaded ")
+        for line in lines
+    ), lines
+    assert "\x1b" not in result.stderr  # no terminal control codes in a log
+    # -q keeps warnings (the unresolved library) and errors, nothing else.
+    assert [line.split(":")[0] for line in quiet.stderr.splitlines()] == ["warning", "hint"]
