@@ -48,7 +48,7 @@ def lock_input(
     :raises Mach2Error: bad input, an unreachable index, or no solution (with the story).
     """
     request = inputs.request(requirements, requirements_text, options)
-    with providers.open_providers(request, options, index=index) as opened:
+    with providers.open_providers(request, options, index=index, on_progress=on_progress) as opened:
         packages = resolve.resolve_all(request, opened, on_progress)
         packages = artifacts.complete(packages, opened)
         if options.patchelf:

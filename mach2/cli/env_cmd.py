@@ -18,8 +18,8 @@ import click
 
 from mach2.atomic import write_atomic
 from mach2.cli.group import main
-from mach2.cli.lock_cmd import resolving
-from mach2.cli.options import build_lock_options, lock_options, requirement_paths
+from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock
 
@@ -58,12 +58,12 @@ def _nixpkgs_options(function: Any) -> Any:
     )(function)
 
 
-def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
+def _lock(paths: list[Path], options: LockOptions, quiet: bool) -> tuple[Lock, str]:
     from mach2.api import lock_requirements, read_requirement_files
 
     _, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
-    click.echo(f"locking {', '.join(map(str, paths))} for {options.target.describe()}", err=True)
-    with resolving(False) as on_progress:
+    info(f"locking {', '.join(map(str, paths))} for {options.target.describe()}", quiet)
+    with reporting(quiet) as on_progress:
         lock = lock_requirements(paths, options, environ=os.environ, on_progress=on_progress)
     return lock, text
 
@@ -86,12 +86,15 @@ def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | Non
 @lock_options
 @_nixpkgs_options
 @click.option("--upgrade", is_flag=True, help="lock again even if the inputs did not change")
+@report_options
 def env(
     directory: Path,
     requirements: tuple[Path, ...],
     nixpkgs_rev: str | None,
     nixpkgs_sha256: str | None,
     upgrade: bool,
+    quiet: bool,
+    strict: bool,
     **options: Any,
 ) -> None:
     """Write a portable env directory: lock, requirements, default.nix, shell.nix, Nix library.
@@ -114,23 +117,24 @@ def env(
     lock_opts = build_lock_options(**options, nixpkgs=source)
     lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts)
     if lock is None:
-        lock, text = _lock(paths, lock_opts)
+        lock, text = _lock(paths, lock_opts, quiet)
     else:
         _, text = read_requirement_files(paths, extras=lock_opts.extras, groups=lock_opts.groups)
-        click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
+        info(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", quiet)
+    report_libraries(lock, strict=strict)
     # A foreign lock keeps its own name in the directory (its text is the lock's input).
     name = paths[0].name if lock.foreign and lock.foreign.get("format") != "requirements" else None
     changed = write_env_dir(
         lock, text, directory, nixpkgs=pin, requirements_name=name or "requirements.txt"
     )
     for path in changed:
-        click.echo(f"wrote {path}" if path.exists() else f"removed {path}", err=True)
+        info(f"wrote {path}" if path.exists() else f"removed {path}", quiet)
     if not changed:
-        click.echo(f"{directory}: no file changed", err=True)
+        info(f"{directory}: no file changed", quiet)
     from mach2.cli.store import add_lock_files_to_store
 
     add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
-    click.echo(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", err=True)
+    info(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", quiet)
 
 
 @main.command("gen")
@@ -138,11 +142,14 @@ def env(
 @_nixpkgs_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the expression to this file instead of stdout")  # fmt: skip
+@report_options
 def gen(
     requirements: tuple[Path, ...],
     nixpkgs_rev: str | None,
     nixpkgs_sha256: str | None,
     output: Path | None,
+    quiet: bool,
+    strict: bool,
     **options: Any,
 ) -> None:
     """Print one standalone Nix expression for the environment (lock embedded)."""
@@ -150,7 +157,8 @@ def gen(
 
     pin = _pin(nixpkgs_rev, nixpkgs_sha256)
     lock_opts = build_lock_options(**options)
-    lock, text = _lock(requirement_paths(requirements), lock_opts)
+    lock, text = _lock(requirement_paths(requirements), lock_opts, quiet)
+    report_libraries(lock, strict=strict)
     from mach2.cli.store import add_lock_files_to_store
 
     add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
@@ -164,4 +172,4 @@ def gen(
         unchanged = False
     if not unchanged:
         write_atomic(output, expression)
-    click.echo(f"{output}: {'unchanged' if unchanged else 'written'}", err=True)
+    info(f"{output}: {'unchanged' if unchanged else 'written'}", quiet)

@@ -4,54 +4,29 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mach2.cli.group import main
-from mach2.cli.options import build_lock_options, lock_options, requirement_paths
+from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock, write_lock
 from mach2.model.names import is_conda_native, normalize
 
-__all__ = ["lock", "resolving", "why"]
-
-
-@contextmanager
-def resolving(quiet: bool) -> Iterator[Callable[[str, str, int, int | None], None] | None]:
-    """Progress on stderr (only on a terminal): pins while resolving, then a bar while the
-    binary wheels are downloaded and inspected for their patch plans."""
-    if quiet or not sys.stderr.isatty():  # checked before loading rich: scripts skip it
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("resolving", total=None)
-
-        def update(stage: str, item: str, done: int, total: int | None) -> None:
-            if stage == "resolve":
-                progress.update(task, description=f"resolving: {done} pinned, last {item}")
-            else:
-                progress.update(
-                    task, description=f"patch plans: {item}", completed=done, total=total
-                )
-
-        yield update
+__all__ = ["lock", "why"]
 
 
 def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
+    from mach2.lock.patchelf import unresolved_libraries
+
     return {
+        "unresolved-libraries": [
+            {"package": u.key, "soname": u.soname, "files": list(u.files), "reason": u.reason}
+            for u in unresolved_libraries(lock.packages)
+        ],
         "lock": str(path),
         "changed": changed,
         "target": lock.target.to_json(),
@@ -72,8 +47,15 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
               "a flake reference or a revision")  # fmt: skip
 @click.option("--check", is_flag=True,
               help="resolve nothing: exit 1 unless the lock was made from these inputs (for CI)")  # fmt: skip
+@report_options
 def lock(
-    requirements: tuple[Path, ...], output: Path, as_json: bool, check: bool, **options: Any
+    requirements: tuple[Path, ...],
+    output: Path,
+    as_json: bool,
+    check: bool,
+    quiet: bool,
+    strict: bool,
+    **options: Any,
 ) -> None:
     """Resolve requirements into a lock file."""
     from mach2.api import is_fresh, lock_requirements
@@ -86,10 +68,11 @@ def lock(
                 f"{output} is stale: it was not made from these requirements and options",
                 hint="run the same command without --check to lock again",
             )
-        click.echo(f"{output} is up to date", err=True)
+        info(f"{output} is up to date", quiet)
         return
-    with resolving(as_json) as on_progress:
+    with reporting(quiet or as_json) as on_progress:
         result = lock_requirements(paths, lock_opts, environ=os.environ, on_progress=on_progress)
+    report_libraries(result, strict=strict)
     changed = write_lock(result, output)
     from mach2.cli.store import add_lock_files_to_store
 
@@ -101,9 +84,7 @@ def lock(
     build = len(result.packages) - runtime
     state = "wrote" if changed else "unchanged"
     extra = f" + {build} to build sdists" if build else ""
-    click.echo(
-        f"{state} {output}: {runtime} packages{extra} for {result.target.describe()}", err=True
-    )
+    info(f"{state} {output}: {runtime} packages{extra} for {result.target.describe()}", quiet)
 
 
 def _paths_to(lock: Lock, key: str) -> list[list[str]]:
@@ -164,6 +145,10 @@ def why(name: str, lock_path: Path) -> None:
 
     for line in applied_fixes(package):
         click.echo(f"  {line}")
+    from mach2.lock.patchelf import unresolved_libraries
+
+    for item in unresolved_libraries({key: package}):
+        click.echo(f"  unresolved: {item.detail()}")
     # Where each root was asked for: the lock's input files, found beside the lock (or here).
     requested = requested_at(
         lock.inputs.files, (lock_path.parent, Path(".")), lock.target, environ=os.environ

@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from mach2.api import LockOptions
     from mach2.providers.nixpkgs.index import NixpkgsSource
 
-__all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
+__all__ = [
+    "host_system",
+    "lock_options",
+    "parse_exclude_newer",
+    "report_options",
+    "requirement_paths",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,6 +112,18 @@ def lock_options(function: F) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def report_options(function: F) -> F:
+    """Decorate a command that locks with what it says: ``-q`` and ``--strict``."""
+    function = click.option(
+        "--strict",
+        is_flag=True,
+        help="fail when a binary wheel needs a library nothing supplies (instead of a warning)",
+    )(function)
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="no progress and no notes on stderr (warnings stay)"
+    )(function)
 
 
 def requirement_paths(requirements: tuple[Path, ...]) -> list[Path]:

@@ -141,8 +141,11 @@ def render_table(result: WheelPatchPlan, inspection: WheelInspection) -> str:
     lines.append(f"nixpkgs: {' '.join(result.attrs) or 'none'}")
     if result.siblings:
         lines.append(f"siblings: {' '.join(result.siblings)}")
-    unresolved = sorted({n.soname for _, n in result.unresolved})
+    ignored = set(result.ignore_missing)
+    unresolved = sorted({n.soname for _, n in result.unresolved} - ignored)
     lines.append(f"unresolved: {' '.join(unresolved) or 'none'}")
+    if ignored:
+        lines.append(f"ignored (soname map): {' '.join(sorted(ignored))}")
     versions = ", ".join(
         f"{family} {version}" for family, version in result.symbol_versions.items()
     )

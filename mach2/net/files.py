@@ -22,7 +22,7 @@ import hashlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote, urlsplit
@@ -52,11 +52,21 @@ def sha256_fragment(url: str) -> str | None:
     return None
 
 
-class FileStore:
-    """Files by sha256 under ``root`` (created on first write)."""
+#: ``on_progress("download", filename, bytes so far, size or None)`` while a file downloads
+#: (mach2.pipeline.options.ProgressCallback's shape).
+DownloadProgress = Callable[[str, str, int, int | None], None]
 
-    def __init__(self, root: Path) -> None:
+
+class FileStore:
+    """Files by sha256 under ``root`` (created on first write).
+
+    :param on_progress: told of the bytes of each download as they arrive (a 2.5 GB wheel
+        takes minutes).
+    """
+
+    def __init__(self, root: Path, *, on_progress: DownloadProgress | None = None) -> None:
         self.root = root
+        self.on_progress = on_progress
 
     def path(self, sha256: str, filename: str) -> Path:
         return self.root / sha256[:2] / sha256 / filename
@@ -113,7 +123,14 @@ class FileStore:
             raise IndexError_(f"{url} is not in the cache (offline)", hint=_OFFLINE_HINT)
         with self._new_file() as (handle, temporary):
             try:
-                response = http.stream(url, handle)
+                report = self.on_progress
+                response = http.stream(
+                    url,
+                    handle,
+                    progress=None
+                    if report is None
+                    else lambda received: report("download", filename, received, size),
+                )
                 handle.flush()
             except OSError as error:  # writing the file, not the network (that is IndexError_)
                 raise CacheError(f"cannot write {temporary}: {error}", hint=_WRITE_HINT) from error

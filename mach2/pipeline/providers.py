@@ -23,7 +23,7 @@ from mach2.errors import InputError
 from mach2.net.files import FileStore
 from mach2.net.http import Http
 from mach2.pipeline.inputs import Request
-from mach2.pipeline.options import LockOptions
+from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.base import Provider
 from mach2.providers.pypi import configure as pypi
 from mach2.providers.pypi.client import PyPIClient
@@ -61,6 +61,7 @@ def open_providers(
     *,
     index: PackageIndex | None = None,
     http: Http | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Iterator[OpenProviders]:
     """Open the providers for ``request.target``; on leaving, the fetched pages are written
     to the cache (a cache error surfaces there) and the connections closed.
@@ -68,6 +69,7 @@ def open_providers(
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
     :param http: an HTTP client to share (several targets' stages over one connection
         pool); the caller closes it.  Default: one of the stage's own.
+    :param on_progress: told of downloads (bytes) and of indexing nixpkgs.
     """
     own_http = http is None
     if http is None:
@@ -83,10 +85,14 @@ def open_providers(
                 offline=options.offline,
                 refresh=options.refresh,
                 http=http,
-                files=FileStore(cache_dir / "files-v1") if cache_dir else None,
+                files=(
+                    FileStore(cache_dir / "files-v1", on_progress=on_progress)
+                    if cache_dir
+                    else None
+                ),
             )
             index = client
-        yield _open(request, options, index, http)
+        yield _open(request, options, index, http, on_progress)
         if client is not None:
             client.flush()
     finally:
@@ -96,7 +102,13 @@ def open_providers(
             http.close()
 
 
-def _open(request: Request, options: LockOptions, index: PackageIndex, http: Http) -> OpenProviders:
+def _open(
+    request: Request,
+    options: LockOptions,
+    index: PackageIndex,
+    http: Http,
+    on_progress: ProgressCallback | None,
+) -> OpenProviders:
     target = request.target
     read_sdist = pypi.sdist_reader(
         target,
@@ -135,6 +147,8 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         source = options.nixpkgs
 
         def evaluate() -> NixpkgsIndex:
+            if on_progress is not None:
+                on_progress("index", str(source), 0, None)
             found = nixpkgs.open_index(
                 None, source, target, cache_dir=options.cache_dir, refresh=options.refresh
             )

@@ -70,11 +70,15 @@ def run(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+PROGRESS = ("resolving: ", "patch plans: ", "indexing nixpkgs ")
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The ``error:`` line, after checking the whole shape of a clean failure."""
+    """The ``error:`` line, after checking the whole shape of a clean failure: it ends stderr
+    (with its hint), after at most the progress lines of long work."""
     assert result.returncode != 0, result.stderr
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr.splitlines()
+    lines = [line for line in result.stderr.splitlines() if not line.startswith(PROGRESS)]
     assert lines, "nothing on stderr"
     assert lines[0].startswith("error: "), result.stderr
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), result.stderr
@@ -99,7 +103,8 @@ def fails_cleanly(tmp_path: Path, *args: str | Path, output: str = "out.lock") -
     assert existing.read_text() == SENTINEL
     assert existing.stat().st_mtime_ns == 1_000_000_000
     existing.unlink()
-    hint = fresh.stderr.splitlines()[1] if len(fresh.stderr.splitlines()) > 1 else ""
+    said = [line for line in fresh.stderr.splitlines() if not line.startswith(PROGRESS)]
+    hint = said[1] if len(said) > 1 else ""
     return line, hint
 
 

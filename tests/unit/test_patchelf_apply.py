@@ -166,7 +166,6 @@ def test_sibling_must_be_given(tree: dict[str, Path]) -> None:
         run_apply(tree, siblings={})
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 3: one missing file is refused")
 def test_plan_for_another_wheel_is_refused(tree: dict[str, Path]) -> None:
     for path in list(tree["site"].parent.parent.parent.rglob("*")):
         if path.is_file():
@@ -177,7 +176,6 @@ def test_plan_for_another_wheel_is_refused(tree: dict[str, Path]) -> None:
     assert caught.value.hint == "the plan belongs to another wheel or target; lock again"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 3: a removed file fails with a wrong hint")
 def test_files_removed_before_the_plan_runs_are_skipped(tree: dict[str, Path]) -> None:
     # The user removed the files that need libz.so.1 (`_.demo.postInstall = "rm ..."`, the
     # way out of a library nothing supplies): the rest is patched, zlib is not needed, and
