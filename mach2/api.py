@@ -17,6 +17,7 @@ from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockInputs
 from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve
 from mach2.pipeline.inputs import read_requirement_files, requested_at
+from mach2.pipeline.lock import stale_reasons as _stale_reasons
 from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.pypi.provider import PackageIndex
 
@@ -29,6 +30,7 @@ __all__ = [
     "lock_requirements",
     "read_requirement_files",
     "requested_at",
+    "stale_reasons",
 ]
 
 
@@ -88,3 +90,10 @@ def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
     """Whether ``lock`` was made from exactly these inputs (files, providers, target, …)."""
     requirements, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
     return lock.inputs.hash == lock_inputs(requirements, text, options).hash
+
+
+def stale_reasons(lock: Lock, paths: Sequence[Path], options: LockOptions) -> tuple[str, ...]:
+    """Why ``lock`` is stale for these inputs (which file, option or part of the target
+    changed), or ``()`` when it is fresh."""
+    requirements, text = read_requirement_files(paths, extras=options.extras, groups=options.groups)
+    return _stale_reasons(lock, requirements, text, options)

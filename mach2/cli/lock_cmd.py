@@ -58,14 +58,15 @@ def lock(
     **options: Any,
 ) -> None:
     """Resolve requirements into a lock file."""
-    from mach2.api import is_fresh, lock_requirements
+    from mach2.api import lock_requirements, stale_reasons
 
     paths = requirement_paths(requirements)
     lock_opts = build_lock_options(**options)
     if check:
-        if not is_fresh(read_lock(output), paths, lock_opts):
+        reasons = stale_reasons(read_lock(output), paths, lock_opts)
+        if reasons:
             raise LockError(
-                f"{output} is stale: it was not made from these requirements and options",
+                f"{output} is stale: {'; '.join(reasons)}",
                 hint="run the same command without --check to lock again",
             )
         info(f"{output} is up to date", quiet)

@@ -63,20 +63,25 @@ class LockInputs:
     :param files: every input file read (includes too) → sha256.
     :param hash: sha256 over everything that influences the result (requirements, all files,
         providers, target, exclude-newer, index URLs, lock version).
+    :param parts: the sha256 of each part of ``hash`` (``target``, ``providers``,
+        ``conda-channels``...), so that a stale lock can say which part changed
+        (``mach2 lock --check``); empty in locks from before.
     """
 
     requirements_sha256: str
     providers: str
     files: Mapping[str, str] = attrs.field(factory=dict)
     hash: str = ""
+    parts: Mapping[str, str] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        parts = {"parts": dict(sorted(self.parts.items()))} if self.parts else {}
         return {
             "requirements-sha256": self.requirements_sha256,
             "providers": self.providers,
             "files": dict(sorted(self.files.items())),
             "hash": self.hash,
-        }
+        } | parts
 
 
 @frozen(kw_only=True)
@@ -237,6 +242,7 @@ class Lock:
                     providers=inputs["providers"],
                     files=dict(inputs.get("files", {})),
                     hash=inputs.get("hash", ""),
+                    parts=dict(inputs.get("parts", {})),
                 ),
                 roots=tuple(data["roots"]),
                 packages={k: LockedPackage.from_json(k, v) for k, v in data["packages"].items()},

@@ -30,7 +30,6 @@ def lock_file(tmp_path: Path, options: LockOptions) -> Path:
     return tmp_path / "mach2.lock"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 8: --check does not say what changed")
 def test_stale_reasons_name_the_file_the_option_and_the_target(tmp_path: Path) -> None:
     from mach2.api import stale_reasons  # issue 14 item 8
     from mach2.lock.model import read_lock
@@ -75,7 +74,6 @@ def test_stale_reasons_name_the_file_the_option_and_the_target(tmp_path: Path) -
     assert stale_reasons(lock, paths, options) == ("req.txt changed",)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 8: --check does not say what changed")
 def test_check_on_the_command_line(tmp_path: Path) -> None:
     options = LockOptions(target=TARGET, providers="wheel,sdist", patchelf=False)
     lock_file(tmp_path, options)
