@@ -68,9 +68,9 @@ def _lock(paths: list[Path], options: LockOptions, quiet: bool) -> tuple[Lock, s
     return lock, text
 
 
-def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | None:
-    """The directory's lock when it was made from exactly these inputs."""
-    from mach2.api import is_fresh
+def _existing(path: Path, paths: list[Path], options: LockOptions, quiet: bool) -> Lock | None:
+    """The directory's lock when it was made from exactly these inputs (else a note why not)."""
+    from mach2.api import stale_reasons
 
     if not path.exists():
         return None
@@ -78,7 +78,11 @@ def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | Non
         lock = read_lock(path)
     except LockError:
         return None
-    return lock if is_fresh(lock, paths, options) else None
+    reasons = stale_reasons(lock, paths, options)
+    if reasons:
+        info(f"{path} is stale ({'; '.join(reasons)}): locking again", quiet)
+        return None
+    return lock
 
 
 @main.command("env")
@@ -115,7 +119,7 @@ def env(
         else None
     )
     lock_opts = build_lock_options(**options, nixpkgs=source)
-    lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts)
+    lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts, quiet)
     if lock is None:
         lock, text = _lock(paths, lock_opts, quiet)
     else:
