@@ -186,7 +186,6 @@ def test_example(
 
 @pytest.mark.nixpkgs_tier
 @pytest.mark.network
-@pytest.mark.xfail(strict=True, reason="issue 14 item 2: config.Cmd = ... drops the image's Env")
 def test_the_docker_example_keeps_the_image_environment(tmp_path: Path) -> None:
     """The docker example's image, read from its archive: its own Cmd, and mkDockerImage's
     Env (CA certificates, PATH) still there (issue 14 item 2)."""

@@ -95,7 +95,6 @@ def test_mk_python_shell_builds() -> None:
     assert shell.name.endswith("mach2-python-shell")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 2: config.Cmd = ... drops the image's Env")
 def test_mk_docker_image_override() -> None:
     # `config` is merged key by key over mkDockerImage's: Cmd replaced, Env kept; an
     # override of the override too (issue 14 item 2).
