@@ -10,21 +10,28 @@ attributes: ``group=NAME`` runs the doc's blocks of that group in one directory,
 
 And one more mode: ``file`` writes the block to ``path=`` (an environment.yml, a
 requirements.txt) for the group's later blocks.  Every ``console`` block of docs/*.md must be
-marked: a documented command that is not run is a claim nobody checks.
+marked: a documented command that is not run is a claim nobody checks.  So is output shown
+for a command: ``<!-- output: group=NAME command="mach2 why numpy" -->`` before an indented
+block is compared with what that command prints after the group's blocks ran.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from nixhelpers import NIX_OPTIONS, ROOT, STANDIN, run
 from test_examples import _ATTR, _BLOCK, _cli, _workdir
 
+from mach2.cli.main import main
+
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 _CONSOLE = re.compile(r"^```console$", re.MULTILINE)
+_OUTPUT = re.compile(r"<!-- output: (?P<attrs>.*?) -->\n\n(?P<text>(?:(?: {4}.*)?\n)+)")
 
 
 def _blocks(path: Path) -> list[dict[str, str]]:
@@ -35,11 +42,20 @@ def _blocks(path: Path) -> list[dict[str, str]]:
     return found
 
 
+def _outputs(path: Path) -> list[dict[str, str]]:
+    found = []
+    for match in _OUTPUT.finditer(path.read_text(encoding="utf-8")):
+        attrs = {m[1]: m[3] if m[3] is not None else m[2] for m in _ATTR.finditer(match["attrs"])}
+        text = "\n".join(line[4:] for line in match["text"].splitlines()).strip()
+        found.append({**attrs, "mode": "output", "name": attrs["command"], "code": text})
+    return found
+
+
 def _groups() -> list[tuple[str, list[dict[str, str]]]]:
-    """(test id, blocks run in one directory), in document order."""
+    """(test id, blocks run in one directory), in document order (outputs last)."""
     groups: dict[str, list[dict[str, str]]] = {}
     for path in DOCS:
-        for block in _blocks(path):
+        for block in [*_blocks(path), *_outputs(path)]:
             key = f"{path.name}:{block.get('group') or block['name']}"
             groups.setdefault(key, []).append(block)
     return list(groups.items())
@@ -62,7 +78,6 @@ def _setup(work: Path, what: str) -> None:
 GROUPS = _groups()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 9: docs/*.md run no command")
 def test_every_documented_command_is_run() -> None:
     for path in DOCS:
         text = path.read_text(encoding="utf-8")
@@ -71,7 +86,6 @@ def test_every_documented_command_is_run() -> None:
         assert marked, f"{path.name} runs no documented command"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 item 9: docs cite files users do not have")
 def test_the_docs_cite_only_what_a_user_has() -> None:
     # The design notes and the shared data live beside the repository, not in it.
     for path in [*DOCS, ROOT / "README.md", ROOT / "examples.md"]:
@@ -97,6 +111,11 @@ def test_doc_example(
             (work / block["path"]).write_text(code, encoding="utf-8")
         elif mode == "cli":
             _cli(work, code)
+        elif mode == "output":
+            words = shlex.split(block["command"])
+            result = CliRunner().invoke(main, words[1:], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            assert result.stdout.strip() == code, f"{block['command']} printed:\n{result.stdout}"
         elif mode in ("build", "eval", "fail"):
             file = work / block.get("path", "default.nix")
             file.write_text(code, encoding="utf-8")
