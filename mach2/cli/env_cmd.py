@@ -131,8 +131,12 @@ def env(
     changed = write_env_dir(
         lock, text, directory, nixpkgs=pin, requirements_name=name or "requirements.txt"
     )
+    library = [path for path in changed if directory / "mach2" in path.parents]
     for path in changed:
-        info(f"wrote {path}" if path.exists() else f"removed {path}", quiet)
+        if path not in library:
+            info(f"wrote {path}" if path.exists() else f"removed {path}", quiet)
+    if library:  # one line for the Nix library's files
+        info(f"wrote {directory / 'mach2'}/ (the Nix library: {len(library)} files)", quiet)
     if not changed:
         info(f"{directory}: no file changed", quiet)
     from mach2.cli.store import add_lock_files_to_store

@@ -85,7 +85,8 @@ def lock(
     build = len(result.packages) - runtime
     state = "wrote" if changed else "unchanged"
     extra = f" + {build} to build sdists" if build else ""
-    info(f"{state} {output}: {runtime} packages{extra} for {result.target.describe()}", quiet)
+    packages = "1 package" if runtime == 1 else f"{runtime} packages"
+    info(f"{state} {output}: {packages}{extra} for {result.target.describe()}", quiet)
 
 
 def _paths_to(lock: Lock, key: str) -> list[list[str]]:

@@ -75,7 +75,8 @@ def lock_options(function: F) -> F:
                      "(default: wheel,sdist,nixpkgs; conda first for an environment.yml)"),
         click.option("--channel", "channels", multiple=True, metavar="NAME=URL_OR_DIR",
                      help="conda channel (repeatable, highest priority first): providers name it "
-                     "conda/NAME, plain conda is all channels; also a bare name (conda-forge)"),
+                     "conda/NAME, plain conda is all channels; also a bare name (conda-forge); "
+                     "replaces an environment.yml's channel of that NAME (a mirror)"),
         click.option("--cuda", default=None, help="offer conda's __cuda virtual package at this version"),
         click.option("--nixpkgs-index", type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="the nixpkgs provider's packages: a prepared index (docs/nixpkgs.md)"),
@@ -104,7 +105,8 @@ def lock_options(function: F) -> F:
         click.option("--no-patchelf", is_flag=True,
                      help="do not plan RUNPATH rewrites of binary wheels (no wheel downloads)"),
         click.option("--soname-map", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                     help="extra soname → nixpkgs attribute entries (JSON)"),
+                     help='extra soname → nixpkgs attribute entries, JSON {"libfoo.so.1": "foo"}; '
+                     "null for a library that is never loaded"),
         click.option("--no-nix-store", is_flag=True,
                      help="do not add the files the lock downloaded to the Nix store (by default "
                      "they are, when Nix is installed, so nix-build does not download them again)"),

@@ -99,7 +99,7 @@ class PlainProgress:
 
     def _describe(self, stage: str, item: str, done: int, total: int | None) -> str:
         if stage == "resolve":
-            self._base = f"resolving: {done} packages pinned (last: {item})"
+            self._base = f"resolving: {done} pinned (last: {item})"
         elif stage == "plan":
             self._base = f"patch plans: {done} of {total} binary wheels inspected"
         elif stage == "index":

@@ -106,7 +106,7 @@ def test_unresolved_sonames_are_reported_and_strict_fails(local: tuple[Path, lis
             "mpiish/_a.cpython-311-x86_64-linux-gnu.so and 1 more; "
             "no nixpkgs package known for this soname)",
             HINT,
-            "wrote mach2.lock: 1 packages for CPython 3.11.14 on x86_64-linux (glibc 2.40)",
+            "wrote mach2.lock: 1 package for CPython 3.11.14 on x86_64-linux (glibc 2.40)",
         ]
         lock = (work / "mach2.lock").read_bytes()
 
@@ -193,7 +193,7 @@ def test_progress_lines_without_a_terminal_and_quiet(local: tuple[Path, list[str
         )  # fmt: skip
     assert result.returncode == 0 and quiet.returncode == 0, result.stderr + quiet.stderr
     lines = result.stderr.splitlines()
-    assert "resolving: 1 packages pinned (last: mpiish)" in lines
+    assert "resolving: 1 pinned (last: mpiish)" in lines
     assert any(
         line.startswith("patch plans: 1 of 1 binary wheels inspected; downloaded ")
         for line in lines

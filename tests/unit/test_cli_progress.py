@@ -53,8 +53,8 @@ def test_long_stages_get_a_line_every_interval_and_their_last_state() -> None:
     progress("plan", "torch", 2, 2)  # within 5 s of the line before: only at close
     progress.close()
     assert lines == [
-        "resolving: 3 packages pinned (last: c)",
-        "resolving: 4 packages pinned (last: d)",
+        "resolving: 3 pinned (last: c)",
+        "resolving: 4 pinned (last: d)",
         "patch plans: 0 of 2 binary wheels inspected; downloaded 1.00 GB of 2.50 GB (1 file)",
         "patch plans: 1 of 2 binary wheels inspected; downloaded 2.50 GB of 2.50 GB (2 files)",
         "patch plans: 2 of 2 binary wheels inspected; downloaded 2.50 GB of 2.50 GB (2 files)",
@@ -70,7 +70,7 @@ def test_interval_zero_prints_every_new_state() -> None:
     progress.close()
     assert lines == [
         "indexing nixpkgs <nixpkgs> with Nix",
-        "resolving: 1 packages pinned (last: a)",
+        "resolving: 1 pinned (last: a)",
     ]
 
 
