@@ -11,7 +11,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from index_fixture import FakeIndex
 
 from mach2.api import LockOptions, lock_input, read_requirement_files
