@@ -141,7 +141,9 @@ def env(
         info(f"{directory}: no file changed", quiet)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
+    add_lock_files_to_store(
+        lock, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
     info(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", quiet)
 
 
@@ -169,7 +171,9 @@ def gen(
     report_libraries(lock, strict=strict)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
+    add_lock_files_to_store(
+        lock, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
     expression = render_expression(lock, text, nixpkgs=pin)
     if output is None:
         click.echo(expression, nl=False)

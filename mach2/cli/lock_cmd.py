@@ -77,7 +77,9 @@ def lock(
     changed = write_lock(result, output)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(result, lock_opts.cache_dir, enabled=not options["no_nix_store"])
+    add_lock_files_to_store(
+        result, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
     if as_json:
         click.echo(json.dumps(_summary(result, output, changed), indent=2, sort_keys=True))
         return
