@@ -16,8 +16,8 @@ from pathlib import Path
 from mach2.inputs import RequirementsInput
 from mach2.lock.model import Lock, LockInputs
 from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve
-from mach2.pipeline import lock as lock_stage
-from mach2.pipeline.inputs import read_requirement_files
+from mach2.pipeline.inputs import read_requirement_files, requested_at
+from mach2.pipeline.lock import stale_reasons as _stale_reasons
 from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.pypi.provider import PackageIndex
 
@@ -29,6 +29,7 @@ __all__ = [
     "lock_inputs",
     "lock_requirements",
     "read_requirement_files",
+    "requested_at",
     "stale_reasons",
 ]
 
@@ -49,7 +50,7 @@ def lock_input(
     :raises Mach2Error: bad input, an unreachable index, or no solution (with the story).
     """
     request = inputs.request(requirements, requirements_text, options)
-    with providers.open_providers(request, options, index=index) as opened:
+    with providers.open_providers(request, options, index=index, on_progress=on_progress) as opened:
         packages = resolve.resolve_all(request, opened, on_progress)
         packages = artifacts.complete(packages, opened)
         if options.patchelf:
@@ -98,9 +99,9 @@ def is_fresh(lock: Lock, paths: Sequence[Path], options: LockOptions) -> bool:
 
 
 def stale_reasons(lock: Lock, paths: Sequence[Path], options: LockOptions) -> tuple[str, ...]:
-    """Why ``lock`` is stale for these inputs (which file, local path or git reference
-    changed), or ``()`` when it is fresh."""
+    """Why ``lock`` is stale for these inputs (which file, local path, git reference, option or
+    part of the target changed), or ``()`` when it is fresh."""
     requirements, text = read_requirement_files(
         paths, extras=options.extras, groups=options.groups, project=options.project
     )
-    return lock_stage.stale_reasons(lock, requirements, text, options)
+    return _stale_reasons(lock, requirements, text, options)

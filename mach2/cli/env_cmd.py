@@ -18,8 +18,8 @@ import click
 
 from mach2.atomic import write_atomic
 from mach2.cli.group import main
-from mach2.cli.lock_cmd import resolving
-from mach2.cli.options import build_lock_options, lock_options, requirement_paths
+from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock
 
@@ -58,22 +58,21 @@ def _nixpkgs_options(function: Any) -> Any:
     )(function)
 
 
-def _lock(paths: list[Path], options: LockOptions) -> tuple[Lock, str]:
+def _lock(paths: list[Path], options: LockOptions, quiet: bool) -> tuple[Lock, str]:
     from mach2.api import lock_requirements, read_requirement_files
 
     _, text = read_requirement_files(
         paths, extras=options.extras, groups=options.groups, project=options.project
     )
     inputs = [*map(str, paths), *([f"--project {options.project}"] if options.project else [])]
-    click.echo(f"locking {', '.join(inputs)} for {options.target.describe()}", err=True)
-    with resolving(False) as on_progress:
+    info(f"locking {', '.join(inputs)} for {options.target.describe()}", quiet)
+    with reporting(quiet) as on_progress:
         lock = lock_requirements(paths, options, environ=os.environ, on_progress=on_progress)
     return lock, text
 
 
-def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | None:
-    """The directory's lock when it was made from exactly these inputs (else why not, on
-    stderr: the lock is made again)."""
+def _existing(path: Path, paths: list[Path], options: LockOptions, quiet: bool) -> Lock | None:
+    """The directory's lock when it was made from exactly these inputs (else a note why not)."""
     from mach2.api import stale_reasons
 
     if not path.exists():
@@ -84,7 +83,7 @@ def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | Non
         return None
     reasons = stale_reasons(lock, paths, options)
     if reasons:
-        click.echo(f"{path} is stale: {'; '.join(reasons)}", err=True)
+        info(f"{path} is stale ({'; '.join(reasons)}): locking again", quiet)
         return None
     return lock
 
@@ -94,12 +93,15 @@ def _existing(path: Path, paths: list[Path], options: LockOptions) -> Lock | Non
 @lock_options
 @_nixpkgs_options
 @click.option("--upgrade", is_flag=True, help="lock again even if the inputs did not change")
+@report_options
 def env(
     directory: Path,
     requirements: tuple[Path, ...],
     nixpkgs_rev: str | None,
     nixpkgs_sha256: str | None,
     upgrade: bool,
+    quiet: bool,
+    strict: bool,
     **options: Any,
 ) -> None:
     """Write a portable env directory: lock, requirements, default.nix, shell.nix, Nix library.
@@ -120,27 +122,34 @@ def env(
         else None
     )
     lock_opts = build_lock_options(**options, nixpkgs=source, lock_dir=directory.absolute())
-    lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts)
+    lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts, quiet)
     if lock is None:
-        lock, text = _lock(paths, lock_opts)
+        lock, text = _lock(paths, lock_opts, quiet)
     else:
         _, text = read_requirement_files(
             paths, extras=lock_opts.extras, groups=lock_opts.groups, project=lock_opts.project
         )
-        click.echo(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", err=True)
+        info(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", quiet)
+    report_libraries(lock, strict=strict)
     # A foreign lock keeps its own name in the directory (its text is the lock's input).
     name = paths[0].name if lock.foreign and lock.foreign.get("format") != "requirements" else None
     changed = write_env_dir(
         lock, text, directory, nixpkgs=pin, requirements_name=name or "requirements.txt"
     )
+    library = [path for path in changed if directory / "mach2" in path.parents]
     for path in changed:
-        click.echo(f"wrote {path}" if path.exists() else f"removed {path}", err=True)
+        if path not in library:
+            info(f"wrote {path}" if path.exists() else f"removed {path}", quiet)
+    if library:  # one line for the Nix library's files
+        info(f"wrote {directory / 'mach2'}/ (the Nix library: {len(library)} files)", quiet)
     if not changed:
-        click.echo(f"{directory}: no file changed", err=True)
+        info(f"{directory}: no file changed", quiet)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
-    click.echo(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", err=True)
+    add_lock_files_to_store(
+        lock, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
+    info(f"build with `nix-build {directory}`, enter with `nix-shell {directory}`", quiet)
 
 
 @main.command("gen")
@@ -148,11 +157,14 @@ def env(
 @_nixpkgs_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the expression to this file instead of stdout")  # fmt: skip
+@report_options
 def gen(
     requirements: tuple[Path, ...],
     nixpkgs_rev: str | None,
     nixpkgs_sha256: str | None,
     output: Path | None,
+    quiet: bool,
+    strict: bool,
     **options: Any,
 ) -> None:
     """Print one standalone Nix expression for the environment (lock embedded)."""
@@ -163,10 +175,13 @@ def gen(
     root = output.absolute().parent if output is not None else Path.cwd()
     paths = requirement_paths(requirements, options.get("project"))
     lock_opts = build_lock_options(**options, lock_dir=root)
-    lock, text = _lock(paths, lock_opts)
+    lock, text = _lock(paths, lock_opts, quiet)
+    report_libraries(lock, strict=strict)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(lock, lock_opts.cache_dir, enabled=not options["no_nix_store"])
+    add_lock_files_to_store(
+        lock, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
     expression = render_expression(lock, text, nixpkgs=pin, root=root)
     if output is None:
         click.echo(expression, nl=False)
@@ -177,4 +192,4 @@ def gen(
         unchanged = False
     if not unchanged:
         write_atomic(output, expression)
-    click.echo(f"{output}: {'unchanged' if unchanged else 'written'}", err=True)
+    info(f"{output}: {'unchanged' if unchanged else 'written'}", quiet)

@@ -4,54 +4,29 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mach2.cli.group import main
-from mach2.cli.options import build_lock_options, lock_options, requirement_paths
+from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
 from mach2.lock.model import Lock, read_lock, write_lock
 from mach2.model.names import is_conda_native, normalize
 
-__all__ = ["lock", "resolving", "why"]
-
-
-@contextmanager
-def resolving(quiet: bool) -> Iterator[Callable[[str, str, int, int | None], None] | None]:
-    """Progress on stderr (only on a terminal): pins while resolving, then a bar while the
-    binary wheels are downloaded and inspected for their patch plans."""
-    if quiet or not sys.stderr.isatty():  # checked before loading rich: scripts skip it
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield None
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("resolving", total=None)
-
-        def update(stage: str, item: str, done: int, total: int | None) -> None:
-            if stage == "resolve":
-                progress.update(task, description=f"resolving: {done} pinned, last {item}")
-            else:
-                progress.update(
-                    task, description=f"patch plans: {item}", completed=done, total=total
-                )
-
-        yield update
+__all__ = ["lock", "why"]
 
 
 def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
+    from mach2.lock.patchelf import unresolved_libraries
+
     return {
+        "unresolved-libraries": [
+            {"package": u.key, "soname": u.soname, "files": list(u.files), "reason": u.reason}
+            for u in unresolved_libraries(lock.packages)
+        ],
         "lock": str(path),
         "changed": changed,
         "target": lock.target.to_json(),
@@ -72,8 +47,15 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
               "a flake reference or a revision")  # fmt: skip
 @click.option("--check", is_flag=True,
               help="resolve nothing: exit 1 unless the lock was made from these inputs (for CI)")  # fmt: skip
+@report_options
 def lock(
-    requirements: tuple[Path, ...], output: Path, as_json: bool, check: bool, **options: Any
+    requirements: tuple[Path, ...],
+    output: Path,
+    as_json: bool,
+    check: bool,
+    quiet: bool,
+    strict: bool,
+    **options: Any,
 ) -> None:
     """Resolve requirements into a lock file."""
     from mach2.api import lock_requirements, stale_reasons
@@ -87,14 +69,17 @@ def lock(
                 f"{output} is stale: {'; '.join(reasons)}",
                 hint="run the same command without --check to lock again",
             )
-        click.echo(f"{output} is up to date", err=True)
+        info(f"{output} is up to date", quiet)
         return
-    with resolving(as_json) as on_progress:
+    with reporting(quiet or as_json) as on_progress:
         result = lock_requirements(paths, lock_opts, environ=os.environ, on_progress=on_progress)
+    report_libraries(result, strict=strict)
     changed = write_lock(result, output)
     from mach2.cli.store import add_lock_files_to_store
 
-    add_lock_files_to_store(result, lock_opts.cache_dir, enabled=not options["no_nix_store"])
+    add_lock_files_to_store(
+        result, lock_opts.cache_dir, enabled=not options["no_nix_store"], quiet=quiet
+    )
     if as_json:
         click.echo(json.dumps(_summary(result, output, changed), indent=2, sort_keys=True))
         return
@@ -102,9 +87,8 @@ def lock(
     build = len(result.packages) - runtime
     state = "wrote" if changed else "unchanged"
     extra = f" + {build} to build sdists" if build else ""
-    click.echo(
-        f"{state} {output}: {runtime} packages{extra} for {result.target.describe()}", err=True
-    )
+    packages = "1 package" if runtime == 1 else f"{runtime} packages"
+    info(f"{state} {output}: {packages}{extra} for {result.target.describe()}", quiet)
 
 
 def _paths_to(lock: Lock, key: str) -> list[list[str]]:
@@ -130,19 +114,33 @@ def _paths_to(lock: Lock, key: str) -> list[list[str]]:
     return chains
 
 
+def _not_in_lock(name: str, key: str, lock: Lock, lock_path: Path) -> InputError:
+    """The error for a name the lock lacks, with the lock's name the user probably meant."""
+    import difflib
+
+    conda = f"conda:{name}"
+    if conda in lock.packages or f"conda:{key}" in lock.packages:
+        found = conda if conda in lock.packages else f"conda:{key}"
+        hint = f"did you mean {found}? (a conda package that is not a PyPI project)"
+    else:
+        close = difflib.get_close_matches(key, list(lock.packages), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else "`mach2 why` names packages of the lock"
+    return InputError(f"{name!r} is not in {lock_path}", hint=hint)
+
+
 @main.command("why")
 @click.argument("name")
 @click.option("--lock", "lock_path", type=click.Path(path_type=Path), default=Path("mach2.lock"),
               show_default=True)  # fmt: skip
 def why(name: str, lock_path: Path) -> None:
     """Why NAME is in the lock, and why it came from its provider."""
+    from mach2.api import requested_at
+
     lock = read_lock(lock_path)
     key = name if is_conda_native(name) else normalize(name)  # conda:_openmp_mutex as is
     package = lock.packages.get(key)
     if package is None:
-        raise InputError(
-            f"{name!r} is not in {lock_path}", hint="`mach2 why` names packages of the lock"
-        )
+        raise _not_in_lock(name, key, lock, lock_path)
     click.echo(f"{package.name} {package.version} from {package.provider}")
     click.echo(f"  provider: {package.why_provider}")
     if package.extras:
@@ -151,6 +149,14 @@ def why(name: str, lock_path: Path) -> None:
 
     for line in applied_fixes(package):
         click.echo(f"  {line}")
+    from mach2.lock.patchelf import unresolved_libraries
+
+    for item in unresolved_libraries({key: package}):
+        click.echo(f"  unresolved: {item.detail()}")
+    # Where each root was asked for: the lock's input files, found beside the lock (or here).
+    requested = requested_at(
+        lock.inputs.files, (lock_path.parent, Path(".")), lock.target, environ=os.environ
+    )
     for chain in _paths_to(lock, key):
         steps = []
         for step in chain:
@@ -164,4 +170,10 @@ def why(name: str, lock_path: Path) -> None:
             else:
                 steps.append(step)
         label = "requested" if len(chain) == 1 else "required by"
-        click.echo(f"  {label}: " + " → ".join(steps))
+        root = requested.get(chain[0].removesuffix(" (build)"))
+        if root is None:
+            click.echo(f"  {label}: " + " → ".join(steps))
+        elif len(chain) == 1:
+            click.echo(f"  {label}: {root.origin}: {root.text}")
+        else:
+            click.echo(f"  {label}: {root.origin}: " + " → ".join(steps))

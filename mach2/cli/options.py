@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from mach2.api import LockOptions
     from mach2.providers.nixpkgs.index import NixpkgsSource
 
-__all__ = ["host_system", "lock_options", "parse_exclude_newer", "requirement_paths"]
+__all__ = [
+    "host_system",
+    "lock_options",
+    "parse_exclude_newer",
+    "report_options",
+    "requirement_paths",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,7 +75,8 @@ def lock_options(function: F) -> F:
                      "(default: wheel,sdist,nixpkgs; conda first for an environment.yml)"),
         click.option("--channel", "channels", multiple=True, metavar="NAME=URL_OR_DIR",
                      help="conda channel (repeatable, highest priority first): providers name it "
-                     "conda/NAME, plain conda is all channels; also a bare name (conda-forge)"),
+                     "conda/NAME, plain conda is all channels; also a bare name (conda-forge); "
+                     "replaces an environment.yml's channel of that NAME (a mirror)"),
         click.option("--cuda", default=None, help="offer conda's __cuda virtual package at this version"),
         click.option("--nixpkgs-index", type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="the nixpkgs provider's packages: a prepared index (docs/nixpkgs.md)"),
@@ -98,7 +105,8 @@ def lock_options(function: F) -> F:
         click.option("--no-patchelf", is_flag=True,
                      help="do not plan RUNPATH rewrites of binary wheels (no wheel downloads)"),
         click.option("--soname-map", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                     help="extra soname → nixpkgs attribute entries (JSON)"),
+                     help='extra soname → nixpkgs attribute entries, JSON {"libfoo.so.1": "foo"}; '
+                     "null for a library that is never loaded"),
         click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
                      metavar="DIR", help="your own project: locked with its dependencies as the "
                      "environment's main package (editable in shells), like -e DIR"),
@@ -109,6 +117,18 @@ def lock_options(function: F) -> F:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def report_options(function: F) -> F:
+    """Decorate a command that locks with what it says: ``-q`` and ``--strict``."""
+    function = click.option(
+        "--strict",
+        is_flag=True,
+        help="fail when a binary wheel needs a library nothing supplies (instead of a warning)",
+    )(function)
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="no progress and no notes on stderr (warnings stay)"
+    )(function)
 
 
 def requirement_paths(requirements: tuple[Path, ...], project: Path | None = None) -> list[Path]:

@@ -41,11 +41,20 @@ def patchelf() -> None:
     help="gcc whose libstdc++ nixpkgs supplies (symbol version check).",
 )
 @click.option(
-    "--map",
+    "--soname-map",
     "map_file",
     type=click.Path(dir_okay=False, path_type=Path),
     multiple=True,
-    help='Extra soname map, JSON {"libfoo.so.1": "nixpkgs-attr"} (repeatable; later wins).',
+    help='Extra soname map, JSON {"libfoo.so.1": "nixpkgs-attr"}, as for mach2 lock '
+    "(repeatable; later wins).",
+)
+# The option's first name; hidden so that help shows one name for one thing (mach2 lock's).
+@click.option(
+    "--map",
+    "old_map_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    hidden=True,
 )
 @click.option(
     "--cache-dir",
@@ -61,6 +70,7 @@ def plan_command(
     glibc: str | None,
     gcc: str,
     map_file: tuple[Path, ...],
+    old_map_file: tuple[Path, ...],
     cache_dir: Path | None,
 ) -> None:
     """Plan the patching of WHEEL (a file or an http(s) URL, optionally with #sha256=)."""
@@ -70,7 +80,7 @@ def plan_command(
 
     target = Target.from_strings(python=python, system=system, glibc=glibc)
     soname_map = load_soname_map()
-    for path in map_file:
+    for path in (*old_map_file, *map_file):
         soname_map = soname_map.merged(load_user_map(path))
     sha256 = None
     if wheel.startswith(("http://", "https://")):
@@ -131,8 +141,11 @@ def render_table(result: WheelPatchPlan, inspection: WheelInspection) -> str:
     lines.append(f"nixpkgs: {' '.join(result.attrs) or 'none'}")
     if result.siblings:
         lines.append(f"siblings: {' '.join(result.siblings)}")
-    unresolved = sorted({n.soname for _, n in result.unresolved})
+    ignored = set(result.ignore_missing)
+    unresolved = sorted({n.soname for _, n in result.unresolved} - ignored)
     lines.append(f"unresolved: {' '.join(unresolved) or 'none'}")
+    if ignored:
+        lines.append(f"ignored (soname map): {' '.join(sorted(ignored))}")
     versions = ", ".join(
         f"{family} {version}" for family, version in result.symbol_versions.items()
     )

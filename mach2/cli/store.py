@@ -35,8 +35,11 @@ def _finder(cache_dir: Path) -> FindCached:
     return find
 
 
-def add_lock_files_to_store(lock: Lock, cache_dir: Path | None, *, enabled: bool) -> None:
-    """Add the cached files of ``lock`` to the Nix store; one line on stderr says what."""
+def add_lock_files_to_store(
+    lock: Lock, cache_dir: Path | None, *, enabled: bool, quiet: bool = False
+) -> None:
+    """Add the cached files of ``lock`` to the Nix store; one line on stderr says what
+    (``quiet``: only a warning)."""
     if not enabled or cache_dir is None:
         return
     store = NixStore.find(os.environ)
@@ -47,7 +50,7 @@ def add_lock_files_to_store(lock: Lock, cache_dir: Path | None, *, enabled: bool
     except StoreError as error:
         click.echo(f"warning: {error.message}; nix-build will download the files", err=True)
         return
-    if report.added:
+    if report.added and not quiet:
         size = report.bytes_added / 1e6
         click.echo(
             f"added {len(report.added)} downloaded files ({size:.1f} MB) to the Nix store: "

@@ -63,6 +63,9 @@ class LockInputs:
     :param files: every input file read (includes too) → sha256.
     :param hash: sha256 over everything that influences the result (requirements, all files,
         providers, target, exclude-newer, index URLs, lock version, local paths).
+    :param parts: the sha256 of each part of ``hash`` (``target``, ``providers``,
+        ``conda-channels``...), so that a stale lock can say which part changed
+        (``mach2 lock --check``); empty in locks from before.
     """
 
     requirements_sha256: str
@@ -72,6 +75,7 @@ class LockInputs:
     #: Local directories of the inputs (relative to the lock) → sha256 of their metadata
     #: files (mach2.providers.direct.tree.metadata_sha256): an edit there makes the lock stale.
     paths: Mapping[str, str] = attrs.field(factory=dict)
+    parts: Mapping[str, str] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -82,6 +86,8 @@ class LockInputs:
         }
         if self.paths:
             data["paths"] = dict(sorted(self.paths.items()))
+        if self.parts:
+            data["parts"] = dict(sorted(self.parts.items()))
         return data
 
 
@@ -244,6 +250,7 @@ class Lock:
                     files=dict(inputs.get("files", {})),
                     hash=inputs.get("hash", ""),
                     paths=dict(inputs.get("paths", {})),
+                    parts=dict(inputs.get("parts", {})),
                 ),
                 roots=tuple(data["roots"]),
                 packages={k: LockedPackage.from_json(k, v) for k, v in data["packages"].items()},

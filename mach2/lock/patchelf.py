@@ -3,20 +3,26 @@
 Each binary wheel is downloaded once (the PyPI client caches by sha256), inspected, and
 planned against the soname map and the libraries shipped by the wheels it depends on
 (nvidia-* style splits).  The plan is stored in the package's ``patchelf`` field.
+
+:func:`unresolved_libraries` lists what the plans leave without a library (reported when
+locking, so that the failure does not wait for ``nix-build``); :func:`require_resolved`
+makes that an error (``mach2 lock --strict``).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import attrs
+from attrs import frozen
 
 from mach2.atomic import write_atomic
+from mach2.errors import LockError
 from mach2.lock.model import LockedPackage
 from mach2.model.target import Target
 from mach2.patchelf import (
@@ -30,7 +36,16 @@ from mach2.patchelf import (
     sibling_libraries,
 )
 
-__all__ = ["InspectionCache", "add_patch_plans", "needs_plan"]
+__all__ = [
+    "InspectionCache",
+    "UnresolvedLibraries",
+    "UnresolvedLibrary",
+    "add_patch_plans",
+    "fixes_hint",
+    "needs_plan",
+    "require_resolved",
+    "unresolved_libraries",
+]
 
 _INSPECTION_FORMAT = 1
 
@@ -136,6 +151,8 @@ def add_patch_plans(
         return result
 
     cache = cache or InspectionCache(None)
+    if on_inspected is not None:
+        on_inspected("", 0, len(binary))  # the stage starts (downloads may take minutes)
 
     done = 0
     lock = threading.Lock()
@@ -180,3 +197,105 @@ def add_patch_plans(
             package, extra={**package.extra, "patchelf": patch_plan.to_json()}
         )
     return result
+
+
+# -- what the plans leave unresolved ----------------------------------------------------------
+
+
+@frozen
+class UnresolvedLibrary:
+    """A soname a package's plan found no library for.
+
+    :param key: the package's lock key; ``name``/``version`` as the lock has them.
+    :param files: the files needing it (install paths), in plan order.
+    :param reason: the planner's reason (``no nixpkgs package known for this soname``).
+    """
+
+    key: str
+    name: str
+    version: str
+    soname: str
+    files: tuple[str, ...]
+    reason: str
+
+    def detail(self) -> str:
+        """``libmpi.so.40 (needed by a.so and 1 more; no nixpkgs package known ...)``."""
+        more = f" and {len(self.files) - 1} more" if len(self.files) > 1 else ""
+        return f"{self.soname} (needed by {self.files[0]}{more}; {self.reason})"
+
+    def describe(self) -> str:
+        """``mpi4py 4.1.2: no library for libmpi.so.40 (needed by ...)``: the words of the
+        build-time error (mach2.patchelf.apply)."""
+        return f"{self.name} {self.version}: no library for {self.detail()}"
+
+
+def unresolved_libraries(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:
+    """Every soname the lock's patch plans leave without a library, by package then soname.
+
+    Not counted: libraries of the host's GPU driver (apply lets them pass) and sonames the
+    user's soname map ignores (the plan's ``ignore-missing``).
+    """
+    from mach2.patchelf import load_soname_map
+
+    host = load_soname_map()
+    found = []
+    for key, package in sorted(packages.items()):
+        plan = package.extra.get("patchelf")
+        if not isinstance(plan, Mapping) or not isinstance(plan.get("files"), list):
+            continue
+        ignored = set(plan.get("ignore-missing") or ())
+        files: dict[str, list[str]] = {}
+        reasons: dict[str, str] = {}
+        for file in plan["files"]:
+            for needed in file.get("needed", ()):
+                soname = needed.get("soname", "")
+                if (
+                    needed.get("source") != "unresolved"
+                    or soname in ignored
+                    or host.is_host(soname)
+                ):
+                    continue
+                files.setdefault(soname, []).append(str(file.get("install") or file.get("path")))
+                reasons.setdefault(soname, str(needed.get("reason") or "unresolved"))
+        found += [
+            UnresolvedLibrary(
+                key, package.name, package.version, soname, tuple(paths), reasons[soname]
+            )
+            for soname, paths in sorted(files.items())
+        ]
+    return tuple(found)
+
+
+def fixes_hint(found: Sequence[UnresolvedLibrary]) -> str:
+    """The three ways out, with the first package's and sonames' names filled in."""
+    sonames = list(dict.fromkeys(item.soname for item in found))[:2]
+    mapped = ", ".join(f'"{soname}": "<nixpkgs attribute>"' for soname in sonames)
+    ignored = ", ".join(f'"{soname}": null' for soname in sonames)
+    return (
+        f"map it when locking (--soname-map FILE with {{{mapped}}}), "
+        f"add it in Nix (_.{found[0].key}.buildInputs.add = [ pkgs.<package> ];), "
+        f"or ignore it if it is never loaded ({{{ignored}}} in the --soname-map file)"
+    )
+
+
+class UnresolvedLibraries(LockError):
+    """Patch plans leave libraries without a source (``mach2 lock --strict``)."""
+
+    def __init__(self, found: Sequence[UnresolvedLibrary]) -> None:
+        count = (
+            "1 library of the lock is"
+            if len(found) == 1
+            else f"{len(found)} libraries of the lock are"
+        )
+        super().__init__(
+            f"{count} unresolved: " + "; ".join(item.describe() for item in found),
+            hint=fixes_hint(found),
+        )
+        self.found = tuple(found)
+
+
+def require_resolved(packages: Mapping[str, LockedPackage]) -> None:
+    """:raises UnresolvedLibraries: the plans leave a library unresolved."""
+    found = unresolved_libraries(packages)
+    if found:
+        raise UnresolvedLibraries(found)

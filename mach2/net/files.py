@@ -22,7 +22,7 @@ import hashlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote, urlsplit
@@ -50,6 +50,11 @@ def sha256_fragment(url: str) -> str | None:
         if key == "sha256" and value:
             return value.lower()
     return None
+
+
+#: ``on_progress("download", filename, bytes so far, size or None)`` while a file downloads
+#: (mach2.pipeline.options.ProgressCallback's shape).
+DownloadProgress = Callable[[str, str, int, int | None], None]
 
 
 class HashMismatch(ArtifactError):
@@ -85,10 +90,14 @@ class FileStore:
 
     ``file:`` URLs are local files: copied into the store (and hashed) instead of downloaded,
     so a local wheel or sdist is read and checked like any other.
+
+    :param on_progress: told of the bytes of each download as they arrive (a 2.5 GB wheel
+        takes minutes).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, on_progress: DownloadProgress | None = None) -> None:
         self.root = root
+        self.on_progress = on_progress
 
     def path(self, sha256: str, filename: str) -> Path:
         return self.root / sha256[:2] / sha256 / filename
@@ -148,7 +157,14 @@ class FileStore:
             raise IndexError_(f"{url} is not in the cache (offline)", hint=_OFFLINE_HINT)
         with self._new_file() as (handle, temporary):
             try:
-                response = http.stream(url, handle)
+                report = self.on_progress
+                response = http.stream(
+                    url,
+                    handle,
+                    progress=None
+                    if report is None
+                    else lambda received: report("download", filename, received, size),
+                )
                 handle.flush()
             except OSError as error:  # writing the file, not the network (that is IndexError_)
                 raise CacheError(f"cannot write {temporary}: {error}", hint=_WRITE_HINT) from error

@@ -466,13 +466,21 @@ class Http:
         first, size = _parse_content_range(url, response.headers.get("Content-Range", ""))
         return RangeReply(response.content, first, size)
 
-    def stream(self, url: str, sink: Sink, headers: Mapping[str, str] | None = None) -> Response:
+    def stream(
+        self,
+        url: str,
+        sink: Sink,
+        headers: Mapping[str, str] | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Response:
         """GET ``url``, writing a 200 answer's body to ``sink``; the answer has its ``sha256``.
 
         Other answers write nothing and are returned as they are (304, 404: the caller
         decides), 429/5xx after the retries.  A broken transfer is retried from the start
         (``sink`` is truncated first).
 
+        :param progress: called with the bytes received so far after each chunk (1 MiB).
         :raises IndexError_: the server could not be reached, or kept failing, after retries.
         """
 
@@ -480,6 +488,7 @@ class Http:
             sink.seek(0)
             sink.truncate()
             digest = hashlib.sha256()
+            received = 0
             final, response = self._open(url, headers, preload=False)
             try:
                 if response.status == 200:
@@ -487,6 +496,9 @@ class Http:
                         digest.update(chunk)
                         sink.write(chunk)
                         self.counters.add("bytes", len(chunk))
+                        received += len(chunk)
+                        if progress is not None:
+                            progress(received)
                 else:
                     response.drain_conn()
             finally:

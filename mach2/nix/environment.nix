@@ -280,7 +280,8 @@ in
 
   /**
     A layered docker image of the environment (dockerTools.buildLayeredImage); override it
-    with `.override (old: { name = ...; config.Cmd = [ ... ]; })`.
+    with `.override (old: { name = ...; config.Cmd = [ ... ]; })`: `config` is merged key
+    by key over the image's (`Cmd` replaced, `Env` with SSL_CERT_FILE and PATH kept).
 
     Type: mkDockerImage :: (attrs | list) -> derivation
   */

@@ -106,11 +106,14 @@ class Action:
     :param path: the file.
     :param runpath: the new RUNPATH entries (empty: remove it); ``None``: leave it alone.
     :param interpreter: the new ``PT_INTERP``; ``None``: leave it alone.
+    :param removed: the file is gone (a ``_`` override removed it after installing, e.g.
+        the one file that needs a library nothing supplies): nothing to do.
     """
 
     path: Path
     runpath: tuple[str, ...] | None = None
     interpreter: str | None = None
+    removed: bool = False
 
     def command(self, patchelf: str = "patchelf") -> list[str]:
         command = [patchelf]
@@ -162,7 +165,12 @@ def plan_actions(
     :param allow: :mod:`fnmatch` patterns of sonames the host supplies at run time.
     :param driver_runpath: appended for files that need an allowed host library.
     :param interpreter: the loader for executables (``None``: keep theirs).
-    :raises ApplyError: a soname is missing (all of them are named), or a file or sibling is.
+    Files of the plan that are gone were removed on purpose (a ``_`` override's
+    ``postInstall``): they are skipped, with an :class:`Action` that says so.  None of them
+    there means the plan is another wheel's.
+
+    :raises ApplyError: a soname is missing (all of them are named), no planned file is
+        there, or a sibling is not given.
     """
     root = Path(site_packages)
     name = str(plan.get("name", "package"))
@@ -171,13 +179,18 @@ def plan_actions(
     siblings = siblings or {}
     actions: list[Action] = []
     missing: list[Missing] = []
-    for file in plan.get("files", ()):
+    files = list(plan.get("files", ()))
+    present = [file for file in files if (root / file["install"]).is_file()]
+    if files and not present:
+        raise ApplyError(
+            f"{name}: none of the {len(files)} files of the patch plan is in {str(root)!r}",
+            hint="the plan belongs to another wheel or target; lock again",
+        )
+    for file in files:
         target = root / file["install"]
-        if not target.is_file():
-            raise ApplyError(
-                f"{name}: {file['install']} is in the patch plan but not in {str(root)!r}",
-                hint="the plan belongs to another wheel or target; lock again",
-            )
+        if file not in present:
+            actions.append(Action(target, removed=True))
+            continue
         entries = list(file.get("runpath", ()))
         for needed in file.get("needed", ()):
             directory = _directory_for(
@@ -289,7 +302,8 @@ def apply_plan(
         if not os.path.lexists(path):
             path.symlink_to(link["target"])
     for action in actions:
-        _run_writable(action, patchelf, run or _run)
+        if not action.removed:
+            _run_writable(action, patchelf, run or _run)
     return actions
 
 
@@ -382,13 +396,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for action in actions:
         print(
             " ".join(action.command(args.patchelf))
-            if args.dry_run
+            if args.dry_run and not action.removed
             else _describe(action, args.site_packages)
         )
     return 0
 
 
 def _describe(action: Action, site_packages: str) -> str:
+    if action.removed:
+        return (
+            f"patchelf: {os.path.relpath(action.path, site_packages)}: not patched: removed "
+            "before the patch plan ran (by an override)"
+        )
     what = []
     if action.interpreter is not None:
         what.append(f"interpreter {action.interpreter}")

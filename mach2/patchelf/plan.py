@@ -12,7 +12,8 @@ executes it at build time.  Each needed soname is classified by these rules, in 
 3. ``system``: glibc or the interpreter supply it (``libc.so.6``, ``libpython3.12.so.1.0``).
 4. ``nixpkgs``: the soname map names a nixpkgs attribute (user entries first).
 5. ``unresolved``: everything else, with the reason; libraries of the host's GPU driver are
-   unresolved too, and apply's allow-list lets them pass.
+   unresolved too, and apply's allow-list lets them pass, as it lets the sonames the user's
+   map ignores pass (the plan's ``ignore_missing``, checked before rules 3 and 4).
 
 Each file's new RUNPATH keeps its ``$ORIGIN`` entries, adds ``$ORIGIN`` entries for in-wheel
 libraries it could not reach, and drops everything else (``/usr/local/lib64`` left by a build);
@@ -39,6 +40,7 @@ from mach2.patchelf.sonames import SonameMap
 
 __all__ = [
     "DEFAULT_CXX_RUNTIME",
+    "IGNORED_REASON",
     "PLAN_FORMAT",
     "CxxRuntime",
     "FilePlan",
@@ -58,6 +60,8 @@ __all__ = [
 PLAN_FORMAT = 1
 Source = Literal["wheel", "sibling", "system", "nixpkgs", "unresolved"]
 SOURCES: tuple[Source, ...] = ("wheel", "sibling", "system", "nixpkgs", "unresolved")
+#: The reason of an ``unresolved`` soname the user's soname map ignores.
+IGNORED_REASON = "ignored: the soname map says no library is needed"
 
 _MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
 _ORIGIN_RE = re.compile(r"^\$(?:ORIGIN|\{ORIGIN\})(?=/|$)")
@@ -243,6 +247,8 @@ class WheelPatchPlan:
     :param symbol_versions: newest version per family (``GLIBC``, ``GLIBCXX``, ``CXXABI``,
         ``GCC``) the wheel needs from outside itself.
     :param problems: symbol versions the target cannot supply.
+    :param ignore_missing: sonames the user's soname map ignores (``null``): ``unresolved``
+        in ``files``, and apply lets them pass like the host's libraries.
     """
 
     name: str
@@ -258,6 +264,7 @@ class WheelPatchPlan:
     links: tuple[Link, ...] = ()
     symbol_versions: Mapping[str, str] = field(converter=_freeze_versions, factory=dict)
     problems: tuple[VersionProblem, ...] = ()
+    ignore_missing: tuple[str, ...] = ()
 
     # -- derived views -------------------------------------------------------------------------
 
@@ -287,8 +294,10 @@ class WheelPatchPlan:
 
     def to_json(self) -> dict[str, object]:
         """The stored shape.  ``attrs`` and ``siblings`` are derived, written for Nix's
-        convenience and ignored by :meth:`from_json`."""
-        return {
+        convenience and ignored by :meth:`from_json`; ``ignore-missing`` only when there are
+        some (older plans keep their bytes)."""
+        ignored = {"ignore-missing": list(self.ignore_missing)} if self.ignore_missing else {}
+        return ignored | {
             "format": PLAN_FORMAT,
             "name": self.name,
             "version": self.version,
@@ -349,6 +358,9 @@ class WheelPatchPlan:
                 Link(r.get("path", str), r.get("target", str)) for r in reader.items("links")
             ),
             files=tuple(_file_from_json(r) for r in reader.items("files")),
+            ignore_missing=reader.strings("ignore-missing")
+            if "ignore-missing" in reader.data
+            else (),
         )
 
 
@@ -505,6 +517,9 @@ def plan(
         files.append(file_plan)
         links.update((link.path, link) for link in file_links)
     versions, problems = _check_versions(files, inspection.elfs, target, cxx)
+    ignored = sorted(
+        {n.soname for f in files for n in f.needed if n.source == "unresolved"} & soname_map.ignored
+    )
     return WheelPatchPlan(
         name=name,
         version=version,
@@ -519,6 +534,7 @@ def plan(
         links=tuple(links.values()),
         symbol_versions=versions,
         problems=problems,
+        ignore_missing=tuple(ignored),
     )
 
 
@@ -619,6 +635,8 @@ def _outside(soname: str, context: _Context) -> Needed:
     if sibling is not None:
         return Needed(soname=soname, source="sibling", package=sibling.package, path=sibling.path)
     soname_map = context.soname_map
+    if soname in soname_map.ignored:  # the user's word, before rules 3 and 4
+        return Needed(soname=soname, source="unresolved", reason=IGNORED_REASON)
     if soname_map.is_system(soname):  # rule 3
         return Needed(soname=soname, source="system")
     entry = soname_map.lookup(soname)  # rule 4

@@ -6,7 +6,9 @@ the maintainers).  It also lists the sonames glibc and the interpreter supply (`
 the patterns of libraries the host's GPU driver supplies at run time (``host``).
 
 Users extend it at lock time with a small JSON file, either ``{"libfoo.so.1": "foo"}`` or a
-file shaped like the built-in one; :meth:`SonameMap.merged` puts their entries first.
+file shaped like the built-in one; :meth:`SonameMap.merged` puts their entries first.  A
+``null`` (``{"libmpi.so.12": null}``) says the soname needs no library: the wheel's file that
+needs it is never loaded, or the host supplies it (the plan's ``ignore-missing``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class SonameMap:
     :param system_patterns: :mod:`fnmatch` patterns for the same (``libpython3.*.so*``).
     :param host_patterns: patterns of libraries that come from the host's GPU driver.
     :param sources: source key → description.
+    :param ignored: sonames the user says need no library (``null`` in their map).
     """
 
     version: str
@@ -80,6 +83,7 @@ class SonameMap:
     system_patterns: tuple[str, ...] = ()
     host_patterns: tuple[str, ...] = ()
     sources: Mapping[str, str] = attrs.field(converter=_freeze_sources, factory=dict)
+    ignored: frozenset[str] = frozenset()
 
     def lookup(self, soname: str) -> SonameEntry | None:
         return self.entries.get(soname)
@@ -101,15 +105,25 @@ class SonameMap:
             if name != soname and soname_stem(name) == stem
         )
 
-    def merged(self, user: Mapping[str, str | SonameEntry], *, source: str = "user") -> SonameMap:
-        """A copy with ``user`` entries (soname → attribute) taking precedence."""
+    def merged(
+        self, user: Mapping[str, str | SonameEntry | None], *, source: str = "user"
+    ) -> SonameMap:
+        """A copy with ``user`` entries (soname → attribute) taking precedence; ``None``
+        ignores the soname (see the module docstring)."""
         extra = {
             soname: value if isinstance(value, SonameEntry) else SonameEntry(value, (source,))
             for soname, value in user.items()
+            if value is not None
         }
+        ignored = {soname for soname, value in user.items() if value is None}
         sources = dict(self.sources)
         sources.setdefault(source, "given by the user")
-        return attrs.evolve(self, entries={**self.entries, **extra}, sources=sources)
+        return attrs.evolve(
+            self,
+            entries={k: v for k, v in {**self.entries, **extra}.items() if k not in ignored},
+            sources=sources,
+            ignored=(self.ignored - set(extra)) | ignored,
+        )
 
     @classmethod
     def from_json(cls, data: object, *, origin: str = "soname map") -> SonameMap:
@@ -158,8 +172,9 @@ def load_soname_map() -> SonameMap:
     return SonameMap.from_json(json.loads(text), origin="mach2/data/sonames.json")
 
 
-def load_user_map(path: str | Path) -> dict[str, SonameEntry]:
-    """Read a user's map: ``{"libfoo.so.1": "foo"}``, or a file shaped like the built-in one.
+def load_user_map(path: str | Path) -> dict[str, SonameEntry | None]:
+    """Read a user's map: ``{"libfoo.so.1": "foo", "libbar.so.2": null}`` (``null``: needs no
+    library), or a file shaped like the built-in one.
 
     :raises SonameMapError: the file is unreadable or not of either shape.
     """
@@ -169,12 +184,17 @@ def load_user_map(path: str | Path) -> dict[str, SonameEntry]:
         raise SonameMapError(f"cannot read soname map {str(path)!r}: {error}") from error
     if isinstance(data, dict) and "format" in data:
         return dict(SonameMap.from_json(data, origin=str(path)).entries)
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+    if not isinstance(data, dict) or not all(
+        v is None or isinstance(v, str) for v in data.values()
+    ):
         raise SonameMapError(
-            f"soname map {str(path)!r} must map sonames to nixpkgs attributes",
-            hint='e.g. {"libodbc.so.2": "unixODBC"}',
+            f"soname map {str(path)!r} must map sonames to nixpkgs attributes (or null)",
+            hint='e.g. {"libodbc.so.2": "unixODBC", "libmpi.so.12": null}',
         )
-    return {soname: SonameEntry(attr, ("user",)) for soname, attr in data.items()}
+    return {
+        soname: None if attr is None else SonameEntry(attr, ("user",))
+        for soname, attr in data.items()
+    }
 
 
 _SO_RE = re.compile(r"\.so(?:\.|$)")

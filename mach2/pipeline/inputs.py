@@ -8,6 +8,7 @@ input error, not a resolution).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
-from mach2.errors import InputError
+from mach2.errors import InputError, Mach2Error
 from mach2.inputs import RequirementsInput, project_input, read_input
 from mach2.inputs.foreign import foreign_format
 from mach2.inputs.foreign.hashed import hashed_lock
@@ -35,6 +36,7 @@ __all__ = [
     "provider_order",
     "read_requirement_files",
     "request",
+    "requested_at",
     "roots",
 ]
 
@@ -250,3 +252,44 @@ def conda_roots(requirements: RequirementsInput, target: Target) -> list[Require
         name = conda_identifier(spec.name, default_map())
         found.append(Requirement.from_matchspec(name, spec, origin=entry.origin))
     return found
+
+
+def requested_at(
+    files: Mapping[str, str],
+    directories: Sequence[Path],
+    target: Target,
+    *,
+    environ: Mapping[str, str] = {},
+) -> dict[str, Requirement]:
+    """Where each root of a lock was asked for: its identifier (without extras) → the root
+    requirement, whose ``origin`` is ``file:line`` and ``text`` the requirement as written.
+
+    The files are a lock's ``inputs.files`` (names relative to the first input's directory →
+    sha256), looked for in ``directories`` in turn and read again; a file whose bytes changed
+    since is skipped (its line numbers may be wrong), as is one that is gone or unreadable.
+    A file that others include with ``-c`` is a constraints file: its lines request nothing.
+    """
+    inputs: list[RequirementsInput] = []
+    for name, sha256 in files.items():
+        for directory in directories:
+            path = directory / name
+            try:
+                if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+                    continue
+                inputs.append(read_input(path, environ=environ))
+            except (OSError, Mach2Error):
+                continue
+            break
+    constraint_files = {
+        entry.origin.rsplit(":", 1)[0] for found in inputs for entry in found.constraints
+    }
+    requested: dict[str, Requirement] = {}
+    for found in inputs:
+        try:
+            requirements, _ = roots(found, target)
+        except Mach2Error:
+            continue
+        for requirement in requirements:
+            if requirement.origin.rsplit(":", 1)[0] not in constraint_files:
+                requested.setdefault(requirement.identifier.split("[", 1)[0], requirement)
+    return requested

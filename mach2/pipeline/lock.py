@@ -108,6 +108,9 @@ def lock_inputs(
         files=files,
         hash=_input_hash(parts),
         paths=paths,
+        parts={
+            name: sha256_text(json.dumps(value, sort_keys=True)) for name, value in parts.items()
+        },
     )
 
 
@@ -183,37 +186,111 @@ def _portable_names(files: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {os.path.relpath(os.path.abspath(path), base): sha for path, sha in files}
 
 
+#: What each part of the input hash is, in the user's words (a changed part whose value the
+#: lock does not record is named by this); parts missing here are named as they are.
+_PART_WORDS = {
+    "lock-version": "the lock format (this mach2 writes another lock-version)",
+    "pre": "--pre",
+    "conda-channels": "the conda channels",
+    "conda-cuda": "--cuda",
+    "selection": "the --extra/--group selection",
+    "nixpkgs": "the nixpkgs (--nixpkgs, --nixpkgs-index or that file)",
+}
+#: Parts told by the input files themselves, or by a value the lock records (below).
+_TOLD_ELSEWHERE = (
+    "requirements",
+    "files",
+    "paths",
+    "target",
+    "providers",
+    "exclude-newer",
+    "indexes",
+)
+
+
 def stale_reasons(
     lock: Lock, requirements: RequirementsInput, requirements_text: str, options: LockOptions
 ) -> tuple[str, ...]:
     """Why ``lock`` was not made from these inputs, in words (empty when it was).
 
-    Names what changed where it can: an input file, a local path's metadata files, the
-    ``@rev``, URL or subdirectory of a git requirement; else says that an option did.
+    A function of the two input records (the lock's and the one these inputs give): each
+    input file that changed, each local path whose metadata files changed, each git
+    requirement's ``@rev``, URL or subdirectory that differs from the lock's, each part of the
+    input hash that changed — with the old and new values where the lock records them (the
+    target, the provider order, ``--exclude-newer``, the index URLs) — else the part's name.
+    Locks from before ``inputs.parts`` get the recorded values compared, and a general word
+    for the rest.
     """
     now = lock_inputs(requirements, requirements_text, options)
-    if now.hash == lock.inputs.hash:
+    before = lock.inputs
+    if now.hash == before.hash:
         return ()
-    reasons = [
-        f"{name} changed" for name, sha in now.files.items() if lock.inputs.files.get(name) != sha
-    ]
+    reasons = []
+    for name, sha in now.files.items():
+        if name not in before.files:
+            reasons.append(f"{name} is new")
+        elif before.files[name] != sha:
+            reasons.append(f"{name} changed")
+    reasons += [f"{name} is no longer an input" for name in before.files if name not in now.files]
+    if not reasons and before.requirements_sha256 != now.requirements_sha256:
+        reasons.append("the requirements changed")
     for path, sha in now.paths.items():
-        before = lock.inputs.paths.get(path)
-        if before is None:
+        if path not in before.paths:
             reasons.append(f"local path {path} is new")
-        elif before != sha:
+        elif before.paths[path] != sha:
             reasons.append(
                 f"local path {path} changed (its pyproject.toml, setup.py, setup.cfg or PKG-INFO)"
             )
     reasons += [
-        f"local path {path} is no longer an input"
-        for path in lock.inputs.paths
-        if path not in now.paths
+        f"local path {path} is no longer an input" for path in before.paths if path not in now.paths
     ]
     reasons += _git_changes(lock, requirements)
+    reasons += _recorded_changes(lock, now, requirements, options)
+    names = dict.fromkeys([*before.parts, *now.parts])
+    reasons += [
+        f"{_PART_WORDS.get(name, name)} changed"
+        for name in names
+        if name not in _TOLD_ELSEWHERE and before.parts.get(name) != now.parts.get(name)
+    ]
     if not reasons:
-        reasons.append("the options (providers, target, indexes, cutoff...) differ")
+        reasons.append("an option differs (--pre, channels, --cuda, extras, groups or nixpkgs)")
     return tuple(dict.fromkeys(reasons))
+
+
+def _recorded_changes(
+    lock: Lock, now: LockInputs, requirements: RequirementsInput, options: LockOptions
+) -> list[str]:
+    """The parts whose values the lock records: old → new."""
+    found = []
+    old_target, new_target = lock.target.to_json(), options.target.to_json()
+    if old_target != new_target:
+        keys = [
+            k
+            for k in ("python", "system", "glibc", "musl", "macos")
+            if k in old_target or k in new_target
+        ]
+        found.append(
+            "the target changed: "
+            + ", ".join(
+                f"{k} {old_target.get(k, 'none')} → {new_target.get(k, 'none')}"
+                for k in keys
+                if old_target.get(k) != new_target.get(k)
+            )
+        )
+    if lock.inputs.providers != now.providers:
+        found.append(
+            f"the provider order changed: {lock.inputs.providers or 'built-in'} → "
+            f"{now.providers or 'built-in'}"
+        )
+    cutoff = _timestamp(options.exclude_newer)
+    if lock.exclude_newer != cutoff:
+        found.append(
+            f"--exclude-newer changed: {lock.exclude_newer or 'none'} → {cutoff or 'none'}"
+        )
+    indexes = tuple(index_urls(requirements, options))
+    if lock.indexes and tuple(lock.indexes) != indexes:
+        found.append(f"the index URLs changed: {', '.join(lock.indexes)} → {', '.join(indexes)}")
+    return found
 
 
 def _git_changes(lock: Lock, requirements: RequirementsInput) -> list[str]:

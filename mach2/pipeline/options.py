@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["LockOptions", "ProgressCallback"]
 
 #: ``on_progress(stage, item, done, total)``: stage ``"resolve"`` (item: the package just
-#: pinned, done: pins so far, total: None) or ``"plan"`` (item: the binary wheel just
-#: inspected, done/total: wheels).  Called from the thread doing the work.
+#: pinned, done: pins so far, total: None), ``"plan"`` (item: the binary wheel just
+#: inspected — ``""`` when the stage starts —, done/total: wheels), ``"download"`` (item: a
+#: file name, done: its bytes so far, total: its size if known) or ``"index"`` (item: the
+#: nixpkgs being evaluated with Nix).  Called from the thread doing the work.
 ProgressCallback = Callable[[str, str, int, int | None], None]
 
 

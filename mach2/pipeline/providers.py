@@ -24,7 +24,7 @@ from mach2.errors import InputError
 from mach2.net.files import FileStore
 from mach2.net.http import Http
 from mach2.pipeline.inputs import Request
-from mach2.pipeline.options import LockOptions
+from mach2.pipeline.options import LockOptions, ProgressCallback
 from mach2.providers.base import Provider
 from mach2.providers.direct import configure as direct_family
 from mach2.providers.direct.git import GitCache
@@ -45,14 +45,19 @@ class OpenProviders:
 
     :param by_name: ``wheel``, ``sdist``, ``conda``, ``conda/<channel>``, ``nixpkgs``.
     :param index: the PyPI index behind ``wheel``/``sdist`` (downloads, for hashes and plans).
-    :param nixpkgs: the nixpkgs index when the nixpkgs provider is configured.
     """
 
     by_name: Mapping[str, Provider]
     index: PackageIndex
-    nixpkgs: NixpkgsIndex | None = None
     #: The candidates of ``name @ URL`` requirements (git, local paths, files by URL).
     direct: DirectReferences | None = None
+
+    @property
+    def nixpkgs(self) -> NixpkgsIndex | None:
+        """The nixpkgs index the lock used: read from a file, or made with Nix when the
+        resolver asked the nixpkgs provider (``None`` before that, and without one)."""
+        index: NixpkgsIndex | None = getattr(self.by_name.get("nixpkgs"), "index", None)
+        return index
 
 
 @contextmanager
@@ -62,6 +67,7 @@ def open_providers(
     *,
     index: PackageIndex | None = None,
     http: Http | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Iterator[OpenProviders]:
     """Open the providers for ``request.target``; on leaving, the fetched pages are written
     to the cache (a cache error surfaces there) and the connections closed.
@@ -69,6 +75,7 @@ def open_providers(
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
     :param http: an HTTP client to share (several targets' stages over one connection
         pool); the caller closes it.  Default: one of the stage's own.
+    :param on_progress: told of downloads (bytes) and of indexing nixpkgs.
     """
     own_http = http is None
     if http is None:
@@ -85,10 +92,14 @@ def open_providers(
                 offline=options.offline,
                 refresh=options.refresh,
                 http=http,
-                files=FileStore(cache_dir / "files-v1") if cache_dir else None,
+                files=(
+                    FileStore(cache_dir / "files-v1", on_progress=on_progress)
+                    if cache_dir
+                    else None
+                ),
             )
             index = client
-        opened = _open(request, options, index, http)
+        opened = _open(request, options, index, http, on_progress)
         direct, git = _direct(request, options, index, opened.by_name)
         yield attrs.evolve(
             opened, by_name={**opened.by_name, **direct_family.providers()}, direct=direct
@@ -104,7 +115,13 @@ def open_providers(
             http.close()
 
 
-def _open(request: Request, options: LockOptions, index: PackageIndex, http: Http) -> OpenProviders:
+def _open(
+    request: Request,
+    options: LockOptions,
+    index: PackageIndex,
+    http: Http,
+    on_progress: ProgressCallback | None,
+) -> OpenProviders:
     target = request.target
     read_sdist = pypi.sdist_reader(
         target,
@@ -113,14 +130,14 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         host_python=options.host_python,
     )
     made: dict[str, Provider] = pypi.providers(index, target, read_sdist)
-    channels = [*options.channels, *request.requirements.channels]
-    if channels:
+    if options.channels or request.requirements.channels:
         from mach2.providers.conda import configure as conda
 
         made.update(
             conda.providers(
-                channels,
+                options.channels,
                 target,
+                file_channels=request.requirements.channels,
                 cache_dir=options.cache_dir,
                 cuda=options.cuda,
                 exclude_newer=options.exclude_newer,
@@ -131,20 +148,32 @@ def _open(request: Request, options: LockOptions, index: PackageIndex, http: Htt
         )
     else:
         _no_channel_for_conda_specs(request)
-    nixpkgs_index = None
-    if options.nixpkgs_index is not None or options.nixpkgs is not None:
+    if options.nixpkgs_index is not None:
         from mach2.providers.nixpkgs import configure as nixpkgs
 
-        nixpkgs_index = nixpkgs.open_index(
-            options.nixpkgs_index,
-            options.nixpkgs,
-            target,
-            cache_dir=options.cache_dir,
-            refresh=options.refresh,
-        )
+        nixpkgs_index = nixpkgs.open_index(options.nixpkgs_index, None, target, cache_dir=None)
         if nixpkgs_index is not None:
             made["nixpkgs"] = nixpkgs.provider(nixpkgs_index, target, index)
-    return OpenProviders(by_name=made, index=index, nixpkgs=nixpkgs_index)
+    elif options.nixpkgs is not None:
+        from mach2.providers.nixpkgs import configure as nixpkgs
+
+        source = options.nixpkgs
+
+        def evaluate() -> NixpkgsIndex:
+            if on_progress is not None:
+                on_progress("index", str(source), 0, None)
+            found = nixpkgs.open_index(
+                None, source, target, cache_dir=options.cache_dir, refresh=options.refresh
+            )
+            assert found is not None  # a source is given
+            return found
+
+        # Evaluated with Nix only when the resolver asks the provider: a pinned nixpkgs that
+        # no package comes from is never downloaded.
+        made["nixpkgs"] = nixpkgs.OnDemandProvider(
+            evaluate, lambda found: nixpkgs.provider(found, target, index)
+        )
+    return OpenProviders(by_name=made, index=index)
 
 
 def _direct(

@@ -109,6 +109,9 @@ def explain_impossible(factory: Factory, causes: Collection[Any]) -> ResolutionF
         for constraint in factory.constraints.get(name, ()):
             reasons.append(f"{constraint.text} (constraint) ← {constraint.origin}")
     names = ", ".join(sorted({factory.names.get(i, (i,))[0] for i in by_identifier}))
+    # One chain per story: resolvelib reports a requirement once per candidate of its parent
+    # it tried (flask 2.0.0's wheel, then its sdist), which reads the same.
+    reasons = list(dict.fromkeys(reasons))
     return ResolutionFailed(
         f"conflicting requirements for {names}: " + " | ".join(reasons),
         reasons=tuple(reasons),

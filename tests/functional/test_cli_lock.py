@@ -70,11 +70,15 @@ def run(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+PROGRESS = ("resolving: ", "patch plans: ", "indexing nixpkgs ")
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The ``error:`` line, after checking the whole shape of a clean failure."""
+    """The ``error:`` line, after checking the whole shape of a clean failure: it ends stderr
+    (with its hint), after at most the progress lines of long work."""
     assert result.returncode != 0, result.stderr
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr.splitlines()
+    lines = [line for line in result.stderr.splitlines() if not line.startswith(PROGRESS)]
     assert lines, "nothing on stderr"
     assert lines[0].startswith("error: "), result.stderr
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), result.stderr
@@ -99,7 +103,8 @@ def fails_cleanly(tmp_path: Path, *args: str | Path, output: str = "out.lock") -
     assert existing.read_text() == SENTINEL
     assert existing.stat().st_mtime_ns == 1_000_000_000
     existing.unlink()
-    hint = fresh.stderr.splitlines()[1] if len(fresh.stderr.splitlines()) > 1 else ""
+    said = [line for line in fresh.stderr.splitlines() if not line.startswith(PROGRESS)]
+    hint = said[1] if len(said) > 1 else ""
     return line, hint
 
 
@@ -285,6 +290,64 @@ def test_why_errors(tmp_path: Path) -> None:
     assert line.startswith("error: broken.lock: not valid JSON (line 1: ")
 
 
+def test_why_names_the_requirement_s_file_and_line(tmp_path: Path) -> None:
+    # The lock names its input files (with their sha256); `why` reads them again to say
+    # where each root was asked for, as the resolver's errors do (issue 14 item 8).
+    text = "# the app\napp\nsrc>=1 ; python_version >= '3'\n"
+    write(tmp_path / "requirements.txt", text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    lock = handmade_lock()
+    lock = Lock(
+        target=lock.target,
+        inputs=LockInputs(
+            requirements_sha256=sha, providers=lock.inputs.providers,
+            files={"requirements.txt": sha},
+        ),
+        roots=lock.roots,
+        packages=lock.packages,
+    )  # fmt: skip
+    write_lock(lock, tmp_path / "mach2.lock")
+    root = run(tmp_path, "why", "src")
+    assert root.stdout.splitlines()[-1] == ("  requested: requirements.txt:3: src>=1"), root.stdout
+    chain = run(tmp_path, "why", "speedups")
+    assert chain.stdout.splitlines()[-1] == (
+        "  required by: requirements.txt:2: app [lib[fast]>=1] → lib [speedups] → speedups"
+    )
+    # From another directory, the file is named from there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = run(elsewhere, "why", "app", "--lock", "../mach2.lock")
+    assert root.stdout.splitlines()[-1] == "  requested: ../requirements.txt:2: app"
+    # A file changed since the lock was made gives no line numbers (they may be wrong).
+    write(tmp_path / "requirements.txt", "\n" + text)
+    assert run(tmp_path, "why", "app").stdout.splitlines()[-1] == "  requested: app"
+
+
+def test_why_suggests_the_conda_name(tmp_path: Path) -> None:
+    lock = handmade_lock()
+    conda = LockedPackage(
+        key="conda:libgcc-ng",
+        name="libgcc-ng",
+        version="14.2.0",
+        provider="conda",
+        why_provider="conda-only package",
+        artifact=LockedArtifact(kind="conda", filename="libgcc-ng.conda", url="u", sha256="0" * 64),
+    )
+    packages = {**lock.packages, "conda:libgcc-ng": conda}
+    write_lock(Lock(target=lock.target, inputs=lock.inputs, roots=lock.roots,
+                    packages=packages), tmp_path / "mach2.lock")  # fmt: skip
+    result = run(tmp_path, "why", "libgcc-ng")
+    assert_one_line_error(result)
+    assert result.stderr.splitlines() == [
+        "error: 'libgcc-ng' is not in mach2.lock",
+        "hint: did you mean conda:libgcc-ng? (a conda package that is not a PyPI project)",
+    ]
+    assert run(tmp_path, "why", "conda:libgcc-ng").returncode == 0
+    # A near miss among the lock's names is suggested too.
+    near = run(tmp_path, "why", "speedup")
+    assert near.stderr.splitlines()[1] == "hint: did you mean speedups?"
+
+
 def test_why_on_a_lock_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "mach2.lock").write_bytes(b"\xff\xfe\x00garbage")
     assert_one_line_error(run(tmp_path, "why", "app"))
@@ -341,7 +404,8 @@ def test_lock_why_json_and_an_unchanged_relock(tmp_path: Path) -> None:
     assert why.stdout.splitlines() == [
         f"idna {idna.version} from wheel",
         "  provider: wheel is first for idna in built-in _default=wheel,sdist,nixpkgs",
-        f"  required by: requests [{lock.packages['requests'].dependencies['idna']}] → idna",
+        "  required by: req.txt:1: "
+        f"requests [{lock.packages['requests'].dependencies['idna']}] → idna",
     ]
 
     bytes_before = lock_path.read_bytes()

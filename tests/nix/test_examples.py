@@ -28,6 +28,7 @@ from nixhelpers import (
     FIXTURES,
     MACH2_FLAKE_URL,
     ROOT,
+    docker_image,
     flake_checkout,
     flake_overrides,
     nix_flake,
@@ -202,3 +203,22 @@ def test_example(
         assert tier.eval(expr).endswith(f"-python3-{python}-env.drv") or tier.real
     else:
         raise AssertionError(f"unknown example mode {mode!r}")
+
+
+@pytest.mark.nixpkgs_tier
+@pytest.mark.network
+def test_the_docker_example_keeps_the_image_environment(tmp_path: Path) -> None:
+    """The docker example's image, read from its archive: its own Cmd, and mkDockerImage's
+    Env (CA certificates, PATH) still there (issue 14 item 2)."""
+    [example] = [e for e in EXAMPLE_LIST if e["name"] == "docker"]
+    work = _workdir(tmp_path, example.get("fixture"))
+    (work / "default.nix").write_text(example["code"], encoding="utf-8")
+    manifest, config, names = docker_image(tier.build(work / "default.nix"))
+    assert manifest["RepoTags"] == ["my-image:latest"]
+    assert config["config"]["Cmd"] == [
+        "python", "-c", "import requests; print(requests.__version__)"
+    ]  # fmt: skip
+    env = dict(entry.split("=", 1) for entry in config["config"]["Env"])
+    assert env["SSL_CERT_FILE"].endswith("/etc/ssl/certs/ca-bundle.crt")
+    assert env["SSL_CERT_FILE"].lstrip("/") in names
+    assert env["PATH"].startswith("/bin:/nix/store/") and env["PATH"].endswith("-env/bin")

@@ -96,14 +96,19 @@ def test_mk_python_shell_builds() -> None:
 
 
 def test_mk_docker_image_override() -> None:
+    # `config` is merged key by key over mkDockerImage's: Cmd replaced, Env kept; an
+    # override of the override too (issue 14 item 2).
     image = _build(
-        f"(mach2.mkDockerImage {fixture_args('requests-pyyaml')}).override (old: {{ "
-        'name = "my-image"; config.Cmd = [ "python" "-c" "print(1)" ]; })'
+        f"((mach2.mkDockerImage {fixture_args('requests-pyyaml')}).override (old: {{ "
+        'name = "my-image"; config.Cmd = [ "python" "-c" "print(1)" ]; })).override '
+        '{ config.WorkingDir = "/srv"; }'
     )
     manifest, config, _ = docker_image(image)
     assert image.name.endswith("my-image.tar.gz")
     assert manifest["RepoTags"] == ["my-image:latest"]
-    assert config["config"] == {"Cmd": ["python", "-c", "print(1)"]}
+    assert sorted(config["config"]) == ["Cmd", "Env", "WorkingDir"]
+    assert config["config"]["Cmd"] == ["python", "-c", "print(1)"]
+    assert [e.split("=")[0] for e in config["config"]["Env"]] == ["SSL_CERT_FILE", "PATH"]
 
 
 def test_sdist_is_built_with_the_locked_backend() -> None:

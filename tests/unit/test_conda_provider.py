@@ -714,3 +714,26 @@ def test_which_channels_serve_conda_only_packages(tmp_path: Path) -> None:
         "conda:liby": ("conda/b", "1.0"),  # the only conda provider the order names
     }
     assert lock.packages["conda:libx"].artifact.extra["channel"] == "b"
+
+
+def test_a_command_line_channel_mirrors_the_environment_file_s(tmp_path: Path) -> None:
+    # environment.yml names conda-forge; `--channel conda-forge=./cf` points it at a local
+    # mirror (conda's channel_alias habit): the command line's channel of that name wins.
+    path = tmp_path / "environment.yml"
+    path.write_text("channels:\n  - conda-forge\n  - nodefaults\ndependencies:\n  - zlib\n")
+    mirror = channel(tmp_path, record("zlib", "1.3.1", "h0"), name="conda-forge")
+    assert mirror == f"conda-forge={tmp_path / 'conda-forge'}"
+    options = LockOptions(target=PY312, patchelf=False, channels=(mirror,), offline=True)
+    lock = lock_requirements([path], options)
+    artifact = lock.packages["conda:zlib"].artifact
+    assert artifact.url == (tmp_path / "conda-forge" / "linux-64" / artifact.filename).as_uri()
+    assert lock.packages["conda:zlib"].provider == "conda"
+
+
+def test_two_channels_of_one_name_is_an_error_that_says_how(tmp_path: Path) -> None:
+    from mach2.providers.conda.errors import ChannelError
+
+    with pytest.raises(ChannelError) as info:
+        parse_channels(["x=https://a.example/x", "x=https://b.example/x"])
+    assert info.value.hint is not None
+    assert "NAME=URL_OR_DIR" in info.value.hint and "--channel" in info.value.hint

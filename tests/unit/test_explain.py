@@ -224,3 +224,19 @@ def test_unknown_provider_name() -> None:
 def test_providers_as_a_mapping() -> None:
     error = failure({"a": {"1.0": {}}}, "a\n", providers={"a": "sdist,pypi"})
     assert error.message == "unknown provider 'pypi' in providers (a)"
+
+
+def test_conflict_names_each_chain_once() -> None:
+    # flask 2.0.0 has a wheel and an sdist: both candidates clash with click<7 by the same
+    # chain, which the message must show once (issue 14 item 8).
+    spec = {
+        "flask": {"2.0.0": {"deps": ["click>=7.1.2"], "wheels": ["py3-none-any"], "sdist": True}},
+        "click": {"6.7": {}, "7.1.2": {}},
+    }
+    error = failure(spec, "flask==2.0.0\nclick<7\n", providers="wheel,sdist")
+    assert isinstance(error, ResolutionFailed)
+    assert sorted(error.reasons) == [
+        "click<7 ← requirements.txt:2",
+        "click>=7.1.2 ← flask 2.0.0 ← requirements.txt:1",
+    ]
+    assert error.message.count("click>=7.1.2 ← flask 2.0.0") == 1

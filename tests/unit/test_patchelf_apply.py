@@ -167,9 +167,29 @@ def test_sibling_must_be_given(tree: dict[str, Path]) -> None:
 
 
 def test_plan_for_another_wheel_is_refused(tree: dict[str, Path]) -> None:
-    (tree["site"] / "demo/_ext.so").unlink()
-    with pytest.raises(ApplyError, match=r"demo/_ext\.so is in the patch plan but not in"):
+    for path in list(tree["site"].parent.parent.parent.rglob("*")):
+        if path.is_file():
+            path.unlink()
+    with pytest.raises(ApplyError) as caught:
         run_apply(tree)
+    assert caught.value.message.startswith("demo: none of the 6 files of the patch plan is in ")
+    assert caught.value.hint == "the plan belongs to another wheel or target; lock again"
+
+
+def test_files_removed_before_the_plan_runs_are_skipped(tree: dict[str, Path]) -> None:
+    # The user removed the files that need libz.so.1 (`_.demo.postInstall = "rm ..."`, the
+    # way out of a library nothing supplies): the rest is patched, zlib is not needed, and
+    # the note says what was skipped (issue 14 item 3: not "the plan belongs to another wheel").
+    (tree["site"] / "demo/_ext.so").unlink()
+    (tree["site"] / "../../../bin/tool").unlink()
+    actions, commands = run_apply(tree, library_path=[str(tree["gcc"])])
+    removed = sorted(os.path.relpath(a.path, tree["site"]) for a in actions if a.removed)
+    assert removed == ["../../../bin/tool", "demo/_ext.so"]
+    assert all(command[-1].endswith(("_geos.so", "_gpu.so")) for command in commands)
+    note = apply_module._describe(next(a for a in actions if a.removed), str(tree["site"]))
+    assert (
+        note.startswith("patchelf: ") and "not patched: removed before the patch plan ran" in note
+    )
 
 
 def test_read_only_files_are_patched_and_keep_their_mode(tree: dict[str, Path]) -> None:

@@ -69,7 +69,7 @@ def test_json_lists_every_needed_soname_with_its_source(wheel: Path) -> None:
 def test_table_and_options(wheel: Path, tmp_path: Path) -> None:
     extra = tmp_path / "map.json"
     extra.write_text('{"libfoo.so.3": "foo"}')
-    code, output = run(str(wheel), "--glibc", "2.27", "--map", str(extra))
+    code, output = run(str(wheel), "--glibc", "2.27", "--soname-map", str(extra))
     assert code == 0, output
     assert "demo 1.0  (demo-1.0-cp312-cp312-manylinux_2_28_x86_64.whl)" in output
     assert "RUNPATH $ORIGIN/../demo.libs:<library directories>  (drops /usr/local/lib64)" in output
@@ -78,6 +78,19 @@ def test_table_and_options(wheel: Path, tmp_path: Path) -> None:
     assert (
         "problem: demo/_ext.so needs GLIBC_2.28 from libc.so.6, the target has GLIBC_2.27" in output
     )
+
+
+@pytest.mark.parametrize("option", ["--soname-map", "--map"])
+def test_the_soname_map_option_has_lock_s_name(wheel: Path, tmp_path: Path, option: str) -> None:
+    # `mach2 lock --soname-map` and `mach2 patchelf plan --soname-map`: one name; the old
+    # `--map` still works but is not shown (issue 14 item 8).
+    extra = tmp_path / "map.json"
+    extra.write_text('{"libfoo.so.3": "foo"}')
+    code, output = run(str(wheel), option, str(extra))
+    assert code == 0, output
+    assert "nixpkgs: foo stdenv.cc.cc.lib unixODBC" in output
+    help_text = run("--help")[1]
+    assert "--soname-map" in help_text and "--map" not in help_text.replace("--soname-map", "")
 
 
 def test_errors_are_one_line(tmp_path: Path) -> None:

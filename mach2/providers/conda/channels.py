@@ -125,12 +125,29 @@ class Channel:
         return self.name
 
 
-def parse_channels(texts: Iterable[str]) -> tuple[Channel, ...]:
+def parse_channels(
+    texts: Iterable[str], *, overridden_by: Iterable[str] = ()
+) -> tuple[Channel, ...]:
     """Channel strings in priority order; ``defaults`` expands to main and r; duplicates dropped.
+
+    :param overridden_by: channels given on the command line, before ``texts`` (an
+        environment file's): they come first, and one of them named like a channel of
+        ``texts`` replaces it (a mirror: ``--channel conda-forge=./cf`` for a file that lists
+        ``conda-forge``, as conda's ``channel_alias``/mirror settings do).
 
     >>> [c.name for c in parse_channels(["conda-forge", "defaults", "nodefaults"])]
     ['conda-forge', 'main', 'r']
+    >>> [(c.name, c.url or str(c.path)) for c in
+    ...  parse_channels(["conda-forge", "bioconda"], overridden_by=["conda-forge=/srv/cf"])]
+    [('conda-forge', '/srv/cf'), ('bioconda', 'https://conda.anaconda.org/bioconda')]
     """
+    first = _parse_channel_list(overridden_by)
+    named = {channel.name for channel in first}
+    rest = [c for c in _parse_channel_list(texts) if c.name not in named]
+    return (*first, *rest)
+
+
+def _parse_channel_list(texts: Iterable[str]) -> tuple[Channel, ...]:
     channels: dict[str, Channel] = {}
     for text in texts:
         spec = text.strip()
@@ -142,7 +159,13 @@ def parse_channels(texts: Iterable[str]) -> tuple[Channel, ...]:
         for channel in parsed:
             previous = channels.setdefault(channel.name, channel)
             if previous != channel:
-                raise ChannelError(text, f"name {channel.name!r} already names another channel")
+                raise ChannelError(
+                    text,
+                    f"name {channel.name!r} already names another channel",
+                    hint="name one of them otherwise with NAME=URL_OR_DIR; to point an "
+                    "environment file's channel elsewhere (a mirror), give --channel "
+                    f"{channel.name}=URL_OR_DIR on the command line",
+                )
     return tuple(channels.values())
 
 

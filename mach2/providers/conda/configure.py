@@ -20,6 +20,7 @@ def providers(
     channels: Sequence[str],
     target: Target,
     *,
+    file_channels: Sequence[str] = (),
     cache_dir: Path | None,
     cuda: str | None = None,
     exclude_newer: datetime | None = None,
@@ -29,12 +30,15 @@ def providers(
 ) -> dict[str, Provider]:
     """``conda`` (every channel, strict priority) and ``conda/<name>`` per channel.
 
-    :param channels: ``conda-forge``, ``NAME=URL_OR_DIR``, highest priority first.
+    :param channels: ``conda-forge``, ``NAME=URL_OR_DIR``, highest priority first (the
+        command line's).
+    :param file_channels: an environment file's, after ``channels``; one that ``channels``
+        names too is replaced by it (a mirror).
     :param cache_dir: remote repodata is fetched into ``<cache_dir>/conda`` and revalidated
         after an hour (``refresh``: always).
     :param http: the HTTP client for remote channels (default: one of its own, closed after).
     """
-    if not channels:
+    if not channels and not file_channels:
         return {}
     from mach2.providers.conda.channels import (
         ChannelIndex,
@@ -44,7 +48,7 @@ def providers(
     )
     from mach2.providers.conda.provider import CondaProvider
 
-    parsed = parse_channels(channels)
+    parsed = parse_channels(file_channels, overridden_by=channels)
     client = http if http is not None else Http()
     try:
         index = open_channels(

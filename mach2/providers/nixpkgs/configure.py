@@ -2,15 +2,23 @@
 lock records about the nixpkgs it used.
 
 The index is read from a prepared file, or made by evaluating a nixpkgs with real Nix (cached
-per nixpkgs content); neither given: no nixpkgs provider.
+per nixpkgs content); neither given: no nixpkgs provider.  Made with Nix, it is made only
+when the resolver first asks the provider (:class:`OnDemandProvider`): ``mach2 env --nixpkgs
+REV`` pins nixpkgs for the build, and a lock all of whose packages come from wheels must not
+download and evaluate that nixpkgs (nor fail offline because it cannot).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import NormalizedName
+
 from mach2.model.target import Target
+from mach2.providers.base import Candidate, Dependencies
 from mach2.providers.nixpkgs.index import (
     NixpkgsIndex,
     NixpkgsSource,
@@ -23,7 +31,7 @@ from mach2.providers.nixpkgs.provider import NixpkgsProvider, pypi_dependencies
 from mach2.providers.pypi.configure import wheel_dependencies
 from mach2.providers.pypi.provider import PackageIndex
 
-__all__ = ["lock_record", "open_index", "provider"]
+__all__ = ["OnDemandProvider", "lock_record", "open_index", "provider"]
 
 
 def open_index(
@@ -51,6 +59,52 @@ def open_index(
 def provider(index: NixpkgsIndex, target: Target, pypi: PackageIndex) -> NixpkgsProvider:
     """The provider; a candidate's dependencies come from PyPI's metadata when it has them."""
     return NixpkgsProvider(index, target, pypi_dependencies(pypi, wheel_dependencies, target))
+
+
+class OnDemandProvider:
+    """The ``nixpkgs`` provider, its index made the first time the resolver asks it anything.
+
+    :param open_index: makes the index (evaluates nixpkgs with Nix; may fail).
+    :param make: the provider over that index.
+    """
+
+    name = "nixpkgs"
+
+    def __init__(
+        self,
+        open_index: Callable[[], NixpkgsIndex],
+        make: Callable[[NixpkgsIndex], NixpkgsProvider],
+    ) -> None:
+        self._open = open_index
+        self._make = make
+        self._provider: NixpkgsProvider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> NixpkgsIndex | None:
+        """The index when it was made, else ``None`` (no package needed nixpkgs)."""
+        return self._provider.index if self._provider is not None else None
+
+    def _opened(self) -> NixpkgsProvider:
+        with self._lock:  # the resolver's prefetch threads may ask at once: one evaluation
+            if self._provider is None:
+                self._provider = self._make(self._open())
+            return self._provider
+
+    def candidates(self, name: NormalizedName) -> Sequence[Candidate]:
+        return self._opened().candidates(name)
+
+    def dependencies(self, candidate: Candidate) -> Dependencies:
+        return self._opened().dependencies(candidate)
+
+    def dependencies_from(self, candidate: Candidate) -> str:
+        return self._opened().dependencies_from(candidate)
+
+    def rejections(self, name: NormalizedName) -> dict[str, list[str]]:
+        return self._opened().rejections(name)
+
+    def prefetch(self, name: NormalizedName) -> None:
+        """Nothing: asking would make the index (the provider is in memory once made)."""
 
 
 def lock_record(
