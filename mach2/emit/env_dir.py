@@ -145,7 +145,7 @@ def _providers(lock: Lock) -> dict[str, str] | None:
 def _mk_python_args(lock: Lock, requirements: Apply | str, lock_file: NixPath | Apply) -> Attrs:
     entries: dict[str, object] = {
         "lockFile": lock_file,
-        "python": "python{}{}".format(*lock.target.python[:2]),
+        "python": "python{}{}".format(*lock.python[:2]),
         "requirements": requirements,
     }
     providers = _providers(lock)

@@ -11,10 +11,18 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from mach2._version import __version__
 from mach2.inputs import RequirementsInput
-from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers, sha256_text
+from mach2.lock.model import (
+    Lock,
+    LockedPackage,
+    LockInputs,
+    SystemLock,
+    canonical_providers,
+    sha256_text,
+)
 from mach2.pipeline.inputs import Request, index_urls, provider_order
 from mach2.pipeline.options import LockOptions
 from mach2.pipeline.providers import OpenProviders
@@ -23,28 +31,31 @@ __all__ = ["assemble", "lock_inputs", "stale_reasons"]
 
 
 def assemble(
-    request: Request,
-    packages: dict[str, LockedPackage],
-    providers: OpenProviders,
+    requests: Sequence[Request],
+    packages: Mapping[str, Mapping[str, LockedPackage]],
+    providers: Mapping[str, OpenProviders],
     options: LockOptions,
 ) -> Lock:
-    """The stage: the Lock record."""
-    nixpkgs = None
-    if providers.nixpkgs is not None:
-        from mach2.providers.nixpkgs.configure import lock_record
-
-        nixpkgs = lock_record(providers.nixpkgs, options.nixpkgs)
+    """The stage: the Lock record, from one request per system and each system's packages
+    and providers (keyed by system)."""
+    first = requests[0]
+    systems: dict[str, SystemLock] = {
+        request.target.system: SystemLock(
+            target=request.target,
+            roots=tuple(sorted({r.identifier for r in request.roots})),
+            packages=packages[request.target.system],
+            nixpkgs=_nixpkgs_record(providers[request.target.system], options),
+        )
+        for request in requests
+    }
     return Lock(
-        target=request.target,
-        inputs=lock_inputs(request.requirements, request.text, options),
-        roots=tuple(sorted({r.identifier for r in request.roots})),
-        packages=packages,
+        systems=systems,
+        inputs=lock_inputs(first.requirements, first.text, options),
         exclude_newer=_timestamp(options.exclude_newer),
-        indexes=request.index_urls,
-        providers=request.order.effective(),
+        indexes=first.index_urls,
+        providers=first.order.effective(),
         generator=f"mach2 {__version__}",
-        nixpkgs=nixpkgs,
-        foreign=_foreign_record(request),
+        foreign=_foreign_record(first),
     )
 
 
@@ -54,6 +65,14 @@ def _foreign_record(request: Request) -> dict[str, str] | None:
         return None
     lock = request.pins.lock
     return {"format": lock.format, "file": os.path.basename(lock.path), "tool": lock.tool}
+
+
+def _nixpkgs_record(providers: OpenProviders, options: LockOptions) -> Mapping[str, Any] | None:
+    if providers.nixpkgs is None:
+        return None
+    from mach2.providers.nixpkgs.configure import lock_record
+
+    return lock_record(providers.nixpkgs, options.nixpkgs)
 
 
 def lock_inputs(
@@ -70,7 +89,9 @@ def lock_inputs(
         "requirements": requirements_sha256,
         "files": files,
         "providers": user_providers,
-        "target": options.target.to_json(),
+        # "lock-version" is the version of this formula (1), not of the file: one system
+        # hashes as lock-version 1 did, so a migrated lock stays fresh.
+        **_targets(options),
         "exclude-newer": _timestamp(options.exclude_newer),
         "indexes": index_urls(requirements, options),
         "pre": options.allow_prereleases or requirements.pre,
@@ -98,6 +119,14 @@ def lock_inputs(
             name: sha256_text(json.dumps(value, sort_keys=True)) for name, value in parts.items()
         },
     )
+
+
+def _targets(options: LockOptions) -> dict[str, object]:
+    """The target of a one-system lock (as lock-version 1 hashed it), else every system's."""
+    targets = options.targets
+    if len(targets) == 1:
+        return {"target": targets[0].to_json()}
+    return {"targets": sorted((t.to_json() for t in targets), key=lambda t: str(t["system"]))}
 
 
 def _input_hash(parts: Mapping[str, object]) -> str:
@@ -128,7 +157,9 @@ _PART_WORDS = {
     "nixpkgs": "the nixpkgs (--nixpkgs, --nixpkgs-index or that file)",
 }
 #: Parts told by the input files themselves, or by a value the lock records (below).
-_TOLD_ELSEWHERE = ("requirements", "files", "target", "providers", "exclude-newer", "indexes")
+_TOLD_ELSEWHERE = (
+    "requirements", "files", "target", "targets", "providers", "exclude-newer", "indexes",
+)  # fmt: skip
 
 
 def stale_reasons(
@@ -172,15 +203,26 @@ def _recorded_changes(
 ) -> list[str]:
     """The parts whose values the lock records: old → new."""
     found = []
-    old_target, new_target = lock.target.to_json(), options.target.to_json()
-    if old_target != new_target:
+    old: dict[str, dict[str, object]] = {t.system: t.to_json() for t in lock.targets}
+    new: dict[str, dict[str, object]] = {t.system: t.to_json() for t in options.targets}
+    pairs: list[tuple[str | None, dict[str, object], dict[str, object]]] = [
+        (None, next(iter(old.values())), next(iter(new.values())))
+    ]
+    if len(old) > 1 or len(new) > 1:
+        if set(old) != set(new):
+            found.append(f"the systems changed: {', '.join(old)} → {', '.join(new)}")
+        pairs = [(system, old[system], new[system]) for system in old if system in new]
+    for system, old_target, new_target in pairs:
+        if old_target == new_target:
+            continue
         keys = [
             k
             for k in ("python", "system", "glibc", "musl", "macos")
             if k in old_target or k in new_target
         ]
+        whose = f"the target of {system}" if system else "the target"
         found.append(
-            "the target changed: "
+            f"{whose} changed: "
             + ", ".join(
                 f"{k} {old_target.get(k, 'none')} → {new_target.get(k, 'none')}"
                 for k in keys
