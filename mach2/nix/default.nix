@@ -37,6 +37,7 @@ let
     lock = ./lock.nix;
     python = ./python.nix;
     fixes = ./fixes.nix;
+    macho = ./macho.nix;
     packages = ./packages.nix;
     overlay = ./overlay.nix;
     underscore = ./underscore.nix;

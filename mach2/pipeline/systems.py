@@ -152,8 +152,8 @@ class _Unifier:
                 versions = {s: self.own[s][name].version for s in self.own if name in self.own[s]}
                 self._cannot(
                     name,
-                    f"{system} cannot take {name}<={bounds[name]} "
-                    f"({_first_line(error)}); alone the systems take {_listing(versions)}",
+                    f"{system} cannot take {name}<={bounds[name]} ({_first_line(error)})",
+                    f"; alone the systems take {_listing(versions)}",
                 )
                 continue
             fitting = trial
@@ -173,10 +173,10 @@ class _Unifier:
         )
         return self.resolve(attrs.evolve(request, constraints=request.constraints + extra))
 
-    def _cannot(self, name: str, why: str) -> None:
+    def _cannot(self, name: str, why: str, more: str = "") -> None:
         if not self.split_versions:
             raise LockError(
-                f"{name} cannot have one version on every system: {why}",
+                f"{name} cannot have one version on every system: {why}{more}",
                 hint="let its version differ per system with --split-versions, "
                 "or lock fewer systems (--system …)",
             )

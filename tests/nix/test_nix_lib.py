@@ -14,6 +14,7 @@ MODULES = [
     "lock",
     "python",
     "fixes",
+    "macho",
     "packages",
     "overlay",
     "underscore",

@@ -18,6 +18,7 @@ let
     lock = ./test_lock.nix;
     python = ./test_python.nix;
     fixes = ./test_fixes.nix;
+    macho = ./test_macho.nix;
     packages = ./test_packages.nix;
     overlay = ./test_overlay.nix;
     underscore = ./test_underscore.nix;
