@@ -11,6 +11,7 @@ A lock is six stages (``mach2.pipeline``), each a function of the previous one's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -87,8 +88,8 @@ def lock_input(
         resolved = systems.resolve_systems(
             requests, resolve_one, split_versions=options.split_versions
         )
-        finished: dict[str, dict[str, LockedPackage]] = {}
-        for request in requests:
+
+        def finish(request: inputs.Request) -> dict[str, LockedPackage]:
             system = request.target.system
             packages = artifacts.complete(resolved[system], opened[system])
             if options.patchelf:
@@ -100,7 +101,14 @@ def lock_input(
                     soname_map=options.soname_map,
                     on_progress=progress(system),
                 )
-            finished[system] = packages
+            return packages
+
+        # Each system downloads and inspects its own wheels: side by side, their waits overlap.
+        with ThreadPoolExecutor(len(requests), thread_name_prefix="mach2-finish") as pool:
+            done = list(pool.map(finish, requests))
+        finished: dict[str, dict[str, LockedPackage]] = {
+            r.target.system: packages for r, packages in zip(requests, done, strict=True)
+        }
     return lock.assemble(requests, finished, opened, options)
 
 

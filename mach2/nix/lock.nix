@@ -299,7 +299,8 @@ let
       hint = refreshHint {
         inherit lockFile providerString;
         pythonVersion = pythonVersion;
-        systems = lock.systems or [ ];
+        # `mach2 lock` keeps the lock's systems; several are spelled out anyway.
+        systems = if builtins.length (lock.systems or [ ]) > 1 then lock.systems else [ ];
       };
       requirementsHash = hashString "sha256" requirements;
       checkProviders = providers != null || requirements != null;

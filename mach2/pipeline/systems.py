@@ -19,6 +19,7 @@ is not uv's universal resolution.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 from packaging.specifiers import SpecifierSet
@@ -55,9 +56,13 @@ def resolve_systems(
     :raises LockError: with ``split_versions`` off, a package that cannot have one version.
     """
     by_system: dict[str, Request] = {request.target.system: request for request in requests}
-    own = {system: resolve(request) for system, request in by_system.items()}
-    if len(own) == 1:
-        return own
+    if len(by_system) == 1:
+        return {system: resolve(request) for system, request in by_system.items()}
+    # The systems' own resolutions run side by side: each waits on the network for its own
+    # wheels' metadata (the pages are shared), so their waits overlap.
+    with ThreadPoolExecutor(len(by_system), thread_name_prefix="mach2-system") as pool:
+        results = dict(zip(by_system, pool.map(resolve, by_system.values()), strict=True))
+    own = {system: results[system] for system in by_system}
     return _Unifier(by_system, own, resolve, split_versions).run()
 
 
