@@ -58,11 +58,16 @@ def resolve_systems(
     by_system: dict[str, Request] = {request.target.system: request for request in requests}
     if len(by_system) == 1:
         return {system: resolve(request) for system, request in by_system.items()}
+    # A foreign lock chose each system's versions (uv.lock forks on markers): they are taken
+    # as it wrote them, one version or not.
+    foreign = any(request.pins is not None for request in requests)
     # The systems' own resolutions run side by side: each waits on the network for its own
     # wheels' metadata (the pages are shared), so their waits overlap.
     with ThreadPoolExecutor(len(by_system), thread_name_prefix="mach2-system") as pool:
         results = dict(zip(by_system, pool.map(resolve, by_system.values()), strict=True))
     own = {system: results[system] for system in by_system}
+    if foreign:
+        return own
     return _Unifier(by_system, own, resolve, split_versions).run()
 
 
