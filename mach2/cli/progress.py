@@ -184,10 +184,12 @@ def reporting(quiet: bool) -> Iterator[ProgressCallback | None]:
 
 
 def unresolved_of(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:
-    """What the plans of these packages (one system's) leave without a library."""
+    """What the plans of these packages (one system's) leave without a library: the ELF
+    plans' sonames (Linux) and the Mach-O plans' links (macOS)."""
+    from mach2.lock.macho import unresolved_links
     from mach2.lock.patchelf import unresolved_libraries
 
-    return unresolved_libraries(packages)
+    return unresolved_libraries(packages) + unresolved_links(packages)
 
 
 def unresolved_in(lock: Lock) -> tuple[UnresolvedLibrary, ...]:

@@ -20,12 +20,12 @@ import attrs
 
 from mach2.atomic import write_atomic
 from mach2.lock.model import LockedPackage
-from mach2.lock.patchelf import needs_plan
+from mach2.lock.patchelf import UnresolvedLibrary, needs_plan
 from mach2.macho import MachoFile, MachoInspection, MachoSlice, inspect_macho_wheel, plan
 from mach2.model.target import Target
 from mach2.patchelf import SonameMap
 
-__all__ = ["MachoInspectionCache", "add_macho_plans"]
+__all__ = ["MachoInspectionCache", "add_macho_plans", "unresolved_links"]
 
 _INSPECTION_FORMAT = 1
 
@@ -144,3 +144,28 @@ def add_macho_plans(
             package = packages[key]
             result[key] = attrs.evolve(package, extra={**package.extra, "macho": found.to_json()})
     return result
+
+
+def unresolved_links(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:
+    """Every library the ``macho`` plans leave without a source (weak links aside: the file
+    loads without them), by package then library, in the words of the ELF report."""
+    found = []
+    for key, package in sorted(packages.items()):
+        plan = package.extra.get("macho")
+        if not isinstance(plan, Mapping) or not isinstance(plan.get("links"), list):
+            continue
+        files: dict[str, list[str]] = {}
+        reasons: dict[str, str] = {}
+        for link in plan["links"]:
+            if link.get("attr") or link.get("weak"):
+                continue
+            library = str(link.get("library") or link.get("file"))
+            files.setdefault(library, []).append(str(link.get("file")))
+            reasons.setdefault(library, str(link.get("unresolved") or "unresolved"))
+        found += [
+            UnresolvedLibrary(
+                key, package.name, package.version, library, tuple(paths), reasons[library]
+            )
+            for library, paths in sorted(files.items())
+        ]
+    return tuple(found)

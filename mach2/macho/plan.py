@@ -185,6 +185,8 @@ def _classify(
                 return None
     weak = library in found.weak
     name = posixpath.basename(library)
+    if name in soname_map.ignored:  # the user's map says `null`: it needs no library
+        return None
     attr = dylib_attr(name, soname_map)
     if attr is not None:
         return MachoLink(file=path, library=library, attr=attr, weak=weak)

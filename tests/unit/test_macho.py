@@ -247,6 +247,33 @@ def test_dylib_names_through_the_soname_map() -> None:
     assert dylib_attr("libmystery.3.dylib", user) == "mystery"
 
 
+def test_a_library_the_user_ignores_is_not_outside() -> None:
+    inspection = inspect({"pkg/_odd.so": macho(libraries=("libmystery.3.dylib",))})
+    assert plan(inspection, target=ARM_MAC, soname_map=SONAMES) is not None
+    ignoring = SONAMES.merged({"libmystery.3.dylib": None})
+    assert plan(inspection, target=ARM_MAC, soname_map=ignoring) is None
+
+
+def test_unresolved_links_are_reported_like_sonames() -> None:
+    from mach2.lock.macho import unresolved_links
+
+    inspection = inspect(
+        {"pkg/_odd.so": macho(libraries=("libmystery.3.dylib", "@rpath/libomp.dylib"),
+                              weak=("/opt/x/libw.dylib",))}
+    )  # fmt: skip
+    found = plan(inspection, target=ARM_MAC, soname_map=SONAMES)
+    assert found is not None
+    package = LockedPackage(
+        key="odd", name="odd", version="1.0", provider="wheel", why_provider="test",
+        artifact=LockedArtifact(kind="wheel"), extra={"macho": found.to_json()},
+    )  # fmt: skip
+    (item,) = unresolved_links({"odd": package})
+    assert item.soname == "libmystery.3.dylib" and item.files == ("pkg/_odd.so",)
+    assert item.describe().startswith(
+        "odd 1.0: no library for libmystery.3.dylib (needed by pkg/_odd.so; a bare name"
+    )
+
+
 # -- the lock ----------------------------------------------------------------------------------
 
 

@@ -233,3 +233,23 @@ def test_factor() -> None:
         {"a": {"p": 1}, "b": {}},
     )
     assert factor({"b": {"v": 1}}, ["a", "b"]) == ({"v": 1}, {"b": {}})
+
+
+def test_stale_reasons_name_the_systems_and_each_target() -> None:
+    from mach2.inputs import parse_requirements
+    from mach2.model.target import Target
+    from mach2.pipeline.lock import stale_reasons
+
+    result = lock(SPEC, "pure\n")
+    requirements = parse_requirements("pure\n", origin="requirements.txt")
+
+    def reasons(**kw: Any) -> tuple[str, ...]:
+        target = Target.from_strings("3.12", LINUX, macos=kw.pop("macos", None))
+        options = LockOptions(target=target, providers="wheel", **{"systems": BOTH, **kw})
+        return stale_reasons(result, requirements, "pure\n", options)
+
+    assert reasons() == ()
+    assert reasons(macos="14.0") == ("the target of aarch64-darwin changed: macos 13.0 → 14.0",)
+    assert reasons(systems=(LINUX,)) == (
+        "the systems changed: x86_64-linux, aarch64-darwin → x86_64-linux",
+    )
