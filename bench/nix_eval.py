@@ -1,8 +1,10 @@
 """How long `nix-instantiate` of a locked environment takes (DESIGN.md §7: under a second).
 
-Two locks:
+Three locks:
   * synthetic: 200 wheel packages with a random, acyclic-plus-a-few-cycles dependency graph
     (fake URLs: only evaluated, never built);
+  * synthetic-4sys: the same as a lock-version 2 lock of the four systems, every other
+    package with a wheel per system (what the Nix library's `forSystem` view costs);
   * data-science: numpy pandas matplotlib scipy scikit-learn jupyterlab seaborn statsmodels
     locked from PyPI with `mach2` for CPython 3.11 (needs the network; skipped with
     --offline), with the lock time printed beside it.
@@ -79,6 +81,32 @@ def synthetic_lock(count: int, seed: int = 7) -> tuple[dict[str, object], str]:
     return lock, requirements
 
 
+def four_systems(lock: dict[str, object]) -> dict[str, object]:
+    """``lock`` (lock-version 1) as a lock-version 2 lock of the four systems."""
+    systems = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+    packages: dict[str, object] = {}
+    source = lock["packages"]
+    assert isinstance(source, dict)
+    for index, (key, package) in enumerate(sorted(source.items())):
+        if index % 2:
+            artifact = package["artifact"]
+            package = {k: v for k, v in package.items() if k != "artifact"}
+            package["systems"] = {
+                s: {"artifact": {**artifact, "filename": artifact["filename"].replace("any", s)}}
+                for s in systems
+            }
+        packages[key] = package
+    rest = {k: v for k, v in lock.items() if k not in ("lock-version", "target", "packages")}
+    return rest | {
+        "lock-version": 2,
+        "python": "3.11.14",
+        "systems": {
+            s: {"glibc": "2.40"} if s.endswith("linux") else {"macos": "13.0"} for s in systems
+        },
+        "packages": packages,
+    }
+
+
 def instantiate_seconds(lock_file: Path, requirements_file: Path, runs: int) -> list[float]:
     expr = (
         f"let pkgs = import {STANDIN} {{ }}; mach2 = import {LIBRARY} {{ inherit pkgs; }}; in "
@@ -117,6 +145,9 @@ def main() -> None:
         (work / "synthetic.txt").write_text(requirements, encoding="utf-8")
         times = instantiate_seconds(work / "synthetic.lock", work / "synthetic.txt", args.runs)
         report("synthetic", args.count, times)
+        (work / "four.lock").write_text(json.dumps(four_systems(lock)), encoding="utf-8")
+        times = instantiate_seconds(work / "four.lock", work / "synthetic.txt", args.runs)
+        report("synthetic-4sys", args.count, times)
         if args.offline:
             return
         sys.path.insert(0, str(ROOT))

@@ -12,7 +12,7 @@ from mach2._version import __version__
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions, lock_input, lock_requirements, read_requirement_files
-    from mach2.lock.model import Lock, read_lock, write_lock
+    from mach2.lock.model import Lock, SystemLock, read_lock, write_lock
     from mach2.model.target import Target
 
 # Loaded on first use (PEP 562), so that `mach2 --help` or `mach2 why` do not import the
@@ -23,6 +23,7 @@ _LAZY = {
     "lock_requirements": "mach2.api",
     "read_requirement_files": "mach2.api",
     "Lock": "mach2.lock.model",
+    "SystemLock": "mach2.lock.model",
     "read_lock": "mach2.lock.model",
     "write_lock": "mach2.lock.model",
     "Target": "mach2.model.target",
@@ -41,6 +42,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Lock",
     "LockOptions",
+    "SystemLock",
     "Target",
     "__version__",
     "lock_input",

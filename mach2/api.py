@@ -11,11 +11,13 @@ A lock is six stages (``mach2.pipeline``), each a function of the previous one's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 from mach2.inputs import RequirementsInput
-from mach2.lock.model import Lock, LockInputs
-from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve
+from mach2.lock.model import Lock, LockedPackage, LockInputs
+from mach2.pipeline import artifacts, inputs, lock, plans, providers, resolve, systems
 from mach2.pipeline.inputs import read_requirement_files, requested_at
 from mach2.pipeline.lock import stale_reasons as _stale_reasons
 from mach2.pipeline.options import LockOptions, ProgressCallback
@@ -42,27 +44,72 @@ def lock_input(
     index: PackageIndex | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Lock:
-    """Resolve ``requirements`` for ``options.target`` into a :class:`Lock`.
+    """Resolve ``requirements`` for every system of ``options.targets`` into one :class:`Lock`.
+
+    Each system gets its own request, providers and resolution, over one PyPI index and one
+    HTTP client (pages and metadata are fetched once); then one version per package across
+    the systems (``mach2.pipeline.systems``); then each system's artifacts and patch plans.
 
     :param requirements_text: the requirements as the user wrote them; its sha256 lets the Nix
         library tell a stale lock from its ``requirements`` argument.
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
     :raises Mach2Error: bad input, an unreachable index, or no solution (with the story).
     """
-    request = inputs.request(requirements, requirements_text, options)
-    with providers.open_providers(request, options, index=index, on_progress=on_progress) as opened:
-        packages = resolve.resolve_all(request, opened, on_progress)
-        packages = artifacts.complete(packages, opened)
-        if options.patchelf:
-            packages = plans.plan_binaries(
-                packages,
-                request.target,
-                opened.index,
-                cache_dir=options.cache_dir,
-                soname_map=options.soname_map,
-                on_progress=on_progress,
+    targets = options.targets
+    requests = [inputs.request(requirements, requirements_text, options, target=t) for t in targets]
+    several = len(requests) > 1
+
+    def progress(system: str) -> ProgressCallback | None:
+        if on_progress is None or not several:
+            return on_progress
+        report = on_progress
+        return lambda stage, item, done, total: report(stage, f"{item} ({system})", done, total)
+
+    with (
+        providers.open_index(requests[0], options, index=index, on_progress=on_progress) as (
+            shared,
+            http,
+        ),
+        ExitStack() as stack,
+    ):
+        opened: dict[str, providers.OpenProviders] = {
+            r.target.system: stack.enter_context(
+                providers.open_providers(
+                    r, options, index=shared, http=http, on_progress=progress(r.target.system)
+                )
             )
-    return lock.assemble(request, packages, opened, options)
+            for r in requests
+        }
+
+        def resolve_one(request: inputs.Request) -> dict[str, LockedPackage]:
+            system = request.target.system
+            return resolve.resolve_all(request, opened[system], progress(system))
+
+        resolved = systems.resolve_systems(
+            requests, resolve_one, split_versions=options.split_versions
+        )
+
+        def finish(request: inputs.Request) -> dict[str, LockedPackage]:
+            system = request.target.system
+            packages = artifacts.complete(resolved[system], opened[system])
+            if options.patchelf:
+                packages = plans.plan_binaries(
+                    packages,
+                    request.target,
+                    opened[system].index,
+                    cache_dir=options.cache_dir,
+                    soname_map=options.soname_map,
+                    on_progress=progress(system),
+                )
+            return packages
+
+        # Each system downloads and inspects its own wheels: side by side, their waits overlap.
+        with ThreadPoolExecutor(len(requests), thread_name_prefix="mach2-finish") as pool:
+            done = list(pool.map(finish, requests))
+        finished: dict[str, dict[str, LockedPackage]] = {
+            r.target.system: packages for r, packages in zip(requests, done, strict=True)
+        }
+    return lock.assemble(requests, finished, opened, options)
 
 
 def lock_requirements(

@@ -18,10 +18,11 @@ import click
 
 from mach2.atomic import write_atomic
 from mach2.cli.group import main
+from mach2.cli.lock_cmd import existing_systems, version_notes
 from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
 from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
-from mach2.lock.model import Lock, read_lock
+from mach2.lock.model import LOCK_VERSION, Lock, read_lock
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions
@@ -64,10 +65,18 @@ def _lock(paths: list[Path], options: LockOptions, quiet: bool) -> tuple[Lock, s
     _, text = read_requirement_files(
         paths, extras=options.extras, groups=options.groups, project=options.project
     )
+    targets = options.targets
+    described = (
+        targets[0].describe()
+        if len(targets) == 1
+        else f"CPython {targets[0].python_version} on {', '.join(t.system for t in targets)}"
+    )
     inputs = [*map(str, paths), *([f"--project {options.project}"] if options.project else [])]
-    info(f"locking {', '.join(inputs)} for {options.target.describe()}", quiet)
+    info(f"locking {', '.join(inputs)} for {described}", quiet)
     with reporting(quiet) as on_progress:
         lock = lock_requirements(paths, options, environ=os.environ, on_progress=on_progress)
+    for note in version_notes(lock):
+        info(f"note: {note}", quiet)
     return lock, text
 
 
@@ -121,7 +130,12 @@ def env(
         if pin and not options.get("nixpkgs_index")
         else None
     )
-    lock_opts = build_lock_options(**options, nixpkgs=source, lock_dir=directory.absolute())
+    lock_opts = build_lock_options(
+        **options,
+        nixpkgs=source,
+        lock_dir=directory.absolute(),
+        keep_systems=existing_systems(directory / "mach2.lock"),
+    )
     lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts, quiet)
     if lock is None:
         lock, text = _lock(paths, lock_opts, quiet)
@@ -130,6 +144,12 @@ def env(
             paths, extras=lock_opts.extras, groups=lock_opts.groups, project=lock_opts.project
         )
         info(f"{directory / 'mach2.lock'} is up to date (--upgrade locks again)", quiet)
+        if lock.read_version < LOCK_VERSION:
+            info(
+                f"note: {directory / 'mach2.lock'} was lock-version {lock.read_version}; "
+                f"it is rewritten as lock-version {LOCK_VERSION} (the same packages)",
+                quiet,
+            )
     report_libraries(lock, strict=strict)
     # A foreign lock keeps its own name in the directory (its text is the lock's input).
     name = paths[0].name if lock.foreign and lock.foreign.get("format") != "requirements" else None

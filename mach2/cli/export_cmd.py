@@ -8,7 +8,7 @@ import click
 
 from mach2.atomic import write_atomic
 from mach2.cli.group import main
-from mach2.emit.export import FORMATS, export
+from mach2.emit.export import FORMATS, chosen_system, export
 from mach2.lock.model import read_lock
 
 __all__ = ["export_command"]
@@ -43,15 +43,24 @@ __all__ = ["export_command"]
     help="leave out packages with no PyPI file (conda, nixpkgs, git, local paths) instead of "
     "refusing",
 )
-def export_command(format_: str, lock_path: Path, output: Path | None, partial: bool) -> None:
+@click.option(
+    "--system",
+    default=None,
+    metavar="SYSTEM",
+    help="the system of the lock to export (required when the lock has several)",
+)
+def export_command(
+    format_: str, lock_path: Path, output: Path | None, partial: bool, system: str | None
+) -> None:
     """Write the lock's environment for other tools (pip, uv, PEP 751 installers)."""
     lock = read_lock(lock_path)
-    result = export(lock, format_, origin=lock_path.name, partial=partial)
+    result = export(lock, format_, origin=lock_path.name, partial=partial, system=system)
     for name in result.left_out:
         click.echo(f"left out (no PyPI file): {name}", err=True)
     if output is None:
         click.echo(result.text, nl=False)
         return
     write_atomic(output, result.text)
-    count = sum(1 for p in lock.packages.values() if not p.build_only) - len(result.left_out)
-    click.echo(f"wrote {output}: {count} packages for {lock.target.describe()}", err=True)
+    chosen = chosen_system(lock, system, lock_path.name)
+    count = sum(1 for p in chosen.packages.values() if not p.build_only) - len(result.left_out)
+    click.echo(f"wrote {output}: {count} packages for {chosen.target.describe()}", err=True)

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mach2.errors import InputError
-from mach2.model.target import Target
+from mach2.model.target import DEFAULT_MACOS, SYSTEMS, Target
 
 if TYPE_CHECKING:
     from mach2.api import LockOptions
     from mach2.providers.nixpkgs.index import NixpkgsSource
 
 __all__ = [
+    "chosen_systems",
     "host_system",
     "lock_options",
     "parse_exclude_newer",
@@ -82,10 +83,19 @@ def lock_options(function: F) -> F:
                      help="the nixpkgs provider's packages: a prepared index (docs/nixpkgs.md)"),
         click.option("--python", "python", default="3.12", show_default=True,
                      help="target CPython version (3.12 or 3.12.7)"),
-        click.option("--system", default=None,
-                     help="target Nix system (default: this machine's, e.g. x86_64-linux)"),
+        click.option("--system", "systems", multiple=True, metavar="SYSTEM",
+                     help="Nix system to lock for, repeatable: one lock for all of them "
+                     f"({', '.join(SYSTEMS)}; default: an existing lock's systems, else this "
+                     "machine's)"),
+        click.option("--all-systems", is_flag=True,
+                     help="lock for every system: " + ", ".join(SYSTEMS)),
+        click.option("--split-versions", is_flag=True,
+                     help="when no one version of a package fits every system, let it differ "
+                     "per system (default: fail naming it)"),
         click.option("--glibc", default=None, help="target glibc version (default: current nixpkgs', 2.40)"),
-        click.option("--macos", default=None, help="oldest macOS to support (default: 11.0)"),
+        click.option("--macos", default=None,
+                     help="oldest macOS to support, which decides the macOS wheels (default: "
+                     "{}.{}, as uv)".format(*DEFAULT_MACOS)),
         click.option("--musl", default=None, metavar="VERSION",
                      help="a musl libc target (nixpkgs' pkgsMusl) instead of glibc, e.g. 1.2"),
         click.option("--exclude-newer", default=None,
@@ -131,6 +141,27 @@ def report_options(function: F) -> F:
     )(function)
 
 
+def chosen_systems(
+    systems: tuple[str, ...], *, all_systems: bool = False, keep: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The systems to lock: ``--all-systems``, else every ``--system``, else those of the lock
+    being replaced (``keep``), else this machine's.
+
+    :raises InputError: an unknown system, or ``--all-systems`` with ``--system``.
+    """
+    if all_systems and systems:
+        raise InputError(
+            "--all-systems and --system go separately",
+            hint="name the systems with --system, or pass --all-systems alone",
+        )
+    names = SYSTEMS if all_systems else tuple(dict.fromkeys(systems)) or keep or (host_system(),)
+    for name in names:
+        if name not in SYSTEMS:
+            raise InputError(f"unknown system {name!r}", hint=f"use one of {', '.join(SYSTEMS)}")
+    known: tuple[str, ...] = SYSTEMS
+    return tuple(sorted(names, key=known.index))
+
+
 def requirement_paths(requirements: tuple[Path, ...], project: Path | None = None) -> list[Path]:
     if not requirements and project is not None:
         return []
@@ -149,7 +180,10 @@ def build_lock_options(
     *,
     providers: str | None,
     python: str,
-    system: str | None,
+    systems: tuple[str, ...] = (),
+    all_systems: bool = False,
+    split_versions: bool = False,
+    keep_systems: tuple[str, ...] = (),
     glibc: str | None,
     macos: str | None,
     exclude_newer: str | None,
@@ -179,11 +213,14 @@ def build_lock_options(
     index_urls = [index_url, *more_indexes] if index_url else None
     if index_urls is None and more_indexes:
         index_urls = ["https://pypi.org/simple/", *more_indexes]
-    target = Target.from_strings(
-        python=python, system=system or host_system(), glibc=glibc, macos=macos, musl=musl
-    )
+    names = chosen_systems(systems, all_systems=all_systems, keep=keep_systems)
+    # The template target's system: a Linux one for --musl (which darwin systems ignore).
+    first = next((n for n in names if n.endswith("-linux")), names[0]) if musl else names[0]
+    target = Target.from_strings(python=python, system=first, glibc=glibc, macos=macos, musl=musl)
     return LockOptions(
         target=target,
+        systems=names,
+        split_versions=split_versions,
         providers=providers,
         exclude_newer=parse_exclude_newer(exclude_newer),
         index_urls=index_urls,

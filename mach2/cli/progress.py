@@ -21,10 +21,19 @@ import click
 from mach2.errors import InputError
 
 if TYPE_CHECKING:
-    from mach2.lock.model import Lock
+    from mach2.lock.model import Lock, LockedPackage
+    from mach2.lock.patchelf import UnresolvedLibrary
     from mach2.pipeline.options import ProgressCallback
 
-__all__ = ["PlainProgress", "info", "interval_from", "report_libraries", "reporting"]
+__all__ = [
+    "PlainProgress",
+    "info",
+    "interval_from",
+    "report_libraries",
+    "reporting",
+    "unresolved_in",
+    "unresolved_of",
+]
 
 #: Seconds between two plain lines of the same stage.
 INTERVAL = 5.0
@@ -174,18 +183,40 @@ def reporting(quiet: bool) -> Iterator[ProgressCallback | None]:
         plain.close()
 
 
+def unresolved_of(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:
+    """What the plans of these packages (one system's) leave without a library: the ELF
+    plans' sonames (Linux) and the Mach-O plans' links (macOS)."""
+    from mach2.lock.macho import unresolved_links
+    from mach2.lock.patchelf import unresolved_libraries
+
+    return unresolved_libraries(packages) + unresolved_links(packages)
+
+
+def unresolved_in(lock: Lock) -> tuple[UnresolvedLibrary, ...]:
+    """What the lock's plans leave without a library, on each system (named when several)."""
+    import attrs
+
+    several = len(lock.systems) > 1
+    return tuple(
+        attrs.evolve(item, system=name) if several else item
+        for name, system in lock.systems.items()
+        for item in unresolved_of(system.packages)
+    )
+
+
 def report_libraries(lock: Lock, *, strict: bool) -> None:
-    """Name every library the lock's patch plans leave unresolved: one warning each and the
-    ways out, or with ``strict`` raise.
+    """Name every library the lock's plans leave unresolved (on every system): one warning
+    each and the ways out, or with ``strict`` raise.
 
     :raises UnresolvedLibraries: ``strict`` and a library is unresolved.
     """
-    from mach2.lock.patchelf import fixes_hint, require_resolved, unresolved_libraries
+    from mach2.lock.patchelf import UnresolvedLibraries, fixes_hint
 
+    found = unresolved_in(lock)
     if strict:
-        require_resolved(lock.packages)
+        if found:
+            raise UnresolvedLibraries(found)
         return
-    found = unresolved_libraries(lock.packages)
     for item in found:
         click.echo(f"warning: {item.describe()}", err=True)
     if found:

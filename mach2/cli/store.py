@@ -38,15 +38,19 @@ def _finder(cache_dir: Path) -> FindCached:
 def add_lock_files_to_store(
     lock: Lock, cache_dir: Path | None, *, enabled: bool, quiet: bool = False
 ) -> None:
-    """Add the cached files of ``lock`` to the Nix store; one line on stderr says what
-    (``quiet``: only a warning)."""
-    if not enabled or cache_dir is None:
+    """Add the cached files of ``lock``'s entries for this machine's system (the only ones
+    this machine builds) to the Nix store; one line on stderr says what (``quiet``: only a
+    warning)."""
+    from mach2.cli.options import host_system
+
+    system = lock.systems.get(host_system())
+    if not enabled or cache_dir is None or system is None:
         return
     store = NixStore.find(os.environ)
     if store is None:
         return
     try:
-        report = add_to_store(lock.packages, _finder(cache_dir), store)
+        report = add_to_store(system.packages, _finder(cache_dir), store)
     except StoreError as error:
         click.echo(f"warning: {error.message}; nix-build will download the files", err=True)
         return

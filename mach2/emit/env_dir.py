@@ -147,7 +147,7 @@ def _mk_python_args(
 ) -> Attrs:
     entries: dict[str, object] = {
         "lockFile": lock_file,
-        "python": "python{}{}".format(*lock.target.python[:2]),
+        "python": "python{}{}".format(*lock.python[:2]),
         "requirements": requirements,
     }
     if root is not None and has_local_paths(lock):
@@ -161,7 +161,11 @@ def _mk_python_args(
 def has_local_paths(lock: Lock) -> bool:
     """Whether the lock names local paths (relative to its directory, which ``root`` gives
     when the lock is embedded)."""
-    return any("path" in p.artifact.extra for p in lock.packages.values())
+    return any(
+        "path" in p.artifact.extra
+        for system in lock.systems.values()
+        for p in system.packages.values()
+    )
 
 
 def _check_requirements(lock: Lock, requirements_text: str) -> None:

@@ -2,9 +2,10 @@
 
 What is written is what the environment installs, file for file: the runtime packages (not
 the ``build-only`` ones, which only build sdists), each with the one file mach2 locked for the
-target (the wheel, the sdist, or the direct reference) and its sha256.  A mach2 lock is for one
-target, so the exports are single-use: ``environments`` and ``requires-python`` name the target
-(pylock), a comment names it (requirements); no per-package markers are needed.
+target (the wheel, the sdist, or the direct reference) and its sha256.  An export is for one
+target (one system of the lock: ``system``, required when the lock has several), so it is
+single-use: ``environments`` and ``requires-python`` name the target (pylock), a comment names
+it (requirements); no per-package markers are needed.
 
 Packages from the ``conda`` and ``nixpkgs`` providers (and conda's own libraries,
 ``conda:<name>``) have no PyPI file: neither format can express them; nor can they a git
@@ -28,10 +29,10 @@ from typing import Any
 from attrs import frozen
 
 from mach2.errors import LockError
-from mach2.lock.model import Lock, LockedPackage
+from mach2.lock.model import Lock, LockedPackage, SystemLock
 from mach2.model.target import Target
 
-__all__ = ["FORMATS", "Export", "export"]
+__all__ = ["FORMATS", "Export", "chosen_system", "export"]
 
 FORMATS = ("pylock", "requirements")
 _EXPRESSIBLE = ("wheel", "sdist", "url")
@@ -46,19 +47,42 @@ class Export:
     left_out: tuple[str, ...] = ()
 
 
-def export(lock: Lock, format: str, *, origin: str = "mach2.lock", partial: bool = False) -> Export:
-    """``lock`` as ``pylock`` or ``requirements`` text.
+def chosen_system(lock: Lock, system: str | None, origin: str) -> SystemLock:
+    """The system to export: ``system``, or the lock's only one.
+
+    :raises LockError: the lock lacks ``system``, or has several and none was chosen.
+    """
+    if system is not None:
+        return lock.system(system, origin=origin)
+    if len(lock.systems) > 1:
+        raise LockError(
+            f"{origin} has several systems ({', '.join(lock.systems)}); an export is for one",
+            hint="choose it with --system " + " or --system ".join(lock.systems),
+        )
+    return next(iter(lock.systems.values()))
+
+
+def export(
+    lock: Lock,
+    format: str,
+    *,
+    origin: str = "mach2.lock",
+    partial: bool = False,
+    system: str | None = None,
+) -> Export:
+    """``lock`` (its ``system``, or its only one) as ``pylock`` or ``requirements`` text.
 
     :param origin: how the lock is named in messages and in the export's header.
     :param partial: leave out what the format cannot express instead of refusing.
     :raises LockError: an unknown format, or packages the format cannot express (without
-        ``partial``), or a package without a sha256.
+        ``partial``), or a package without a sha256, or no one system to export.
     """
     if format not in FORMATS:
         raise LockError(
             f"unknown export format {format!r}", hint=f"choose one of {', '.join(FORMATS)}"
         )
-    runtime = [p for _, p in sorted(lock.packages.items()) if not p.build_only]
+    chosen = chosen_system(lock, system, origin)
+    runtime = [p for _, p in sorted(chosen.packages.items()) if not p.build_only]
     kept = [p for p in runtime if _unexpressible(p) is None]
     left_out = tuple(f"{p.key} ({_unexpressible(p)})" for p in runtime if p not in kept)
     if left_out and not partial:
@@ -75,9 +99,9 @@ def export(lock: Lock, format: str, *, origin: str = "mach2.lock", partial: bool
                 hint="re-create the lock with `mach2 lock`",
             )
     if format == "pylock":
-        text = _pylock(lock, kept, left_out, origin)
+        text = _pylock(lock, chosen.target, kept, left_out, origin)
     else:
-        text = _requirements(lock, kept, left_out, origin)
+        text = _requirements(lock, chosen.target, kept, left_out, origin)
     return Export(text=text, left_out=left_out)
 
 
@@ -94,11 +118,14 @@ def _unexpressible(package: LockedPackage) -> str | None:
 
 
 def _requirements(
-    lock: Lock, packages: Sequence[LockedPackage], left_out: Sequence[str], origin: str
+    lock: Lock,
+    target: Target,
+    packages: Sequence[LockedPackage],
+    left_out: Sequence[str],
+    origin: str,
 ) -> str:
     lines = [
-        f"# Exported by {lock.generator} from {origin}: the environment for "
-        f"{lock.target.describe()},",
+        f"# Exported by {lock.generator} from {origin}: the environment for {target.describe()},",
         "# one file per package, pinned by its sha256 (pip's hash-checking mode).",
         *(f"# left out (no PyPI file): {name}" for name in left_out),
     ]
@@ -130,14 +157,18 @@ def target_marker(target: Target) -> str:
 
 
 def _pylock(
-    lock: Lock, packages: Sequence[LockedPackage], left_out: Sequence[str], origin: str
+    lock: Lock,
+    target: Target,
+    packages: Sequence[LockedPackage],
+    left_out: Sequence[str],
+    origin: str,
 ) -> str:
     exported = {p.key for p in packages}
     index = lock.indexes[0] if len(lock.indexes) == 1 else None
     document: dict[str, Any] = {
         "lock-version": "1.0",
-        "environments": [target_marker(lock.target)],
-        "requires-python": f"=={lock.target.python_minor}.*",
+        "environments": [target_marker(target)],
+        "requires-python": f"=={target.python_minor}.*",
         "extras": [],
         "dependency-groups": [],
         "default-groups": [],
@@ -171,7 +202,7 @@ def _pylock(
     tool: dict[str, Any] = {
         "generator": lock.generator,
         "lock": origin,
-        "target": lock.target.describe(),
+        "target": target.describe(),
         "inputs-hash": lock.inputs.hash,
     }
     if left_out:

@@ -18,7 +18,7 @@ from attrs import frozen
 
 from mach2.atomic import write_atomic
 from mach2.errors import LockError, TargetError
-from mach2.model.target import Target
+from mach2.model.target import SYSTEMS, Target
 
 __all__ = [
     "LOCK_VERSION",
@@ -26,12 +26,17 @@ __all__ = [
     "LockInputs",
     "LockedArtifact",
     "LockedPackage",
+    "SystemLock",
     "canonical_providers",
+    "factor",
     "read_lock",
     "write_lock",
 ]
 
-LOCK_VERSION = 1
+#: The lock-version this mach2 writes: one file for several systems (implementation.md,
+#: "Lock format").  lock-version 1 (one system) is still read, and written back as 2.
+LOCK_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def canonical_providers(providers: Mapping[str, str | list[str] | tuple[str, ...]]) -> str:
@@ -137,6 +142,8 @@ class LockedPackage:
     :param dependencies: key of each dependency → the requirement text(s) that pulled it in.
     :param build_system: for sdists, key of each build dependency → its requirement text.
     :param build_only: True when only needed to build sdists (not installed in the env).
+    :param why_version: in a lock of several systems, why the version is not the one this
+        system would take alone (one version per package), or why it differs per system.
     :param extra: provider-specific fields (``patchelf`` plan, ``nixpkgs`` attr, conda info).
     """
 
@@ -151,6 +158,7 @@ class LockedPackage:
     build_system: Mapping[str, str] | None = None
     build_only: bool = False
     requires_python: str | None = None
+    why_version: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -168,6 +176,8 @@ class LockedPackage:
             data["build-system"] = dict(sorted(self.build_system.items()))
         if self.requires_python is not None:
             data["requires-python"] = self.requires_python
+        if self.why_version is not None:
+            data["why-version"] = self.why_version
         data.update(self.extra)
         return data
 
@@ -175,7 +185,7 @@ class LockedPackage:
     def from_json(cls, key: str, data: Mapping[str, Any]) -> LockedPackage:
         known = {
             "name", "version", "provider", "why-provider", "artifact", "extras",
-            "dependencies", "build-only", "build-system", "requires-python",
+            "dependencies", "build-only", "build-system", "requires-python", "why-version",
         }  # fmt: skip
         return cls(
             key=key,
@@ -189,45 +199,184 @@ class LockedPackage:
             build_system=data.get("build-system"),
             build_only=bool(data.get("build-only", False)),
             requires_python=data.get("requires-python"),
+            why_version=data.get("why-version"),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
 
 @frozen(kw_only=True)
-class Lock:
-    """A resolved environment for one Target."""
+class SystemLock:
+    """One system's resolution: its target, roots and packages (what lock-version 1 held).
+
+    :param nixpkgs: the nixpkgs the nixpkgs provider's packages came from for this system
+        (revision, tarball URL and sha256 when pinned, its Python); ``None`` when unused.
+    """
 
     target: Target
-    inputs: LockInputs
     roots: tuple[str, ...]
     packages: Mapping[str, LockedPackage]
+    nixpkgs: Mapping[str, Any] | None = None
+
+
+def _ordered_systems(systems: Mapping[str, SystemLock]) -> dict[str, SystemLock]:
+    """Systems in :data:`SYSTEMS` order (x86_64-linux, aarch64-linux, x86_64-darwin, …)."""
+    return {name: systems[name] for name in sorted(systems, key=_system_rank)}
+
+
+def _system_rank(name: str) -> tuple[int, str]:
+    known: tuple[str, ...] = SYSTEMS
+    return (known.index(name), name) if name in known else (len(known), name)
+
+
+@frozen(kw_only=True)
+class Lock:
+    """A resolved environment for one or more systems (lock-version 2).
+
+    Everything that decides the result is shared (inputs, providers, indexes, the cutoff, the
+    Python version); each system has its own resolution (:class:`SystemLock`).  The file
+    stores what the systems' packages have in common once (see :meth:`to_json`).
+
+    :param read_version: the lock-version the lock was read from (1: migrated on read; it is
+        written as lock-version 2).  Not part of equality.
+    """
+
+    systems: Mapping[str, SystemLock] = attrs.field(converter=_ordered_systems)
+    inputs: LockInputs
     exclude_newer: str | None = None
     indexes: tuple[str, ...] = ()
     providers: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     generator: str = "mach2"
-    #: The nixpkgs the nixpkgs provider's packages came from (revision, tarball URL and
-    #: sha256 when pinned, its Python); ``None`` when that provider was not used.
-    nixpkgs: Mapping[str, Any] | None = None
     #: The foreign lock the pins came from (``format``, ``file``, ``tool``), when there was one.
     foreign: Mapping[str, Any] | None = None
+    read_version: int = attrs.field(default=LOCK_VERSION, eq=False)
+
+    @systems.validator
+    def _check_systems(self, _attribute: object, value: Mapping[str, SystemLock]) -> None:
+        if not value:
+            raise ValueError("a lock has at least one system")
+        pythons = {s.target.python for s in value.values()}
+        if len(pythons) != 1:
+            raise ValueError(f"the systems of a lock share one Python, not {sorted(pythons)}")
+        for name, system in value.items():
+            if system.target.system != name:
+                raise ValueError(f"system {name} holds a target for {system.target.system}")
+
+    @classmethod
+    def single(
+        cls,
+        *,
+        target: Target,
+        roots: tuple[str, ...] | list[str],
+        packages: Mapping[str, LockedPackage],
+        nixpkgs: Mapping[str, Any] | None = None,
+        **shared: Any,
+    ) -> Lock:
+        """A lock of one system (what lock-version 1 held)."""
+        system = SystemLock(target=target, roots=tuple(roots), packages=packages, nixpkgs=nixpkgs)
+        return cls(systems={target.system: system}, **shared)
+
+    # -- views ---------------------------------------------------------------------------------
+
+    @property
+    def system_names(self) -> tuple[str, ...]:
+        return tuple(self.systems)
+
+    @property
+    def python(self) -> tuple[int, int, int]:
+        return next(iter(self.systems.values())).target.python
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        return tuple(s.target for s in self.systems.values())
+
+    def system(self, name: str, *, origin: str = "the lock") -> SystemLock:
+        """The resolution of system ``name``.
+
+        :raises LockError: the lock has no entries for it (with the command that adds it).
+        """
+        try:
+            return self.systems[name]
+        except KeyError:
+            names = [*self.systems, name]
+            raise LockError(
+                f"{origin} has no entries for {name} (it has {', '.join(self.systems)})",
+                hint="add it with `mach2 lock " + " ".join(f"--system {n}" for n in names) + "`",
+            ) from None
+
+    def _only(self, what: str) -> SystemLock:
+        if len(self.systems) != 1:
+            raise LockError(
+                f"`Lock.{what}` needs a lock of one system; this one has {', '.join(self.systems)}",
+                hint="use `Lock.system(NAME)` or `Lock.systems`",
+            )
+        return next(iter(self.systems.values()))
+
+    @property
+    def target(self) -> Target:
+        """The target of a one-system lock (:meth:`system` for a multi-system one)."""
+        return self._only("target").target
+
+    @property
+    def packages(self) -> Mapping[str, LockedPackage]:
+        """The packages of a one-system lock (:meth:`system` for a multi-system one)."""
+        return self._only("packages").packages
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """The roots of a one-system lock (:meth:`system` for a multi-system one)."""
+        return self._only("roots").roots
+
+    @property
+    def nixpkgs(self) -> Mapping[str, Any] | None:
+        """The nixpkgs record of a one-system lock (:meth:`system` for a multi-system one)."""
+        return self._only("nixpkgs").nixpkgs
+
+    # -- JSON ----------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        optional = {
-            key: dict(sorted(value.items()))
-            for key, value in (("nixpkgs", self.nixpkgs), ("foreign", self.foreign))
-            if value
-        }
-        return {
+        """The lock-version 2 document.
+
+        Per package, a field equal on every system the package is on is written once; the
+        rest goes under ``systems.<system>``, whose keys are the systems the package is on.
+        ``systems`` is left out when the package is on every system with nothing differing
+        (so a lock of one system reads like lock-version 1).  The same rule puts ``roots``
+        and ``nixpkgs`` at the top or under the lock's ``systems.<system>``.
+        """
+        names = list(self.systems)
+        data: dict[str, Any] = {
             "lock-version": LOCK_VERSION,
             "generator": self.generator,
-            "target": self.target.to_json(),
+            "python": "{}.{}.{}".format(*self.python),
             "inputs": self.inputs.to_json(),
             "exclude-newer": self.exclude_newer,
             "indexes": list(self.indexes),
             "providers": {k: list(v) for k, v in sorted(self.providers.items())},
-            "roots": sorted(self.roots),
-            "packages": {k: p.to_json() for k, p in sorted(self.packages.items())},
-        } | optional
+        }
+        if self.foreign:
+            data["foreign"] = dict(sorted(self.foreign.items()))
+        entries = {name: _target_fields(s.target) for name, s in self.systems.items()}
+        shared: dict[str, dict[str, Any]] = {
+            name: {"roots": sorted(s.roots)}
+            | ({"nixpkgs": dict(sorted(s.nixpkgs.items()))} if s.nixpkgs else {})
+            for name, s in self.systems.items()
+        }
+        common, differing = factor(shared, names)
+        data.update(common)
+        for name, fields in differing.items():
+            entries[name].update(fields)
+        data["systems"] = entries
+        keys = sorted({k for s in self.systems.values() for k in s.packages})
+        packages = {}
+        for key in keys:
+            records = {
+                name: s.packages[key].to_json()
+                for name, s in self.systems.items()
+                if key in s.packages
+            }
+            common, differing = factor(records, names)
+            packages[key] = common | ({"systems": differing} if differing else {})
+        data["packages"] = packages
+        return data
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -235,16 +384,22 @@ class Lock:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, origin: str = "<lock>") -> Lock:
         version = data.get("lock-version") if isinstance(data, Mapping) else None
-        if version != LOCK_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > LOCK_VERSION:
             raise LockError(
-                f"{origin}: unsupported lock-version {version!r} (this mach2 reads {LOCK_VERSION})",
+                f"{origin}: lock-version {version} was written by a newer mach2 "
+                f"(this mach2 reads lock-version {' and '.join(map(str, READABLE_VERSIONS))})",
+                hint="upgrade mach2 (or re-create the lock with this one: `mach2 lock`)",
+            )
+        if version not in READABLE_VERSIONS:
+            raise LockError(
+                f"{origin}: unsupported lock-version {version!r} "
+                f"(this mach2 reads {' and '.join(map(str, READABLE_VERSIONS))})",
                 hint="re-create it with `mach2 lock`",
             )
         try:
             inputs = data["inputs"]
-            return cls(
-                target=Target.from_json(data["target"]),
-                inputs=LockInputs(
+            shared = {
+                "inputs": LockInputs(
                     requirements_sha256=inputs["requirements-sha256"],
                     providers=inputs["providers"],
                     files=dict(inputs.get("files", {})),
@@ -252,15 +407,24 @@ class Lock:
                     paths=dict(inputs.get("paths", {})),
                     parts=dict(inputs.get("parts", {})),
                 ),
-                roots=tuple(data["roots"]),
-                packages={k: LockedPackage.from_json(k, v) for k, v in data["packages"].items()},
-                exclude_newer=data.get("exclude-newer"),
-                indexes=tuple(data.get("indexes", ())),
-                providers={k: tuple(v) for k, v in data.get("providers", {}).items()},
-                generator=data.get("generator", "mach2"),
-                nixpkgs=data.get("nixpkgs"),
-                foreign=data.get("foreign"),
-            )
+                "exclude_newer": data.get("exclude-newer"),
+                "indexes": tuple(data.get("indexes", ())),
+                "providers": {k: tuple(v) for k, v in data.get("providers", {}).items()},
+                "generator": data.get("generator", "mach2"),
+                "foreign": data.get("foreign"),
+            }
+            if version == 1:
+                return cls.single(
+                    target=Target.from_json(data["target"]),
+                    roots=tuple(data["roots"]),
+                    packages={
+                        k: LockedPackage.from_json(k, v) for k, v in data["packages"].items()
+                    },
+                    nixpkgs=data.get("nixpkgs"),
+                    read_version=1,
+                    **shared,
+                )
+            return cls(systems=_systems_from_json(data, origin), **shared)
         except TargetError as error:
             raise LockError(
                 f"{origin}: malformed target: {error.message}",
@@ -271,6 +435,82 @@ class Lock:
                 f"{origin}: malformed lock ({type(error).__name__}: {error})",
                 hint="re-create it with `mach2 lock`",
             ) from error
+
+
+def _target_fields(target: Target) -> dict[str, Any]:
+    """A system's entry in the lock: its target without the shared Python and the key."""
+    return {k: v for k, v in target.to_json().items() if k not in ("python", "system")}
+
+
+def factor(
+    records: Mapping[str, Mapping[str, Any]], systems: list[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Split per-system records into what they share and what each system has of its own.
+
+    A field is shared when every system of ``records`` has it with one value.  The second
+    result maps each system of ``records`` to its own fields; it is empty when the records
+    are on every system of ``systems`` and share everything.
+
+    >>> factor({"a": {"v": 1, "f": "x"}, "b": {"v": 1, "f": "y"}}, ["a", "b"])
+    ({'v': 1}, {'a': {'f': 'x'}, 'b': {'f': 'y'}})
+    >>> factor({"a": {"v": 1}}, ["a", "b"])
+    ({'v': 1}, {'a': {}})
+    """
+    values = list(records.values())
+    first = values[0]
+    common = {
+        field: value
+        for field, value in first.items()
+        if all(field in other and other[field] == value for other in values[1:])
+    }
+    own = {
+        name: {k: v for k, v in record.items() if k not in common}
+        for name, record in records.items()
+    }
+    if set(records) == set(systems) and not any(own.values()):
+        return common, {}
+    return common, own
+
+
+def _systems_from_json(data: Mapping[str, Any], origin: str) -> dict[str, SystemLock]:
+    """The systems of a lock-version 2 document: each package's shared fields, then its own."""
+    python = data["python"]
+    entries = data["systems"]
+    if not isinstance(entries, Mapping) or not entries:
+        raise ValueError("`systems` must name at least one system")
+    packages = data["packages"]
+    for key, package in packages.items():
+        own = package.get("systems")
+        if own is not None:
+            unknown = [name for name in own if name not in entries]
+            if unknown:
+                raise ValueError(
+                    f"package {key} has entries for {unknown[0]}, not a system of the lock"
+                )
+    systems = {}
+    for name, entry in entries.items():
+        target = Target.from_json({"python": python, "system": name, **_target_only(entry)})
+        found = {}
+        for key, package in packages.items():
+            own = package.get("systems")
+            if own is None:
+                record = package
+            elif name in own:
+                record = {k: v for k, v in package.items() if k != "systems"} | own[name]
+            else:
+                continue
+            found[key] = LockedPackage.from_json(key, record)
+        systems[name] = SystemLock(
+            target=target,
+            roots=tuple(entry.get("roots", data.get("roots", ()))),
+            packages=found,
+            nixpkgs=entry.get("nixpkgs", data.get("nixpkgs")),
+        )
+    return systems
+
+
+def _target_only(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in ("glibc", "macos", "musl") if k in entry}
 
 
 def read_lock(path: Path) -> Lock:

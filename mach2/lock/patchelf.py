@@ -209,6 +209,7 @@ class UnresolvedLibrary:
     :param key: the package's lock key; ``name``/``version`` as the lock has them.
     :param files: the files needing it (install paths), in plan order.
     :param reason: the planner's reason (``no nixpkgs package known for this soname``).
+    :param system: the lock's system it is on (named when the lock has several).
     """
 
     key: str
@@ -217,6 +218,7 @@ class UnresolvedLibrary:
     soname: str
     files: tuple[str, ...]
     reason: str
+    system: str | None = None
 
     def detail(self) -> str:
         """``libmpi.so.40 (needed by a.so and 1 more; no nixpkgs package known ...)``."""
@@ -226,7 +228,8 @@ class UnresolvedLibrary:
     def describe(self) -> str:
         """``mpi4py 4.1.2: no library for libmpi.so.40 (needed by ...)``: the words of the
         build-time error (mach2.patchelf.apply)."""
-        return f"{self.name} {self.version}: no library for {self.detail()}"
+        on = f" on {self.system}" if self.system else ""
+        return f"{self.name} {self.version}{on}: no library for {self.detail()}"
 
 
 def unresolved_libraries(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:

@@ -32,8 +32,13 @@ SYSTEMS: tuple[System, ...] = ("x86_64-linux", "aarch64-linux", "x86_64-darwin",
 
 #: glibc of current nixpkgs (nixos-25.05 and unstable ship glibc 2.40); ``--glibc`` changes it.
 DEFAULT_GLIBC = (2, 40)
-#: The oldest macOS nixpkgs' darwin stdenv targets (11.0 since the 2024 SDK rework).
-DEFAULT_MACOS = (11, 0)
+#: The oldest macOS the environment must run on, by default: uv's default for its macOS
+#: platforms (13.0, the oldest macOS Apple still supported when uv chose it), so a lock's
+#: macOS wheels are uv's.  nixpkgs' own darwin stdenv builds for 11.3 (lib/systems/default.nix
+#: ``darwinSdkVersion``), but most arm64 wheels of the scientific stack need macOS 12+
+#: (scipy's are ``macosx_12_0_arm64``): with 11.0 they would be built from source.
+#: ``--macos 11.0`` keeps older Macs.
+DEFAULT_MACOS = (13, 0)
 #: The patch release nixpkgs carries for each minor, used when only ``3.12`` is given, so that
 #: ``python_full_version`` markers evaluate the way they will in the built environment.
 NIXPKGS_PYTHON_MICRO = {

@@ -39,6 +39,7 @@ let
     fixes = ./fixes.nix;
     sources = ./sources.nix;
     editable = ./editable.nix;
+    macho = ./macho.nix;
     packages = ./packages.nix;
     overlay = ./overlay.nix;
     underscore = ./underscore.nix;

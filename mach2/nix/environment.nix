@@ -88,7 +88,16 @@ let
       ignoreCollisions = typed "ignoreCollisions" isBool "true or false" (args.ignoreCollisions or false);
       postBuild = typed "postBuild" isString "a string of shell commands" (args.postBuild or "");
 
-      rawLock = if hasLock then lock.readLock lockFile else lock.emptyLock;
+      # The host platform's entries of the lock (a lock of several systems holds each one's).
+      rawLock =
+        if hasLock then
+          lock.forSystem {
+            inherit lockFile;
+            system = pkgs.stdenv.hostPlatform.system or null;
+            lock = lock.readLock lockFile;
+          }
+        else
+          lock.emptyLock;
       interpreter = python.selectPython {
         python = args.python or defaults.python;
         lockData = rawLock;

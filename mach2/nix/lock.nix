@@ -1,7 +1,10 @@
-# Reading, validating and freshness-checking mach2.lock (lock-version 1, see implementation.md).
+# Reading, validating and freshness-checking mach2.lock (lock-versions 1 and 2, see
+# implementation.md "Lock format").
 #
 # Pure evaluation: the lock is read with builtins.readFile + builtins.fromJSON; nothing is
-# built or fetched to read it.
+# built or fetched to read it.  A lock-version 2 file holds several systems; `forSystem` gives
+# the one system's view the rest of the library reads, shaped like lock-version 1 (`target`,
+# `roots`, `packages`, each package its shared fields with its system's own merged over them).
 { util, providers, ... }:
 let
   inherit (builtins)
@@ -16,16 +19,23 @@ let
     isAttrs
     isList
     isString
+    listToAttrs
     match
     pathExists
     readFile
+    removeAttrs
     toJSON
     toString
     ;
   inherit (util) identifierKey;
   inherit (providers) canonicalProviders providerLists;
 
-  supportedVersion = 1;
+  # The lock-version this library writes' counterpart reads; 1 (one system) is still read.
+  supportedVersion = 2;
+  supportedVersions = [
+    1
+    2
+  ];
 
   /**
     The name used for the lock in messages and commands.
@@ -64,23 +74,23 @@ let
   /**
     The command that (re)creates the lock, with the given inputs spelled out.
 
-    Type: refreshCommand :: { lockFile, providers, pythonVersion } -> string
+    Type: refreshCommand :: { lockFile, providerString, pythonVersion, systems ? [] } -> string
   */
   refreshCommand =
     {
       lockFile,
       providerString,
       pythonVersion,
+      systems ? [ ],
     }:
     concatStringsSep " " (
       [
         "mach2 lock -r requirements.txt"
       ]
       ++ (if providerString == "" then [ ] else [ "-p '${providerString}'" ])
-      ++ [
-        "--python ${pythonVersion}"
-        "-o ${lockName lockFile}"
-      ]
+      ++ [ "--python ${pythonVersion}" ]
+      ++ map (system: "--system ${system}") systems
+      ++ [ "-o ${lockName lockFile}" ]
     );
 
   refreshHint =
@@ -106,7 +116,9 @@ let
       );
 
   /**
-    Check the top-level shape of a parsed lock; packages are checked when built.
+    Check the top-level shape of a parsed lock; packages are checked when built.  A
+    lock-version 1 lock is one system's view already, so its roots are checked here; a
+    lock-version 2 lock's are checked in its system's view (`forSystem`).
 
     Type: validateLock :: string -> attrs -> attrs
   */
@@ -115,15 +127,44 @@ let
     let
       fail = msg: throw "mach2: lock ${name}: ${msg}; re-create it with `mach2 lock`";
       version = lock."lock-version" or null;
+    in
+    if !(isAttrs lock) then
+      fail "not a JSON object"
+    else if builtins.isInt version && version > supportedVersion then
+      throw "mach2: lock ${name}: lock-version ${toString version} was written by a newer mach2 (this mach2 Nix library reads lock-versions ${
+        concatStringsSep " and " (map toString supportedVersions)
+      }); update the mach2 library (or re-create the lock with this mach2: `mach2 lock`)"
+    else if !(builtins.elem version supportedVersions) then
+      fail "unsupported lock-version ${toJSON version} (this mach2 Nix library reads ${
+        concatStringsSep " and " (map toString supportedVersions)
+      })"
+    else if version == 1 then
+      validateView name lock
+    else if !(isString (lock.python or null)) then
+      fail "`python` is missing"
+    else if !(isAttrs (lock.systems or null)) || lock.systems == { } then
+      fail "`systems` is missing or names no system"
+    else if !(isAttrs (lock.inputs or null)) then
+      fail "`inputs` is missing"
+    else if !(isAttrs (lock.packages or null)) then
+      fail "`packages` is missing or not an object"
+    else
+      lock;
+
+  /**
+    Check one system's view: target, inputs, packages and roots that are keys of packages.
+
+    Type: validateView :: string -> attrs -> attrs
+  */
+  validateView =
+    name: lock:
+    let
+      fail = msg: throw "mach2: lock ${name}: ${msg}; re-create it with `mach2 lock`";
       roots = lock.roots or null;
       packages = lock.packages or null;
       missingRoots = filter (r: !(packages ? ${identifierKey r})) roots;
     in
-    if !(isAttrs lock) then
-      fail "not a JSON object"
-    else if version != supportedVersion then
-      fail "unsupported lock-version ${toJSON version} (this mach2 Nix library reads ${toString supportedVersion})"
-    else if !(isAttrs (lock.target or null)) || !(isString (lock.target.python or null)) then
+    if !(isAttrs (lock.target or null)) || !(isString (lock.target.python or null)) then
       fail "`target.python` is missing"
     else if !(isAttrs (lock.inputs or null)) then
       fail "`inputs` is missing"
@@ -135,6 +176,101 @@ let
       fail "root `${head missingRoots}` is not a key of `packages`"
     else
       lock;
+
+  /**
+    The systems a lock has entries for.
+
+    Type: lockSystems :: attrs -> [string]
+  */
+  lockSystems =
+    lock:
+    if (lock."lock-version" or null) == 1 then
+      (if isString (lock.target.system or null) then [ lock.target.system ] else [ ])
+    else
+      attrNames (lock.systems or { });
+
+  /**
+    One system's view of a lock (lock-version 1 is one already): `target` (the shared
+    `python`, the system, its glibc/macOS floor), `roots`, `nixpkgs`, and the packages on that
+    system, each its shared fields with `systems.<system>` merged over them.  A system the lock
+    lacks throws, naming it and the `mach2 lock` command that adds it.  `system` null (a pkgs
+    without hostPlatform.system) takes the lock's only system.
+
+    Type: forSystem :: { lockFile, system, lock } -> attrs
+  */
+  forSystem =
+    {
+      lockFile,
+      system,
+      lock,
+    }:
+    let
+      name = lockName lockFile;
+      systems = lockSystems lock;
+      chosen =
+        if system != null then
+          system
+        else if builtins.length systems == 1 then
+          head systems
+        else
+          throw "mach2: lock ${name} has several systems (${concatStringsSep ", " systems}) and this nixpkgs does not say which it builds for (no `stdenv.hostPlatform.system`)";
+      entry = lock.systems.${chosen};
+      fail = msg: throw "mach2: lock ${name}: ${msg}; re-create it with `mach2 lock`";
+      own =
+        key: package:
+        let
+          perSystem = package.systems;
+        in
+        if !(isAttrs perSystem) then
+          fail "`packages.${key}.systems` must be an object, not ${builtins.typeOf perSystem}"
+        else
+          perSystem;
+      onSystem = key: !(lock.packages.${key} ? systems) || (own key lock.packages.${key}) ? ${chosen};
+      project =
+        key:
+        let
+          package = lock.packages.${key};
+        in
+        if package ? systems then removeAttrs package [ "systems" ] // package.systems.${chosen} else package;
+      keys = filter onSystem (attrNames lock.packages);
+    in
+    if (lock."lock-version" or null) == 1 then
+      lock // { systems = systems; }
+    else if !(lock.systems ? ${chosen}) then
+      throw "mach2: lock ${name} has no entries for ${chosen} (it has ${concatStringsSep ", " systems}); add it with `mach2 lock -r requirements.txt ${
+        concatStringsSep " " (map (s: "--system ${s}") (systems ++ [ chosen ]))
+      } -o ${name}` (use your own requirements file and options)"
+    else
+      validateView name (
+        removeAttrs lock [
+          "python"
+          "systems"
+          "roots"
+          "nixpkgs"
+        ]
+        // {
+          "lock-version" = supportedVersion;
+          target = {
+            python = lock.python;
+            system = chosen;
+          }
+          // removeAttrs entry [
+            "roots"
+            "nixpkgs"
+          ];
+          roots = entry.roots or lock.roots or null;
+          packages = listToAttrs (
+            map (key: {
+              name = key;
+              value = project key;
+            }) keys
+          );
+          inherit systems;
+        }
+        // (
+          if entry ? nixpkgs || lock ? nixpkgs then { nixpkgs = entry.nixpkgs or lock.nixpkgs; } else { }
+        )
+      );
 
   /**
     Throw when the lock was not made from these inputs (stale lock), else return the lock.
@@ -163,6 +299,8 @@ let
       hint = refreshHint {
         inherit lockFile providerString;
         pythonVersion = pythonVersion;
+        # `mach2 lock` keeps the lock's systems; several are spelled out anyway.
+        systems = if builtins.length (lock.systems or [ ]) > 1 then lock.systems else [ ];
       };
       requirementsHash = hashString "sha256" requirements;
       checkProviders = providers != null || requirements != null;
@@ -192,21 +330,15 @@ let
         builtins.replaceStrings [ "." ] [ "" ] lockPython
       }\"` or ${hint}"
     else if system != null && lockSystem != null && lockSystem != system then
-      throw "mach2: lock ${name} targets ${lockSystem} but nixpkgs builds for ${system}; lock for this system with `mach2 lock --system ${system}`"
+      throw "mach2: lock ${name} has no entries for ${system} (it has ${lockSystem}); add it with `mach2 lock -r requirements.txt --system ${lockSystem} --system ${system} -o ${name}` (use your own requirements file and options)"
     else
       lock;
 
   /**
-    An empty lock, used when only `packagesExtra` is given.
-
-    Type: emptyLock :: attrs
-  */
-  /**
     The lock of `dir` for `system`: `mach2-<system>.lock` (one lock per system), else
-    `mach2.lock` when it was made for that system.  A flake for several systems keeps one lock
-    per system beside it and asks this function for each; a system without one throws with
-    the `mach2 lock` command that makes it.  (Locks hold one target today; when a lock can
-    hold several, "made for that system" is the one test to widen.)
+    `mach2.lock` when it has entries for that system (one lock for several systems, or one
+    made for that system).  A flake for several systems asks this function for each; a system
+    without a lock throws with the `mach2 lock` commands that make one.
 
     Type: lockFileIn :: path -> string -> path
   */
@@ -215,39 +347,50 @@ let
     let
       perSystem = dir + "/mach2-${system}.lock";
       single = dir + "/mach2.lock";
-      singleSystem = if pathExists single then (readLock single).target.system or null else null;
+      singleSystems = if pathExists single then lockSystems (readLock single) else [ ];
       present = filter (n: match "mach2(-.*)?\\.lock" n != null) (
         if pathExists dir then attrNames (builtins.readDir dir) else [ ]
       );
     in
     if pathExists perSystem then
       perSystem
-    else if singleSystem == system then
+    else if builtins.elem system singleSystems then
       single
     else
       throw "mach2: no lock for ${system} in ${toString dir} (${
         if present == [ ] then "it has none" else "it has ${concatStringsSep ", " present}"
       }${
-        if singleSystem != null then "; mach2.lock is for ${singleSystem}" else ""
-      }); make it with `mach2 lock --system ${system} -o mach2-${system}.lock` (same requirements and options as the others)";
+        if singleSystems != [ ] then "; mach2.lock is for ${concatStringsSep ", " singleSystems}" else ""
+      }); add it to mach2.lock with `mach2 lock ${
+        concatStringsSep " " (map (s: "--system ${s}") (singleSystems ++ [ system ]))
+      }`, or make `mach2 lock --system ${system} -o mach2-${system}.lock` (same requirements and options as the others)";
 
+  /**
+    An empty lock, used when only `packagesExtra` is given.
+
+    Type: emptyLock :: attrs
+  */
   emptyLock = {
     "lock-version" = supportedVersion;
     target = { };
     inputs = { };
     roots = [ ];
     packages = { };
+    systems = [ ];
   };
 in
 {
   inherit
     checkFresh
     emptyLock
+    forSystem
     lockFileIn
     lockName
+    lockSystems
     majorMinor
     readLock
     refreshCommand
     validateLock
+    validateView
     ;
 }

@@ -8,6 +8,8 @@
 #          sets each ELF file's RUNPATH to the plan's $ORIGIN entries plus the /nix/store
 #          directories holding its libraries; nativeBuildInputs = [ patchelf ].
 #          Without one (hand-written `{ attrs = [...]; }`, or no plan): autoPatchelfHook.
+#          macOS: no ELF patching; a wheel with a `macho` plan (a library from outside the
+#          wheel) has its links pointed at /nix/store by macho.nix.
 #   sdist  buildPythonPackage { pyproject = true; build-system = the locked backends; ... }
 #   nixpkgs  (docs/nixpkgs.md §5) `prev.<attr>` itself when this nixpkgs has the locked version
 #          (same .drv, a binary-cache hit); else `prev.<attr>.overridePythonAttrs` with the
@@ -24,7 +26,15 @@
 #
 # `local` = { root; develop; editableRoot; }: the directory the lock's paths are relative to,
 # whether editables are installed in development mode, and their working tree's root.
-{ pkgs, util, fixes, sources, editable, ... }:
+{
+  pkgs,
+  util,
+  fixes,
+  macho,
+  sources,
+  editable,
+  ...
+}:
 let
   inherit (builtins)
     attrNames
@@ -45,6 +55,7 @@ let
   inherit (util) bundledScript describe getAttrPath identifierKey splitOn;
 
   isLinux = pkgs.stdenv.hostPlatform.isLinux or false;
+  isDarwin = pkgs.stdenv.hostPlatform.isDarwin or false;
 
   /**
     The attribute of the python package set that holds locked package `key`: the key itself,
@@ -334,7 +345,29 @@ let
 
   wheel =
     args@{ key, pkg, ... }:
-    if isLinux && hasFullPlan pkg then planWheel args else autoPatchelfWheel args;
+    if isLinux && hasFullPlan pkg then
+      planWheel args
+    else if isDarwin && pkg ? macho then
+      machoWheel args
+    else
+      autoPatchelfWheel args;
+
+  # A macOS wheel that loads libraries from outside itself (macho.nix).
+  machoWheel =
+    args@{ key, pkg, final, ... }:
+    final.buildPythonPackage (
+      common args
+      // {
+        format = "wheel";
+        dontStrip = true;
+        nativeBuildInputs = macho.nativeInputs;
+        buildInputs = macho.libraries key pkg;
+        postFixup = macho.relinkScript {
+          inherit key pkg;
+          inherit (final.python) sitePackages;
+        };
+      }
+    );
 
   # A wheel with a full patch plan: the plan replaces autoPatchelfHook.
   planWheel =

@@ -67,27 +67,33 @@ class Request:
     pins: Pins | None = None
 
 
-def request(requirements: RequirementsInput, text: str, options: LockOptions) -> Request:
-    """The stage: inputs and options → :class:`Request` for ``options.target``.
+def request(
+    requirements: RequirementsInput,
+    text: str,
+    options: LockOptions,
+    *,
+    target: Target | None = None,
+) -> Request:
+    """The stage: inputs and options → :class:`Request` for ``target`` (default:
+    ``options.target``; a lock of several systems makes one per ``options.targets``).
 
     With a foreign lock, its entries for the target are the pins and the roots
     (``mach2.pipeline.pins``): nothing is resolved anew.
     """
+    target = target or options.target
     order = provider_order(options.providers, requirements)
     pins = None
     if requirements.foreign is not None:
         from mach2.pipeline.pins import pin_roots
 
-        pins = requirements.foreign.select(
-            options.target, extras=options.extras, groups=options.groups
-        )
+        pins = requirements.foreign.select(target, extras=options.extras, groups=options.groups)
         found, constraints = list(pin_roots(pins)), list[Requirement]()
     else:
-        found, constraints = roots(requirements, options.target)
+        found, constraints = roots(requirements, target)
     return Request(
         project=project_root(requirements, options),
         editables=editable_urls(requirements),
-        target=options.target,
+        target=target,
         requirements=requirements,
         text=text,
         order=order,

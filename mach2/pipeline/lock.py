@@ -12,12 +12,20 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from mach2._version import __version__
 from mach2.inputs import RequirementsInput
-from mach2.lock.model import Lock, LockedPackage, LockInputs, canonical_providers, sha256_text
+from mach2.lock.model import (
+    Lock,
+    LockedPackage,
+    LockInputs,
+    SystemLock,
+    canonical_providers,
+    sha256_text,
+)
 from mach2.model.names import normalize
 from mach2.net.files import local_file
 from mach2.pipeline.inputs import Request, index_urls, provider_order
@@ -31,30 +39,36 @@ __all__ = ["assemble", "local_paths", "lock_directory", "lock_inputs", "stale_re
 
 
 def assemble(
-    request: Request,
-    packages: dict[str, LockedPackage],
-    providers: OpenProviders,
+    requests: Sequence[Request],
+    packages: Mapping[str, Mapping[str, LockedPackage]],
+    providers: Mapping[str, OpenProviders],
     options: LockOptions,
 ) -> Lock:
-    """The stage: the Lock record."""
-    nixpkgs = None
-    if providers.nixpkgs is not None:
-        from mach2.providers.nixpkgs.configure import lock_record
-
-        nixpkgs = lock_record(providers.nixpkgs, options.nixpkgs)
-    directory = lock_directory(request.requirements, options)
-    packages = {k: _portable(p, directory, request.project) for k, p in packages.items()}
+    """The stage: the Lock record, from one request per system and each system's packages
+    and providers (keyed by system).  Local paths are recorded relative to the lock's
+    directory (:func:`lock_directory`)."""
+    first = requests[0]
+    directory = lock_directory(first.requirements, options)
+    systems: dict[str, SystemLock] = {
+        request.target.system: SystemLock(
+            target=request.target,
+            roots=tuple(sorted({r.identifier for r in request.roots})),
+            packages={
+                key: _portable(package, directory, request.project)
+                for key, package in packages[request.target.system].items()
+            },
+            nixpkgs=_nixpkgs_record(providers[request.target.system], options),
+        )
+        for request in requests
+    }
     return Lock(
-        target=request.target,
-        inputs=lock_inputs(request.requirements, request.text, options),
-        roots=tuple(sorted({r.identifier for r in request.roots})),
-        packages=packages,
+        systems=systems,
+        inputs=lock_inputs(first.requirements, first.text, options),
         exclude_newer=_timestamp(options.exclude_newer),
-        indexes=request.index_urls,
-        providers=request.order.effective(),
+        indexes=first.index_urls,
+        providers=first.order.effective(),
         generator=f"mach2 {__version__}",
-        nixpkgs=nixpkgs,
-        foreign=_foreign_record(request),
+        foreign=_foreign_record(first),
     )
 
 
@@ -64,6 +78,14 @@ def _foreign_record(request: Request) -> dict[str, str] | None:
         return None
     lock = request.pins.lock
     return {"format": lock.format, "file": os.path.basename(lock.path), "tool": lock.tool}
+
+
+def _nixpkgs_record(providers: OpenProviders, options: LockOptions) -> Mapping[str, Any] | None:
+    if providers.nixpkgs is None:
+        return None
+    from mach2.providers.nixpkgs.configure import lock_record
+
+    return lock_record(providers.nixpkgs, options.nixpkgs)
 
 
 def lock_inputs(
@@ -80,7 +102,9 @@ def lock_inputs(
         "requirements": requirements_sha256,
         "files": files,
         "providers": user_providers,
-        "target": options.target.to_json(),
+        # "lock-version" is the version of this formula (1), not of the file: one system
+        # hashes as lock-version 1 did, so a migrated lock stays fresh.
+        **_targets(options),
         "exclude-newer": _timestamp(options.exclude_newer),
         "indexes": index_urls(requirements, options),
         "pre": options.allow_prereleases or requirements.pre,
@@ -169,6 +193,14 @@ def _portable(package: LockedPackage, lock_dir: Path, project: Path | None) -> L
     return attrs.evolve(package, artifact=attrs.evolve(artifact, url=None, extra=extra))
 
 
+def _targets(options: LockOptions) -> dict[str, object]:
+    """The target of a one-system lock (as lock-version 1 hashed it), else every system's."""
+    targets = options.targets
+    if len(targets) == 1:
+        return {"target": targets[0].to_json()}
+    return {"targets": sorted((t.to_json() for t in targets), key=lambda t: str(t["system"]))}
+
+
 def _input_hash(parts: Mapping[str, object]) -> str:
     return sha256_text(json.dumps(parts, sort_keys=True))
 
@@ -198,14 +230,9 @@ _PART_WORDS = {
 }
 #: Parts told by the input files themselves, or by a value the lock records (below).
 _TOLD_ELSEWHERE = (
-    "requirements",
-    "files",
-    "paths",
-    "target",
-    "providers",
-    "exclude-newer",
+    "requirements", "files", "paths", "target", "targets", "providers", "exclude-newer",
     "indexes",
-)
+)  # fmt: skip
 
 
 def stale_reasons(
@@ -262,15 +289,26 @@ def _recorded_changes(
 ) -> list[str]:
     """The parts whose values the lock records: old → new."""
     found = []
-    old_target, new_target = lock.target.to_json(), options.target.to_json()
-    if old_target != new_target:
+    old: dict[str, dict[str, object]] = {t.system: t.to_json() for t in lock.targets}
+    new: dict[str, dict[str, object]] = {t.system: t.to_json() for t in options.targets}
+    pairs: list[tuple[str | None, dict[str, object], dict[str, object]]] = [
+        (None, next(iter(old.values())), next(iter(new.values())))
+    ]
+    if len(old) > 1 or len(new) > 1:
+        if set(old) != set(new):
+            found.append(f"the systems changed: {', '.join(old)} → {', '.join(new)}")
+        pairs = [(system, old[system], new[system]) for system in old if system in new]
+    for system, old_target, new_target in pairs:
+        if old_target == new_target:
+            continue
         keys = [
             k
             for k in ("python", "system", "glibc", "musl", "macos")
             if k in old_target or k in new_target
         ]
+        whose = f"the target of {system}" if system else "the target"
         found.append(
-            "the target changed: "
+            f"{whose} changed: "
             + ", ".join(
                 f"{k} {old_target.get(k, 'none')} → {new_target.get(k, 'none')}"
                 for k in keys
@@ -298,7 +336,9 @@ def _git_changes(lock: Lock, requirements: RequirementsInput) -> list[str]:
     found = []
     for entry in requirements.requirements:
         url = entry.requirement.url
-        package = lock.packages.get(normalize(entry.requirement.name))
+        key = normalize(entry.requirement.name)
+        # A git package is the same checkout on every system: the first system's holds it.
+        package = next((s.packages[key] for s in lock.systems.values() if key in s.packages), None)
         if url is None or not url.startswith("git+") or package is None:
             continue
         artifact = package.artifact

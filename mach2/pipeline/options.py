@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 from attrs import frozen
 
 from mach2.model.target import Target
@@ -32,7 +33,15 @@ class LockOptions:
     :param host_python: interpreter that runs PEP 517 hooks for sdist metadata.
     """
 
+    #: The target's Python, glibc, macOS floor and musl; its system is the lock's only one
+    #: unless ``systems`` names several.
     target: Target
+    #: Lock for these systems, in one file (each gets ``target`` with its system); empty:
+    #: ``target.system`` alone.
+    systems: Sequence[str] = ()
+    #: When no one version of a package fits every system, let it differ per system (named
+    #: in the lock, shown by ``mach2 why``) instead of failing.
+    split_versions: bool = False
     providers: str | Mapping[str, str | Sequence[str]] | None = None
     exclude_newer: datetime | None = None
     index_urls: Sequence[str] | None = None
@@ -70,3 +79,17 @@ class LockOptions:
     #: wheels) are recorded relative to it, so the Nix side finds them from the lock.
     #: ``None``: the first input file's directory.
     lock_dir: Path | None = None
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """One Target per system to lock (``target`` with each system; musl on Linux only)."""
+        names = tuple(dict.fromkeys(self.systems)) or (self.target.system,)
+        return tuple(_for_system(self.target, name) for name in names)
+
+
+def _for_system(target: Target, system: str) -> Target:
+    if system == target.system:
+        return target
+    musl = target.musl if system.endswith("-linux") else None
+    # attrs validates the system name (a TargetError for an unknown one).
+    return attrs.evolve(target, system=system, musl=musl)  # type: ignore[arg-type]

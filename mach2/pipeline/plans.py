@@ -1,7 +1,10 @@
-"""Stage 5, plans: a RUNPATH rewrite plan on every binary wheel of the lock (Linux targets).
+"""Stage 5, plans: what each binary wheel of a system needs from Nix to find its libraries.
 
-Each wheel is downloaded once (the content-addressed cache) and inspected once (the inspection
-cache, by sha256); the plans themselves are pure (mach2.patchelf).
+Linux: a RUNPATH rewrite plan on every binary wheel (``patchelf``, mach2.patchelf).  macOS: no
+ELF patching; a ``macho`` plan on a wheel that loads a library from outside itself, naming the
+nixpkgs attribute that has it (mach2.macho).  Each wheel is downloaded once (the
+content-addressed cache) and inspected once (the inspection caches, by sha256); the plans
+themselves are pure.  Only the downloaded wheel is read, never the host.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ def plan_binaries(
     soname_map: Path | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, LockedPackage]:
-    """The stage: ``packages`` with a ``patchelf`` plan on each binary wheel.
+    """The stage: ``packages`` with a ``patchelf`` plan on each binary wheel (Linux), or a
+    ``macho`` plan on each that loads a library from outside itself (macOS).
 
     :param soname_map: extra soname → nixpkgs attribute entries (a JSON file) over the
         built-in map.
@@ -43,6 +47,17 @@ def plan_binaries(
         if on_progress is not None:
             on_progress("plan", key, done, total)
 
+    if not target.is_linux:
+        from mach2.lock.macho import MachoInspectionCache, add_macho_plans
+
+        return add_macho_plans(
+            packages,
+            target=target,
+            download=functools.partial(download, index),
+            soname_map=sonames,
+            cache=MachoInspectionCache(cache_dir / "macho-inspections" if cache_dir else None),
+            on_inspected=inspected,
+        )
     return add_patch_plans(
         packages,
         target=target,

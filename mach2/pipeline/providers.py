@@ -36,7 +36,7 @@ from mach2.providers.pypi.provider import PackageIndex
 if TYPE_CHECKING:
     from mach2.providers.nixpkgs.index import NixpkgsIndex
 
-__all__ = ["OpenProviders", "open_providers"]
+__all__ = ["OpenProviders", "open_index", "open_providers"]
 
 
 @frozen(kw_only=True)
@@ -61,27 +61,26 @@ class OpenProviders:
 
 
 @contextmanager
-def open_providers(
+def open_index(
     request: Request,
     options: LockOptions,
     *,
     index: PackageIndex | None = None,
     http: Http | None = None,
     on_progress: ProgressCallback | None = None,
-) -> Iterator[OpenProviders]:
-    """Open the providers for ``request.target``; on leaving, the fetched pages are written
-    to the cache (a cache error surfaces there) and the connections closed.
+) -> Iterator[tuple[PackageIndex, Http]]:
+    """The PyPI index and the HTTP client every system's providers share; on leaving, the
+    fetched pages are written to the cache (a cache error surfaces there) and the connections
+    closed.
 
     :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors).
-    :param http: an HTTP client to share (several targets' stages over one connection
-        pool); the caller closes it.  Default: one of the stage's own.
-    :param on_progress: told of downloads (bytes) and of indexing nixpkgs.
+    :param http: an HTTP client to share; the caller closes it.  Default: one of its own.
+    :param on_progress: told of downloads (bytes).
     """
     own_http = http is None
     if http is None:
         http = Http()  # lazy: no connection (nor urllib3 import) before the first request
     client = None
-    git = None
     try:
         if index is None:
             cache_dir = options.cache_dir
@@ -99,20 +98,46 @@ def open_providers(
                 ),
             )
             index = client
-        opened = _open(request, options, index, http, on_progress)
-        direct, git = _direct(request, options, index, opened.by_name)
-        yield attrs.evolve(
-            opened, by_name={**opened.by_name, **direct_family.providers()}, direct=direct
-        )
+        yield index, http
         if client is not None:
             client.flush()
     finally:
-        if git is not None:
-            git.close()
         if client is not None:
             client.close()
         if own_http:
             http.close()
+
+
+@contextmanager
+def open_providers(
+    request: Request,
+    options: LockOptions,
+    *,
+    index: PackageIndex | None = None,
+    http: Http | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Iterator[OpenProviders]:
+    """Open the providers for ``request.target``; on leaving, what :func:`open_index` opened
+    is flushed and closed.
+
+    :param index: a package index to use instead of a :class:`PyPIClient` (tests, mirrors, or
+        the one several systems' providers share: pages and metadata are read once).
+    :param http: an HTTP client to share (several targets' stages over one connection
+        pool); the caller closes it.  Default: one of the stage's own.
+    :param on_progress: told of downloads (bytes) and of indexing nixpkgs.
+    """
+    with open_index(request, options, index=index, http=http, on_progress=on_progress) as (
+        opened_index,
+        opened_http,
+    ):
+        opened = _open(request, options, opened_index, opened_http, on_progress)
+        direct, git = _direct(request, options, opened_index, opened.by_name)
+        try:
+            yield attrs.evolve(
+                opened, by_name={**opened.by_name, **direct_family.providers()}, direct=direct
+            )
+        finally:
+            git.close()
 
 
 def _open(

@@ -22,8 +22,9 @@
             value = f system;
           }) systems
         );
-      # One lock per system, mach2-<system>.lock beside this file (`mach2 lock --system
-      # <system> -o mach2-<system>.lock`); a system without one is an error that says so.
+      # One lock for the four systems, mach2.lock (`mach2 lock -r requirements.txt
+      # --all-systems`), or one per system, mach2-<system>.lock (`mach2 lock --system <system>
+      # -o mach2-<system>.lock`); a system without one is an error that says so.
       args = system: {
         requirements = builtins.readFile ./requirements.txt;
         lockFile = mach2.lib.${system}.lockFileFor ./.;

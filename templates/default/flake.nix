@@ -8,22 +8,34 @@
   outputs =
     { self, nixpkgs, mach2 }:
     let
-      # `mach2 lock` writes mach2.lock for one system (this machine's, or --system) and one
-      # Python (--python); the flake builds for the system the lock was made for.
+      # `mach2 lock` writes mach2.lock for this machine's system (or those of --system,
+      # --all-systems) and one Python (--python); the flake builds for the lock's systems.
       lock =
         if builtins.pathExists ./mach2.lock then
           builtins.fromJSON (builtins.readFile ./mach2.lock)
         else
           throw "no mach2.lock yet: run `mach2 lock -r requirements.txt` (or `nix run github:owner/mach2 -- lock -r requirements.txt`), then `git add mach2.lock`";
-      system = lock.target.system;
-      mach2Lib = mach2.lib.${system};
+      # lock-version 2 names its systems; lock-version 1 had one target.
+      systems = if lock ? systems then builtins.attrNames lock.systems else [ lock.target.system ];
+      forSystems =
+        f:
+        builtins.listToAttrs (
+          map (system: {
+            name = system;
+            value = f mach2.lib.${system};
+          }) systems
+        );
       args = {
         requirements = builtins.readFile ./requirements.txt;
         lockFile = ./mach2.lock;
       };
     in
     {
-      packages.${system}.default = mach2Lib.mkPython args;
-      devShells.${system}.default = mach2Lib.mkPythonShell args;
+      packages = forSystems (lib: {
+        default = lib.mkPython args;
+      });
+      devShells = forSystems (lib: {
+        default = lib.mkPythonShell args;
+      });
     };
 }

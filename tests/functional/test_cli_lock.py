@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mach2.lock.model import (
@@ -27,12 +28,14 @@ from mach2.lock.model import (
     LockedArtifact,
     LockedPackage,
     LockInputs,
+    SystemLock,
     read_lock,
     write_lock,
 )
 from mach2.model.target import Target
 
 EXCLUDE_NEWER = "2026-11-01T00:00:00Z"
+DATA = Path(__file__).resolve().parents[1] / "data"
 TARGET = ["--python", "3.12", "--system", "x86_64-linux"]
 SENTINEL = '{"lock-version": 1, "sentinel": "a lock from before"}\n'
 
@@ -248,12 +251,32 @@ def handmade_lock() -> Lock:
         "src": package("src", {}, provider="sdist", build_system={"flit-core": "flit_core>=3"}),
         "flit-core": package("flit-core", {}, build_only=True),
     }
-    return Lock(
+    return Lock.single(
         target=Target.from_strings("3.12", "x86_64-linux"),
         inputs=LockInputs(requirements_sha256="0" * 64, providers="_default=wheel,sdist"),
         roots=("app", "src"),
         packages=packages,
     )
+
+
+def two_system_lock() -> Lock:
+    """handmade_lock on x86_64-linux; on aarch64-darwin lib is 0.9 (a note says why) and
+    app also needs appnope (a darwin-only dependency)."""
+    linux = handmade_lock()
+    packages = dict(linux.packages)
+    packages["lib"] = attrs.evolve(
+        packages["lib"], version="0.9", why_version="differs per system (--split-versions): …"
+    )
+    packages["app"] = attrs.evolve(
+        packages["app"], dependencies={**packages["app"].dependencies, "appnope": "appnope"}
+    )
+    packages["appnope"] = attrs.evolve(packages["speedups"], key="appnope", name="appnope")
+    darwin = SystemLock(
+        target=Target.from_strings("3.12", "aarch64-darwin"),
+        roots=("app", "src"),
+        packages=packages,
+    )
+    return attrs.evolve(linux, systems={**linux.systems, "aarch64-darwin": darwin})
 
 
 def test_why_follows_the_chain_from_the_roots(tmp_path: Path) -> None:
@@ -282,9 +305,15 @@ def test_why_errors(tmp_path: Path) -> None:
     assert line == "error: 'nope' is not in mach2.lock"
     line = assert_one_line_error(run(tmp_path, "why", "app", "--lock", "missing.lock"))
     assert line == "error: no lock file at 'missing.lock'"
-    write(tmp_path / "bad.lock", '{"lock-version": 7}')
+    write(tmp_path / "bad.lock", '{"lock-version": 0}')
     line = assert_one_line_error(run(tmp_path, "why", "app", "--lock", "bad.lock"))
-    assert line == "error: bad.lock: unsupported lock-version 7 (this mach2 reads 1)"
+    assert line == "error: bad.lock: unsupported lock-version 0 (this mach2 reads 1 and 2)"
+    write(tmp_path / "new.lock", '{"lock-version": 7}')
+    line = assert_one_line_error(run(tmp_path, "why", "app", "--lock", "new.lock"))
+    assert line == (
+        "error: new.lock: lock-version 7 was written by a newer mach2 "
+        "(this mach2 reads lock-version 1 and 2)"
+    )
     write(tmp_path / "broken.lock", "{")
     line = assert_one_line_error(run(tmp_path, "why", "app", "--lock", "broken.lock"))
     assert line.startswith("error: broken.lock: not valid JSON (line 1: ")
@@ -297,7 +326,7 @@ def test_why_names_the_requirement_s_file_and_line(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", text)
     sha = hashlib.sha256(text.encode()).hexdigest()
     lock = handmade_lock()
-    lock = Lock(
+    lock = Lock.single(
         target=lock.target,
         inputs=LockInputs(
             requirements_sha256=sha, providers=lock.inputs.providers,
@@ -334,8 +363,8 @@ def test_why_suggests_the_conda_name(tmp_path: Path) -> None:
         artifact=LockedArtifact(kind="conda", filename="libgcc-ng.conda", url="u", sha256="0" * 64),
     )
     packages = {**lock.packages, "conda:libgcc-ng": conda}
-    write_lock(Lock(target=lock.target, inputs=lock.inputs, roots=lock.roots,
-                    packages=packages), tmp_path / "mach2.lock")  # fmt: skip
+    write_lock(Lock.single(target=lock.target, inputs=lock.inputs, roots=lock.roots,
+                           packages=packages), tmp_path / "mach2.lock")  # fmt: skip
     result = run(tmp_path, "why", "libgcc-ng")
     assert_one_line_error(result)
     assert result.stderr.splitlines() == [
@@ -346,6 +375,36 @@ def test_why_suggests_the_conda_name(tmp_path: Path) -> None:
     # A near miss among the lock's names is suggested too.
     near = run(tmp_path, "why", "speedup")
     assert near.stderr.splitlines()[1] == "hint: did you mean speedups?"
+
+
+def test_why_on_a_lock_of_two_systems(tmp_path: Path) -> None:
+    write_lock(two_system_lock(), tmp_path / "mach2.lock")
+    lib = run(tmp_path, "why", "lib")
+    assert lib.returncode == 0, lib.stderr
+    assert lib.stdout.splitlines() == [
+        "[x86_64-linux] lib 1.0 from wheel",
+        "[aarch64-darwin] lib 0.9 from wheel",
+        "  provider: wheel is first for lib in your _default=wheel,sdist",
+        "  extras: fast",
+        "  required by: app [lib[fast]>=1] → lib",
+        "  [aarch64-darwin] version: differs per system (--split-versions): …",
+    ]
+    appnope = run(tmp_path, "why", "appnope")
+    assert appnope.stdout.splitlines() == [
+        "appnope 1.0 from wheel",
+        "  only on aarch64-darwin (not x86_64-linux)",
+        "  provider: wheel is first for speedups in your _default=wheel,sdist",
+        "  required by: app [appnope] → appnope",
+    ]
+    one = run(tmp_path, "why", "lib", "--system", "x86_64-linux")
+    assert one.stdout.splitlines()[0] == "lib 1.0 from wheel"
+    line = assert_one_line_error(run(tmp_path, "why", "appnope", "--system", "x86_64-linux"))
+    assert line == "error: 'appnope' is not in mach2.lock for x86_64-linux"
+    line = assert_one_line_error(run(tmp_path, "why", "app", "--system", "aarch64-linux"))
+    assert (
+        line
+        == "error: mach2.lock has no entries for aarch64-linux (it has x86_64-linux, aarch64-darwin)"
+    )
 
 
 def test_why_on_a_lock_that_is_not_utf8(tmp_path: Path) -> None:
@@ -529,7 +588,7 @@ def test_check_tells_a_fresh_lock_from_a_stale_one(tmp_path: Path) -> None:
     before = (tmp_path / "mach2.lock").read_bytes()
     fresh = run(tmp_path, "lock", *options, "--check")
     assert fresh.returncode == 0, fresh.stderr
-    assert fresh.stderr.strip() == "mach2.lock is up to date"
+    assert fresh.stderr.strip() == "mach2.lock is up to date (x86_64-linux)"
     write(tmp_path / "req.txt", "six\nidna\n")
     stale = run(tmp_path, "lock", *options, "--check")
     assert stale.returncode == 1
@@ -538,3 +597,70 @@ def test_check_tells_a_fresh_lock_from_a_stale_one(tmp_path: Path) -> None:
         "hint: run the same command without --check to lock again",
     ]
     assert (tmp_path / "mach2.lock").read_bytes() == before  # --check never writes
+
+
+@pytest.mark.network
+def test_systems_are_part_of_the_lock_and_kept_on_relock(tmp_path: Path) -> None:
+    write(tmp_path / "req.txt", "six\n")
+    common = ["-r", "req.txt", "--python", "3.12", *pypi(tmp_path / "cache")[4:]]
+    two = ["--system", "x86_64-linux", "--system", "aarch64-darwin"]
+    made = run(tmp_path, "lock", *common, *two)
+    assert made.returncode == 0, made.stderr
+    assert made.stderr.splitlines()[-1] == (
+        "wrote mach2.lock: packages for CPython 3.12.12: 1 on x86_64-linux, 1 on aarch64-darwin"
+    )
+    assert read_lock(tmp_path / "mach2.lock").system_names == ("x86_64-linux", "aarch64-darwin")
+    # no --system: the lock's own systems, for --check and for a re-lock alike
+    fresh = run(tmp_path, "lock", *common, "--check")
+    assert fresh.stderr.strip() == "mach2.lock is up to date (x86_64-linux, aarch64-darwin)"
+    again = run(tmp_path, "lock", *common)
+    assert again.stderr.splitlines()[-1].startswith("unchanged mach2.lock: ")
+    stale = run(tmp_path, "lock", *common, "--system", "x86_64-linux", "--check")
+    assert stale.returncode == 1
+    assert stale.stderr.splitlines()[0] == (
+        "error: mach2.lock is stale: the systems changed: x86_64-linux, aarch64-darwin → "
+        "x86_64-linux"
+    )
+    both = run(tmp_path, "lock", *common, "--all-systems", "--system", "x86_64-linux")
+    assert assert_one_line_error(both) == "error: --all-systems and --system go separately"
+    unknown = run(tmp_path, "lock", *common, "--system", "riscv64-linux")
+    assert assert_one_line_error(unknown) == "error: unknown system 'riscv64-linux'"
+    summary = json.loads(run(tmp_path, "lock", *common, "--all-systems", "--json").stdout)
+    assert sorted(summary["systems"]) == sorted(
+        ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+    )
+    assert "packages" not in summary  # per system only, when there are several
+    assert summary["systems"]["x86_64-darwin"]["target"]["macos"] == "13.0"
+
+
+def test_a_lock_version_1_is_read_checked_and_rewritten(tmp_path: Path) -> None:
+    """A lock of today's mach2 before systems (lock-version 1): --check passes (the input
+    hash of one system is unchanged), `mach2 why` reads it, a re-lock writes version 2."""
+    shutil.copy(DATA / "lock-version-1" / "req.txt", tmp_path / "req.txt")
+    old = json.loads((DATA / "lock-version-1" / "mach2.lock").read_text())
+    assert old["lock-version"] == 1
+    shutil.copy(DATA / "lock-version-1" / "mach2.lock", tmp_path / "mach2.lock")
+    options = ["-r", "req.txt", *TARGET, "--glibc", "2.28", "--exclude-newer", EXCLUDE_NEWER,
+               "--cache-dir", str(tmp_path / "cache"), "--no-patchelf"]  # fmt: skip
+    check = run(tmp_path, "lock", *options, "--check")
+    assert check.returncode == 0, check.stderr
+    assert check.stderr.splitlines() == [
+        "mach2.lock is up to date (x86_64-linux)",
+        "note: mach2.lock is lock-version 1; `mach2 lock` rewrites it as lock-version 2",
+    ]
+    why = run(tmp_path, "why", "six")
+    assert why.stdout.splitlines()[0] == f"six {old['packages']['six']['version']} from wheel"
+    # `mach2 env` keeps the fresh lock (nothing is resolved: offline works) and writes it back
+    # as lock-version 2, with the same packages.
+    (tmp_path / "env").mkdir()
+    shutil.copy(tmp_path / "mach2.lock", tmp_path / "env" / "mach2.lock")
+    env = run(tmp_path, "env", "env", *options, "--offline")
+    assert env.returncode == 0, env.stderr
+    assert (
+        "note: env/mach2.lock was lock-version 1; it is rewritten as lock-version 2 "
+        "(the same packages)"
+    ) in env.stderr.splitlines()
+    new = json.loads((tmp_path / "env" / "mach2.lock").read_text())
+    assert new["lock-version"] == 2 and new["inputs"] == old["inputs"]
+    assert new["systems"] == {"x86_64-linux": {"glibc": "2.28"}}
+    assert new["packages"] == old["packages"]

@@ -102,7 +102,7 @@ tier = _tier()
 def tier_fixture(name: str, directory: Path) -> tuple[Path, Path]:
     """``<name>.txt`` and ``<name>.lock`` of tests/nix/fixtures in `directory`: copies for the
     stand-in; for a real nixpkgs the requirements locked again (same providers) for its python3
-    and this machine's system."""
+    and this machine's system (and the fixture's other systems, when it has several)."""
     requirements, lock = directory / "requirements.txt", directory / "mach2.lock"
     shutil.copy(FIXTURES / f"{name}.txt", requirements)
     if not tier.real:
@@ -112,10 +112,12 @@ def tier_fixture(name: str, directory: Path) -> tuple[Path, Path]:
 
     from mach2.cli.main import main
 
-    providers = json.loads((FIXTURES / f"{name}.lock").read_text(encoding="utf-8"))["inputs"][
-        "providers"
-    ]
-    args = ["lock", "-r", str(requirements), "--python", tier.python, "--system", tier.system]
+    fixture = json.loads((FIXTURES / f"{name}.lock").read_text(encoding="utf-8"))
+    providers = fixture["inputs"]["providers"]
+    several = sorted(fixture.get("systems", {})) if len(fixture.get("systems", {})) > 1 else []
+    systems = [tier.system, *(s for s in several if s != tier.system)]
+    args = ["lock", "-r", str(requirements), "--python", tier.python]
+    args += [arg for system in systems for arg in ("--system", system)]
     args += ["--exclude-newer", TIER_EXCLUDE_NEWER, "-o", str(lock)]
     args += ["-p", providers] if providers else []
     result = CliRunner().invoke(main, args, catch_exceptions=False)

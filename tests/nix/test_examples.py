@@ -192,15 +192,21 @@ def test_example(
     elif mode == "flake":
         system = tier.system if tier.real else "x86_64-linux"
         file.write_text(code.replace("x86_64-linux", system), encoding="utf-8")
+        # mach2's lib for every system, each over that system's nixpkgs (the stand-in takes
+        # `system` as nixpkgs does); every system the example's flake has packages for is
+        # evaluated.
         expr = (
             f"let flake = import {file}; "
-            f"mach2 = {{ lib.{system} = import {work / 'mach2'} "
-            f'{{ pkgs = import {tier.nixpkgs} {{ system = "{system}"; }}; }}; }}; '
+            "mach2.lib = builtins.listToAttrs (map (system: { name = system; value = "
+            f"import {work / 'mach2'} {{ pkgs = import {tier.nixpkgs} {{ inherit system; }}; }}; }}) "
+            '[ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ]); '
             "outputs = flake.outputs { self = outputs; inherit mach2; }; "
-            f"in outputs.packages.{system}.default.drvPath"
+            "in builtins.mapAttrs (_: p: p.default.drvPath) outputs.packages"
         )
+        drvs = tier.eval(expr)
+        assert system in drvs
         python = tier.python if tier.real else "3.11"
-        assert tier.eval(expr).endswith(f"-python3-{python}-env.drv") or tier.real
+        assert all(d.endswith(f"-python3-{python}-env.drv") for d in drvs.values()) or tier.real
     else:
         raise AssertionError(f"unknown example mode {mode!r}")
 

@@ -49,10 +49,10 @@ def test_stale_providers() -> None:
 
 
 def test_lock_for_another_python_without_that_interpreter(tmp_path: Path) -> None:
-    args = _variant(tmp_path, {"target": {"python": "3.12.12", "system": "x86_64-linux"}})
+    args = _variant(tmp_path, {"target": {"python": "3.13.9", "system": "x86_64-linux"}})
     error = nix_error(_mk(args))
-    assert '`python = "python312"` is not an interpreter of this nixpkgs' in error
-    assert "chosen from the lock's target Python 3.12" in error
+    assert '`python = "python313"` is not an interpreter of this nixpkgs' in error
+    assert "chosen from the lock's target Python 3.13" in error
 
 
 def test_python_mismatch(tmp_path: Path) -> None:
@@ -65,12 +65,21 @@ def test_python_mismatch(tmp_path: Path) -> None:
 def test_system_mismatch(tmp_path: Path) -> None:
     args = _variant(tmp_path, {"target": {"python": "3.11.14", "system": "aarch64-darwin"}})
     error = nix_error(_mk(args))
-    assert "targets aarch64-darwin but nixpkgs builds for x86_64-linux" in error
+    assert (
+        "mach2: lock variant.lock has no entries for x86_64-linux (it has aarch64-darwin); add it "
+        "with `mach2 lock -r requirements.txt --system aarch64-darwin --system x86_64-linux "
+        "-o variant.lock` (use your own requirements file and options)"
+    ) in error
 
 
 def test_unsupported_lock_version(tmp_path: Path) -> None:
+    error = nix_error(_mk(_variant(tmp_path, {"lock-version": 0})))
+    assert "unsupported lock-version 0 (this mach2 Nix library reads 1 and 2)" in error
     error = nix_error(_mk(_variant(tmp_path, {"lock-version": 7})))
-    assert "unsupported lock-version 7" in error
+    assert (
+        "lock-version 7 was written by a newer mach2 (this mach2 Nix library reads "
+        "lock-versions 1 and 2); update the mach2 library"
+    ) in error
 
 
 def test_underscore_for_package_not_in_env() -> None:

@@ -227,3 +227,22 @@ def test_template_all_systems(checkout: Path, tmp_path: Path) -> None:
     assert other.returncode != 0
     assert "no lock for aarch64-linux" in other.stderr
     assert "mach2 lock --system aarch64-linux -o mach2-aarch64-linux.lock" in other.stderr
+    # one mach2.lock for several systems serves each of them
+    _lock(project, "--system", "x86_64-linux", "--system", "aarch64-darwin", "-o",
+          str(project / "mach2.lock"))  # fmt: skip
+    (project / "mach2-x86_64-linux.lock").unlink()
+    for system in ("x86_64-linux", "aarch64-darwin"):
+        drv = nix_flake(
+            ["eval", "--raw", f".#packages.{system}.default.drvPath", *flake_overrides(checkout)],
+            project,
+        )
+        assert drv.stdout.endswith("-env.drv")
+    missing = nix_flake(
+        ["eval", ".#packages.aarch64-linux.default.drvPath", *flake_overrides(checkout)],
+        project,
+        check=False,
+    )
+    assert "mach2.lock is for aarch64-darwin, x86_64-linux" in missing.stderr
+    assert "mach2 lock --system aarch64-darwin --system x86_64-linux --system aarch64-linux" in (
+        missing.stderr
+    )

@@ -16,6 +16,7 @@ MODULES = [
     "fixes",
     "sources",
     "editable",
+    "macho",
     "packages",
     "overlay",
     "underscore",

@@ -31,8 +31,17 @@ let
         inherit (std) stdenv;
         pkgs = final;
       };
+      python312 = import ./python.nix {
+        inherit lib mkDerivation;
+        inherit (std) stdenv;
+        pkgs = final;
+        minor = "12";
+      };
     in
     python
+    // {
+      inherit (python312) python312 python312Packages;
+    }
     # The native packages mach2's build fixes name (native.nix).
     // native
     // {

@@ -33,6 +33,10 @@
   stdenv,
   mkDerivation,
   pkgs,
+  # The interpreter is the host's /usr/bin/python3.<minor>.  default.nix makes 3.11 (the
+  # stand-in's python3) and 3.12, which evaluates anywhere (locks of foreign systems are
+  # evaluated with it) and builds only where the host has python3.12.
+  minor ? "11",
 }:
 let
   inherit (builtins)
@@ -55,8 +59,9 @@ let
     unique
     ;
 
-  hostPython = "/usr/bin/python3.11";
-  pythonVersion = "3.11";
+  hostPython = "/usr/bin/python3.${minor}";
+  pythonVersion = "3.${minor}";
+  attr = "python3${minor}";
   executable = "python${pythonVersion}";
   libPrefix = executable;
   sitePackages = "lib/${libPrefix}/site-packages";
@@ -67,7 +72,7 @@ let
     {
       self ? null,
       packageOverrides ? (_: _: { }),
-      pythonAttr ? "python311",
+      pythonAttr ? attr,
       ...
     }:
     let
@@ -90,7 +95,7 @@ let
             echo "nixpkgs stand-in: needs the host interpreter $hostPython (apt-get install python3)" >&2
             exit 1
           fi
-          "$hostPython" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' || {
+          "$hostPython" -c 'import sys; assert sys.version_info[:2] == (3, ${minor}), sys.version' || {
             echo "nixpkgs stand-in: $hostPython is not Python $pythonVersion" >&2
             exit 1
           }
@@ -124,11 +129,11 @@ let
         implementation = "cpython";
         isPy3k = true;
         isPy3 = true;
-        isPy311 = true;
+        "isPy3${minor}" = true;
         isPyPy = false;
         sourceVersion = {
           major = "3";
-          minor = "11";
+          inherit minor;
           patch = "0";
           suffix = "";
         };
@@ -667,11 +672,11 @@ let
     in
     env;
 
-  python311 = makeOverridable mkInterpreter { };
+  thisPython = makeOverridable mkInterpreter { };
 in
 {
-  inherit python311;
-  python3 = python311;
-  python3Packages = python311.pkgs;
-  python311Packages = python311.pkgs;
+  ${attr} = thisPython;
+  "${attr}Packages" = thisPython.pkgs;
+  python3 = thisPython;
+  python3Packages = thisPython.pkgs;
 }

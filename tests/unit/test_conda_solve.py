@@ -276,7 +276,7 @@ def test_virtual_package_records() -> None:
         for r in virtual_packages(Target.from_strings("3.12", "aarch64-darwin"), cuda="12.4")
     }
     assert sorted(mac) == ["__archspec", "__cuda", "__osx", "__unix"]
-    assert str(mac["__osx"].version) == "11.0" and str(mac["__cuda"].version) == "12.4"
+    assert str(mac["__osx"].version) == "13.0" and str(mac["__cuda"].version) == "12.4"
     assert mac["__archspec"].build == "m1" and mac["__osx"].subdir == "osx-arm64"
     python, abi = interpreter_packages(Target.from_strings("3.12"))
     assert parse_matchspec("python >=3.12,<3.13.0a0").matches(python)

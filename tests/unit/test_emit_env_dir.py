@@ -120,7 +120,7 @@ def test_expression_embeds_lock(lock_and_text: tuple[Lock, str]) -> None:
     assert "mach2 ? import mach2_default_nix {" in expression
     assert 'requirements = "six==1.16.0\\n";' in expression
     # the lock's own `${` (none here) and quotes are escaped
-    assert '\\"lock-version\\": 1' in expression
+    assert '\\"lock-version\\": 2' in expression
 
 
 def test_expression_embeds_the_library(lock_and_text: tuple[Lock, str]) -> None:

@@ -183,7 +183,9 @@ def test_export_leaves_out_build_only_packages_and_refuses_conda(
             kind="conda", filename="numpy.conda", url="https://c/n", sha256="3" * 64
         ),
     )
-    lock = attrs.evolve(lock, packages={**lock.packages, "builder": build, "numpy": conda})
+    system = lock.system("x86_64-linux")
+    packages = {**system.packages, "builder": build, "numpy": conda}
+    lock = attrs.evolve(lock, systems={"x86_64-linux": attrs.evolve(system, packages=packages)})
     with pytest.raises(LockError, match=r"1 packages have no PyPI file .*: numpy \(conda\)"):
         export(lock, "pylock")
     partial = export(lock, "requirements", partial=True)
@@ -221,10 +223,39 @@ def test_export_refuses_git_checkouts_and_local_paths_by_name(
         key: attrs.evolve(base, key=key, name=key, provider=provider, artifact=artifact)
         for key, (provider, artifact) in direct.items()
     }
-    lock = attrs.evolve(lock, packages={**lock.packages, **packages})
+    (system,) = lock.systems.values()
+    system = attrs.evolve(system, packages={**system.packages, **packages})
+    lock = attrs.evolve(lock, systems={system.target.system: system})
     with pytest.raises(LockError, match=r"3 packages have no PyPI file") as refused:
         export(lock, "requirements")
     assert refused.value.message.endswith("evil (local file), helper (path), mylib (git)")
     partial = export(lock, "pylock", partial=True)
     assert partial.left_out == ("evil (local file)", "helper (path)", "mylib (git)")
     assert [p["name"] for p in tomllib.loads(partial.text)["packages"]] == ["app", "lib"]
+
+
+def test_a_foreign_lock_for_two_systems_keeps_its_pins_on_each(
+    tmp_path: Path, index: FakeIndex
+) -> None:
+    """Each system takes its entries of the same foreign lock (no one-version pass: the foreign
+    lock chose the versions), and the export is for one system at a time."""
+    path = _pylock(tmp_path, _entry(index, "app", "1.0"), _entry(index, "lib", "1.0"))
+    requirements = read_foreign_input(path)
+    options = LockOptions(target=TARGET, systems=("x86_64-linux", "aarch64-darwin"), patchelf=False)
+    lock = lock_input(requirements, path.read_text(), options, index=index)
+    assert lock.system_names == ("x86_64-linux", "aarch64-darwin")
+    for system in lock.systems.values():
+        assert {k: p.version for k, p in system.packages.items()} == {"app": "1.0", "lib": "1.0"}
+        assert system.packages["lib"].why_version is None
+    assert lock.foreign == {"file": "pylock.toml", "format": "pylock.toml", "tool": "test"}
+    with pytest.raises(LockError) as info:
+        export(lock, "requirements")
+    assert info.value.message == (
+        "mach2.lock has several systems (x86_64-linux, aarch64-darwin); an export is for one"
+    )
+    assert info.value.hint == "choose it with --system x86_64-linux or --system aarch64-darwin"
+    darwin = export(lock, "requirements", system="aarch64-darwin").text
+    assert "CPython 3.12.12 on aarch64-darwin (macOS 13.0)" in darwin
+    assert "lib==1.0" in darwin
+    with pytest.raises(LockError, match="has no entries for x86_64-darwin"):
+        export(lock, "pylock", system="x86_64-darwin")

@@ -68,7 +68,7 @@ def small_lock(packages: dict[str, LockedPackage] | None = None) -> Lock:
             )
             for name in ("b", "a", "c")
         }
-    return Lock(
+    return Lock.single(
         target=Target.from_strings("3.12", "x86_64-linux"),
         inputs=LockInputs(requirements_sha256="0" * 64, providers=""),
         roots=("c", "a"),
@@ -82,8 +82,9 @@ def small_lock(packages: dict[str, LockedPackage] | None = None) -> Lock:
 def test_lock_contents() -> None:
     lock = a_lock(exclude_newer=datetime(2026, 11, 1, tzinfo=UTC))
     data = json.loads(lock.dumps())
-    assert data["lock-version"] == LOCK_VERSION == 1
-    assert data["target"] == {"python": "3.12.12", "system": "x86_64-linux", "glibc": "2.40"}
+    assert data["lock-version"] == LOCK_VERSION == 2
+    assert data["python"] == "3.12.12"
+    assert data["systems"] == {"x86_64-linux": {"glibc": "2.40"}}
     assert data["exclude-newer"] == "2026-11-01T00:00:00Z"
     assert data["roots"] == ["app"]
     assert data["providers"] == {"_default": ["wheel", "sdist"]}
@@ -295,14 +296,26 @@ def test_lock_that_is_not_json(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("document", "version"),
-    [({"lock-version": 2}, "2"), ({}, "None"), ([1], "None"), ("x", "None")],
-)
+    [({"lock-version": 0}, "0"), ({"lock-version": "2"}, "'2'"), ({}, "None"), ([1], "None"),
+     ("x", "None")],
+)  # fmt: skip
 def test_unknown_lock_version(tmp_path: Path, document: Any, version: str) -> None:
     path = tmp_path / "mach2.lock"
     path.write_text(json.dumps(document))
     assert lock_error(path).message == (
-        f"{path}: unsupported lock-version {version} (this mach2 reads 1)"
+        f"{path}: unsupported lock-version {version} (this mach2 reads 1 and 2)"
     )
+
+
+def test_a_lock_from_a_newer_mach2(tmp_path: Path) -> None:
+    path = tmp_path / "mach2.lock"
+    path.write_text(json.dumps({"lock-version": 3, "anything": "new"}))
+    error = lock_error(path)
+    assert error.message == (
+        f"{path}: lock-version 3 was written by a newer mach2 "
+        "(this mach2 reads lock-version 1 and 2)"
+    )
+    assert error.hint == "upgrade mach2 (or re-create the lock with this one: `mach2 lock`)"
 
 
 @pytest.mark.parametrize(
@@ -310,7 +323,7 @@ def test_unknown_lock_version(tmp_path: Path, document: Any, version: str) -> No
     [
         (lambda d: d.pop("packages"), "KeyError: 'packages'"),
         (lambda d: d["packages"]["a"].pop("artifact"), "KeyError: 'artifact'"),
-        (lambda d: d["packages"].update(a="text"), "TypeError: "),
+        (lambda d: d["packages"].update(a="text"), "AttributeError: "),
         (lambda d: d.update(packages=[]), "AttributeError: "),
         (lambda d: d.update(roots=5), "TypeError: "),
         (lambda d: d["inputs"].pop("providers"), "KeyError: 'providers'"),
@@ -334,7 +347,7 @@ def test_lock_that_is_not_utf8(tmp_path: Path) -> None:
 
 def test_lock_with_a_malformed_target(tmp_path: Path) -> None:
     data = json.loads(small_lock().dumps())
-    data["target"]["system"] = "windows"
+    data["systems"]["windows"] = data["systems"].pop("x86_64-linux")
     path = tmp_path / "mach2.lock"
     path.write_text(json.dumps(data))
     assert lock_error(path).message.startswith(f"{path}: ")
@@ -370,10 +383,12 @@ def test_why_provider_of_a_direct_reference_outside_the_order() -> None:
 def test_the_nixpkgs_record_round_trips_and_is_absent_without_nixpkgs() -> None:
     plain = small_lock()
     assert "nixpkgs" not in plain.to_json()
+    system = plain.system("x86_64-linux")
     pinned = attrs.evolve(
         plain,
-        nixpkgs={"kind": "tarball", "source": "https://github.com/NixOS/nixpkgs/archive/abc.tar.gz",
-                 "sha256": "1" * 52, "python": "3.12.8"},
+        systems={"x86_64-linux": attrs.evolve(system, nixpkgs={
+            "kind": "tarball", "source": "https://github.com/NixOS/nixpkgs/archive/abc.tar.gz",
+            "sha256": "1" * 52, "python": "3.12.8"})},
     )  # fmt: skip
     data = json.loads(pinned.dumps())
     assert data["nixpkgs"]["sha256"] == "1" * 52

@@ -177,8 +177,14 @@ def test_glibc_bounds_the_tags() -> None:
 # -- darwin tags ------------------------------------------------------------------------------
 
 
+def test_the_default_macos_floor_is_uvs() -> None:
+    # uv pip compile --python-platform aarch64-apple-darwin assumes macOS 13.0
+    assert Target.from_strings("3.12", "aarch64-darwin").platform_tags[0] == "macosx_13_0_arm64"
+    assert Target.from_strings("3.12", "x86_64-darwin").platform_tags[0] == "macosx_13_0_x86_64"
+
+
 def test_arm64_darwin_starts_at_macos_11() -> None:
-    tags = Target.from_strings("3.12", "aarch64-darwin").platform_tags
+    tags = Target.from_strings("3.12", "aarch64-darwin", macos="11.0").platform_tags
     assert tags[0] == "macosx_11_0_arm64"
     assert not any(re.match(r"macosx_10_\d+_arm64$", t) for t in tags)
     assert not any(t.endswith(("_x86_64", "_intel")) for t in tags)
@@ -194,7 +200,7 @@ def test_arm64_darwin_floor_is_macos_11_even_when_asked_lower() -> None:
 
 
 def test_x86_64_darwin_includes_macos_10() -> None:
-    tags = Target.from_strings("3.12", "x86_64-darwin").platform_tags
+    tags = Target.from_strings("3.12", "x86_64-darwin", macos="11.0").platform_tags
     assert tags[0] == "macosx_11_0_x86_64"
     assert "macosx_10_9_x86_64" in tags
     assert "macosx_10_16_x86_64" in tags
@@ -212,7 +218,7 @@ def test_macos_floor_bounds_the_tags() -> None:
 def test_darwin_target_has_no_linux_tags() -> None:
     target = Target.from_strings("3.12", "x86_64-darwin")
     assert not any("linux" in t for t in target.platform_tags)
-    assert target.tags[0] == Tag("cp312", "cp312", "macosx_11_0_x86_64")
+    assert target.tags[0] == Tag("cp312", "cp312", "macosx_13_0_x86_64")
 
 
 # -- bad input --------------------------------------------------------------------------------

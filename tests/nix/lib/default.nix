@@ -20,6 +20,7 @@ let
     fixes = ./test_fixes.nix;
     sources = ./test_sources.nix;
     editable = ./test_editable.nix;
+    macho = ./test_macho.nix;
     packages = ./test_packages.nix;
     overlay = ./test_overlay.nix;
     underscore = ./test_underscore.nix;
