@@ -9,7 +9,7 @@ syntax as pip does (``pip/_internal/req/req_file.py``), line for line:
   such as ``#sha256=...`` and ``#egg=...`` survive;
 * ``${VAR}`` (upper case, digits, ``_``) is replaced from the *explicit* ``environ`` mapping;
   an unset or empty variable is left as written, as pip does.  The library never reads
-  ``os.environ`` itself: only the CLI may pass it in (DESIGN.md §2);
+  ``os.environ`` itself: only the CLI may pass it in (the library does no I/O of its own choosing);
 * each line is a requirement (PEP 508, optionally followed by ``--hash`` options) or a line
   of options: ``-r``/``-c`` includes, ``-e``, ``-i``, ``--extra-index-url``, ``-f``,
   ``--pre``, ``--no-binary``, ``--only-binary``.

@@ -1,5 +1,5 @@
 # One locked package -> one derivation, per provider, following the nixpkgs contract
-# (DESIGN.md §5, implementation.md "Nix library"):
+# (implementation.md, "Nix library" and "The contract with nixpkgs"):
 #
 #   wheel  buildPythonPackage { format = "wheel"; dontStrip; dontCheckRuntimeDeps; doCheck = tests;
 #          buildInputs = the nixpkgs libraries of the lock's patch plan; }

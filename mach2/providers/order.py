@@ -1,6 +1,6 @@
 """ProviderOrder: which providers may supply each package, and in which order.
 
-The order is *provider-major* (DESIGN.md §3): for ``wheel,sdist,nixpkgs`` the resolver tries
+The order is *provider-major* (implementation.md, "Provider order"): for ``wheel,sdist,nixpkgs`` the resolver tries
 every wheel candidate (newest first) before any sdist candidate, and so on.  So
 ``_default = "nixpkgs,wheel,sdist"`` means "take nixpkgs' version when it fits".
 

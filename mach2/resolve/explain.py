@@ -1,4 +1,4 @@
-"""Turn resolvelib's failures into sentences a user can act on (DESIGN.md §3 "Errors tell the story")."""
+"""Turn resolvelib's failures into sentences a user can act on (implementation.md, "Resolver")."""
 
 from __future__ import annotations
 

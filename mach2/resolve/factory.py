@@ -5,7 +5,7 @@ constraints (``-c`` files), and the caches of parsed requirements and dependenci
 adapter (``adapter.py``) stays thin by delegating here.
 
 Candidates are yielded *provider-major*: all candidates of the first provider allowed for a
-package (newest first), then those of the next (DESIGN.md §3).
+package (newest first), then those of the next (implementation.md, "Provider order").
 
 Conda (mach2.providers.conda.provider): conda candidates' dependencies are conda MatchSpecs
 (``Dependencies.conda_depends``/``conda_constrains``), turned into

@@ -4,7 +4,7 @@ One :class:`CondaProvider` per provider name of the order: ``conda`` holds every
 channel (strict channel priority among them, as conda and pixi do), ``conda/<name>`` that
 channel alone.
 
-**Identifiers** (DESIGN.md §2).  A conda package that is a PyPI project competes under its
+**Identifiers** (implementation.md, "conda and nixpkgs in the shared resolution").  A conda package that is a PyPI project competes under its
 PyPI name with wheels and sdists: the name map (:mod:`mach2.providers.conda.names`) says which conda
 packages are which project (``numpy``; ``pytorch`` is ``torch``; ``matplotlib`` and
 ``matplotlib-base`` are both ``matplotlib``).  Every other conda package, including names the

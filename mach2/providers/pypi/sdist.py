@@ -1,6 +1,6 @@
 """Metadata of a source distribution, for the resolver's sdist provider.
 
-Two ways, cheapest first (DESIGN.md §3, "sdist metadata"):
+Two ways, cheapest first (implementation.md, "sdist metadata"):
 
 1. **Static PKG-INFO** (PEP 643): ``Metadata-Version`` 2.2 or later and none of
    ``Requires-Dist``, ``Requires-Python``, ``Provides-Extra`` listed under ``Dynamic``.
