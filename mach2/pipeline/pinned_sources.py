@@ -22,7 +22,7 @@ from mach2.inputs.foreign.model import ForeignPackage, ForeignSource, Pin, Pins
 from mach2.model.artifact import DistFile
 from mach2.net.files import local_file
 from mach2.providers.base import Candidate
-from mach2.providers.direct.git import GitError
+from mach2.providers.direct.git import MissingCommit
 from mach2.providers.direct.provider import References
 from mach2.resolve.requirement import Requirement
 
@@ -71,7 +71,8 @@ class PinnedReferences:
 
         :raises LockError: the directory or checkout has another version than the lock's.
         :raises ArtifactError: a local file's hash is not the lock's.
-        :raises GitError: the commit cannot be fetched (with a hint for a foreign lock).
+        :raises GitError: the commit cannot be fetched (:class:`MissingCommit`: the
+            repository does not have it, with a hint for a foreign lock).
         """
         pin = self._pins.pins.get(name)
         source = pin.package.source if pin is not None else None
@@ -79,11 +80,11 @@ class PinnedReferences:
             return self._inner.candidate(name, url, origin=origin, hashes=hashes)
         try:
             candidate = self._inner.candidate(name, url, origin=origin, hashes=hashes)
-        except GitError as error:
-            raise GitError(
+        except MissingCommit as error:
+            raise MissingCommit(
                 error.message,
-                hint=f"the lock names a commit that cannot be fetched: check the repository, "
-                f"or lock again with {self._pins.lock.tool}",
+                hint="the lock names a commit the repository does not have (history rewritten?): "
+                f"lock again with {self._pins.lock.tool}",
             ) from None
         package = pin.package
         if package.version is not None and candidate.version != package.version:

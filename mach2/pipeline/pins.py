@@ -87,7 +87,8 @@ def pinned_providers(
     pins: Pins, providers: Mapping[str, Provider], index: PackageIndex, target: Target
 ) -> dict[str, Provider]:
     """Every provider, offering only what ``pins`` pinned."""
-    index.prefetch_projects(sorted(pins.pins))
+    # Entries with a source (git, a directory, a local file) are no index's business.
+    index.prefetch_projects(sorted(n for n, p in pins.pins.items() if p.package.source is None))
     wrapped: dict[str, Provider] = {}
     for kind, provider in providers.items():
         if kind in ("wheel", "sdist"):
@@ -168,7 +169,8 @@ class _PinnedFiles:
         return self._inner.dependencies(candidate)
 
     def prefetch(self, name: NormalizedName) -> None:
-        if name in self._pins.pins:
+        pin = self._pins.pins.get(name)
+        if pin is not None and pin.package.source is None:
             self._inner.prefetch(name)
 
     def answers_offline(self, name: NormalizedName) -> bool:
