@@ -61,9 +61,9 @@
           );
       };
 
-      # mach2 locks and builds itself: locks/mach2-<system>.lock (its runtime dependencies
-      # and build backend, `scripts/lock_self.sh`); a system without a lock is an error that
-      # says how to make one.
+      # mach2 locks and builds itself: locks/mach2.lock, one lock for the four systems (its
+      # runtime dependencies and build backend, and mach2 itself, whose locked dependencies
+      # are the package's; `scripts/lock_self.sh`).
       mach2For =
         system:
         let
@@ -71,7 +71,7 @@
         in
         lib.buildPythonApplication {
           src = source;
-          lockFile = lib.lockFileFor ./locks;
+          lockFile = ./locks/mach2.lock;
         };
     in
     {
@@ -98,15 +98,15 @@
         };
       });
 
-      # For working on mach2: its runtime and test dependencies (locks/dev/), patchelf and
-      # zstd; run `python -m mach2`, `python -m pytest` from the checkout (`env`: the Python
+      # For working on mach2: its runtime and test dependencies (locks/dev/mach2.lock),
+      # patchelf and zstd; run `python -m mach2`, `python -m pytest` from the checkout (`env`: the Python
       # environment alone).
       devShells = forAllSystems (
         system:
         let
           pkgs = nixpkgs.legacyPackages.${system};
           lib = self.lib.${system};
-          env = lib.mkPython { lockFile = lib.lockFileFor ./locks/dev; };
+          env = lib.mkPython { lockFile = ./locks/dev/mach2.lock; };
         in
         {
           default = pkgs.mkShell {

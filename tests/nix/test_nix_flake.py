@@ -96,30 +96,47 @@ def test_overlay_exposes_the_library_as_pkgs_mach2() -> None:
 
 
 def _pins(requirements: list[str]) -> dict[str, str]:
-    pins = {}
+    return {name: text.partition("==")[2].strip() for name, text in _texts(requirements).items()}
+
+
+def _texts(requirements: list[str]) -> dict[str, str]:
+    """Normalized name → the requirement as pyproject.toml writes it (what the lock records)."""
+    texts = {}
     for requirement in requirements:
         name, _, version = requirement.partition("==")
         assert version, f"{requirement!r} is not pinned (mach2 pins its own dependencies)"
-        pins[name.strip().lower().replace("_", "-")] = version.strip()
-    return pins
+        texts[name.strip().lower().replace("_", "-")] = requirement
+    return texts
 
 
 @pytest.mark.parametrize("kind", ["runtime", "dev"])
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_self_locks_hold_the_pinned_versions(kind: str, system: str) -> None:
-    """locks/ is what scripts/lock_self.sh makes from pyproject.toml's pins: one lock per
-    system, roots = the pinned requirements, each at its pinned version (a pin changed without
-    re-locking fails here)."""
+def test_self_locks_hold_the_pinned_versions(kind: str) -> None:
+    """locks/ is what scripts/lock_self.sh makes from pyproject.toml's pins: one lock for the
+    four systems, whose roots on each are mach2 itself (`-r pyproject.toml` of a project with
+    a [build-system]) and the pinned requirements, each at its pinned version, and mach2's
+    entry depends on exactly its pins (a pin changed without re-locking fails here)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    wanted = _pins(project["project"]["dependencies"] + project["dependency-groups"]["nix-build"])
+    requirements = project["project"]["dependencies"]
+    extras: list[str] = []
     if kind == "dev":
-        wanted |= _pins(project["project"]["optional-dependencies"]["test"])
-    path = ROOT / "locks" / ("dev" if kind == "dev" else "") / f"mach2-{system}.lock"
+        requirements = requirements + project["project"]["optional-dependencies"]["test"]
+        extras = ["test"]
+    runtime = _pins(requirements)
+    build = _pins(project["dependency-groups"]["nix-build"])
+    path = ROOT / "locks" / ("dev" if kind == "dev" else "") / "mach2.lock"
     lock = read_lock(path)
-    assert lock.target.system == system
-    assert lock.target.python_minor == "3.11"
-    assert sorted(lock.roots) == sorted(wanted)
-    assert {name: lock.packages[name].version for name in wanted} == wanted
+    assert lock.system_names == ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin")
+    assert lock.python[:2] == (3, 11)
+    itself = "mach2" + (f"[{','.join(extras)}]" if extras else "")
+    for system in SYSTEMS:
+        locked = lock.system(system)
+        assert sorted(locked.roots) == sorted([itself, *runtime, *build]), system
+        wanted = runtime | build
+        assert {name: locked.packages[name].version for name in wanted} == wanted, system
+        mach2 = locked.packages["mach2"]
+        assert mach2.provider == "path"
+        assert mach2.version == project["project"]["version"]
+        assert mach2.dependencies == _texts(requirements), system
 
 
 # -- the flake, with `nix` ----------------------------------------------------------------------
