@@ -187,13 +187,50 @@ def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: P
 @pytest.mark.network
 def test_dev_shell_has_the_test_tools(checkout: Path, tmp_path: Path) -> None:
     hook = _eval(checkout, "devShells.x86_64-linux.default.shellHook")
-    assert 'export PYTHONPATH="$PWD' in hook
+    assert 'export MACH2_CHECKOUT="$PWD"' in hook
     nix_flake(["build", f"path:{checkout}#devShells.x86_64-linux.default.env"], tmp_path)
     python = tmp_path / "result" / "bin" / "python"
-    code = "import pytest, mypy, yaml, attrs, resolvelib; print('ok')"
+    code = "import pytest, mypy, yaml, attrs, resolvelib, mach2; print('ok')"
     assert subprocess.run([python, "-c", code], capture_output=True, text=True).stdout == "ok\n"
     ruff = subprocess.run([tmp_path / "result" / "bin" / "ruff", "--version"], capture_output=True)
     assert ruff.stdout.startswith(b"ruff 0.17.6")
+
+
+@pytest.mark.network
+def test_dev_shell_runs_mach2_from_the_checkout(checkout: Path, tmp_path: Path) -> None:
+    # The shell's environment has mach2 as a development install of $MACH2_CHECKOUT (what its
+    # shellHook sets to the directory the shell is entered from), not a copy in the store.
+    drv = nix_flake(
+        ["eval", "--raw", f"path:{checkout}#devShells.x86_64-linux.default", "--apply",
+         'shell: (builtins.head (builtins.filter (p: builtins.match ".*-env" p.name != null) '
+         "shell.nativeBuildInputs)).drvPath"],
+        tmp_path,
+    ).stdout  # fmt: skip
+    realised = subprocess.run(["nix-store", "-r", drv], capture_output=True, text=True, check=True)
+    env = Path(realised.stdout.strip())
+    work = tmp_path / "work"  # a checkout: the lock's path to mach2 is locks/dev/../..
+    (work / "mach2").mkdir(parents=True)
+    (work / "locks" / "dev").mkdir(parents=True)
+    (work / "mach2" / "__init__.py").write_text("EDITED = True\n", encoding="utf-8")
+    code = "import os, mach2, pytest; print(mach2.EDITED, os.path.realpath(mach2.__file__))"
+    ran = subprocess.run(
+        [env / "bin" / "python", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MACH2_CHECKOUT": str(work), "PATH": "/usr/bin:/bin"},
+    )
+    assert ran.stdout == f"True {work / 'mach2' / '__init__.py'}\n", ran.stderr
+    assert not (env / "lib" / "python3.11" / "site-packages" / "mach2").exists()
+    # its script runs the checkout's mach2 (this one)
+    version = subprocess.run(
+        [env / "bin" / "mach2", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MACH2_CHECKOUT": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert version.stdout == "mach2, version 0.1.0\n", version.stderr
 
 
 def _init(checkout: Path, directory: Path, template: str = "") -> None:
