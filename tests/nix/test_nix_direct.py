@@ -29,6 +29,7 @@ from nixhelpers import (
     run,
 )
 
+from mach2.model.target import SYSTEMS
 from mach2.providers.direct.nar import nar_sha256
 from mach2.providers.direct.tree import tree_files
 
@@ -140,6 +141,41 @@ def test_git_subdirectory_path_wheel_and_editable_build_and_develop(tmp_path: Pa
         proj, "env", "env", "-r", "requirements.txt", *TARGET, "--cache-dir", tmp_path / "c"
     )
     assert "env/mach2.lock is up to date" in check.stderr
+
+
+def test_git_and_path_packages_in_a_lock_of_every_system(tmp_path: Path) -> None:
+    """A git subdirectory and a local path locked for the four systems: each is written once
+    (its artifact does not depend on the system), every system evaluates with the same
+    sources, and the host's builds and imports them."""
+    repo, commit = upstream(tmp_path, str(tmp_path))
+    proj = tmp_path / "proj"
+    make_project(proj / "libs" / "locallib", "locallib", "2.0")
+    (proj / "requirements.txt").write_text(
+        f"gitlib @ git+{repo.as_uri()}@v1.0\n"
+        f"subpkg @ git+{repo.as_uri()}@v1.0#subdirectory=sub/subpkg\n./libs/locallib\n"
+    )
+    locked = mach2(
+        proj, "env", "env", "-r", "requirements.txt", "--python", "3.11", "--all-systems",
+        "--cache-dir", tmp_path / "c",
+    )  # fmt: skip
+    assert locked.returncode == 0, locked.stderr
+    document = json.loads((proj / "env" / "mach2.lock").read_text())
+    assert set(document["systems"]) == set(SYSTEMS)
+    for key in ("subpkg", "gitlib", "locallib"):
+        entry = document["packages"][key]
+        assert "artifact" in entry and "artifact" not in str(entry.get("systems", {})), key
+    assert document["packages"]["subpkg"]["artifact"]["rev"] == commit
+    sources = set()
+    for system in document["systems"]:
+        pkgs = f'import {STANDIN} {{ system = "{system}"; }}'
+        expr = f"(import {proj / 'env'} {{ pkgs = {pkgs}; }})"
+        assert nix_eval(f"{expr}.drvPath").endswith("-env.drv")
+        sources.add(nix_eval(f"builtins.toString {expr}.python.pkgs.subpkg.src"))
+    assert len(sources) == 1  # one checkout, whatever the system
+    env = nix_build(proj / "env")
+    assert python(env, "import subpkg, locallib; print(subpkg.VALUE, locallib.VALUE)") == (
+        "subpkg 0.5 locallib 2.0"
+    )
 
 
 def test_a_changed_pycache_does_not_rebuild_a_local_path(tmp_path: Path) -> None:
