@@ -61,9 +61,9 @@
           );
       };
 
-      # mach2 locks and builds itself: locks/mach2-<system>.lock (its runtime dependencies
-      # and build backend, `scripts/lock_self.sh`); a system without a lock is an error that
-      # says how to make one.
+      # mach2 locks and builds itself: locks/mach2.lock, one lock for the four systems (its
+      # runtime dependencies and build backend, and mach2 itself, whose locked dependencies
+      # are the package's; `scripts/lock_self.sh`).
       mach2For =
         system:
         let
@@ -71,7 +71,7 @@
         in
         lib.buildPythonApplication {
           src = source;
-          lockFile = lib.lockFileFor ./locks;
+          lockFile = ./locks/mach2.lock;
         };
     in
     {
@@ -98,26 +98,35 @@
         };
       });
 
-      # For working on mach2: its runtime and test dependencies (locks/dev/), patchelf and
-      # zstd; run `python -m mach2`, `python -m pytest` from the checkout (`env`: the Python
-      # environment alone).
+      # For working on mach2: its runtime and test dependencies (locks/dev/mach2.lock), patchelf
+      # and zstd.  The dev lock holds mach2 itself (`-r pyproject.toml` of a project with a
+      # [build-system]) with an `editable` record: the shell has it as a development install
+      # whose .pth puts the checkout the shell was entered from ($MACH2_CHECKOUT; in a flake
+      # the lock's directory is a copy in the store) on sys.path, so `mach2`, `python -m
+      # mach2` and `python -m pytest` run the working tree and an edit rebuilds nothing.
+      # `inputsFrom` takes the library's shell's packages (nixpkgs'
+      # pkgs/build-support/mkshell/default.nix merges their nativeBuildInputs).  `env`: the
+      # Python environment alone, with mach2 built from the source.
       devShells = forAllSystems (
         system:
         let
           pkgs = nixpkgs.legacyPackages.${system};
           lib = self.lib.${system};
-          env = lib.mkPython { lockFile = lib.lockFileFor ./locks/dev; };
+          env = lib.mkPython {
+            lockFile = ./locks/dev/mach2.lock;
+            editableRoot = "$MACH2_CHECKOUT/locks/dev";
+          };
         in
         {
           default = pkgs.mkShell {
             name = "mach2-dev";
+            inputsFrom = [ env.shell ];
             packages = [
-              env
               pkgs.patchelf
               pkgs.zstd
             ];
             shellHook = ''
-              export PYTHONPATH="$PWD''${PYTHONPATH:+:$PYTHONPATH}"
+              export MACH2_CHECKOUT="$PWD"
             '';
             passthru = { inherit env; };
           };

@@ -70,7 +70,8 @@ def lock_options(function: F) -> F:
     """Decorate a command with the options that describe how to lock."""
     decorators = [
         click.option("-r", "--requirement", "requirements", multiple=True, type=click.Path(path_type=Path),
-                     help="requirements.txt, pyproject.toml, environment.yml (repeatable)"),
+                     help="requirements.txt, pyproject.toml, environment.yml (repeatable), or a lock "
+                          "to take as it is: uv.lock, pylock.toml, poetry.lock, pdm.lock"),
         click.option("-p", "--providers", default=None,
                      help="provider order: 'wheel,sdist' or '_default=wheel,sdist;numpy=sdist' "
                      "(default: wheel,sdist,nixpkgs; conda first for an environment.yml)"),

@@ -244,6 +244,28 @@ def test_sdists_with_native_libraries_build(tmp_path: Path) -> None:
     assert probe.stdout.split() == ["True", "True", "1.17.1"]
 
 
+@pytest.mark.network
+def test_lxml_sdist_builds_against_libxml2_and_libxslt(tmp_path: Path) -> None:
+    """lxml from PyPI's sdist (the `lxml` fix: libxml2, libxslt, zlib and pkg-config; its
+    setup.py asks xml2-config and xslt-config), built by the stand-in (~100 s: etree.c is
+    large), then an XSLT transform run by the built extension."""
+    env = _lock(tmp_path, "lxml==5.3.0\n", "_default=wheel,sdist;lxml=sdist")
+    out = nix_build(env, "-I", f"nixpkgs={STANDIN}")
+    stylesheet = (
+        '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+        '<xsl:template match="/"><out/></xsl:template></xsl:stylesheet>'
+    )
+    probe = subprocess.run(
+        [str(out / "bin" / "python"), "-c",
+         "import sys; from lxml import etree; "
+         "print(etree.LXML_VERSION[:3], etree.LIBXSLT_VERSION > (1,), "
+         "etree.tostring(etree.XSLT(etree.XML(sys.argv[1]))(etree.XML('<a/>'))).decode())",
+         stylesheet],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.strip().split(maxsplit=3) == ["(5,", "3,", "0)", "True <out/>"]
+
+
 # --- Rust: the crates of Cargo.lock, vendored by Nix ------------------------------------
 
 DEMO_CARGO_TOML = """[package]

@@ -96,30 +96,47 @@ def test_overlay_exposes_the_library_as_pkgs_mach2() -> None:
 
 
 def _pins(requirements: list[str]) -> dict[str, str]:
-    pins = {}
+    return {name: text.partition("==")[2].strip() for name, text in _texts(requirements).items()}
+
+
+def _texts(requirements: list[str]) -> dict[str, str]:
+    """Normalized name → the requirement as pyproject.toml writes it (what the lock records)."""
+    texts = {}
     for requirement in requirements:
         name, _, version = requirement.partition("==")
         assert version, f"{requirement!r} is not pinned (mach2 pins its own dependencies)"
-        pins[name.strip().lower().replace("_", "-")] = version.strip()
-    return pins
+        texts[name.strip().lower().replace("_", "-")] = requirement
+    return texts
 
 
 @pytest.mark.parametrize("kind", ["runtime", "dev"])
-@pytest.mark.parametrize("system", SYSTEMS)
-def test_self_locks_hold_the_pinned_versions(kind: str, system: str) -> None:
-    """locks/ is what scripts/lock_self.sh makes from pyproject.toml's pins: one lock per
-    system, roots = the pinned requirements, each at its pinned version (a pin changed without
-    re-locking fails here)."""
+def test_self_locks_hold_the_pinned_versions(kind: str) -> None:
+    """locks/ is what scripts/lock_self.sh makes from pyproject.toml's pins: one lock for the
+    four systems, whose roots on each are mach2 itself (`-r pyproject.toml` of a project with
+    a [build-system]) and the pinned requirements, each at its pinned version, and mach2's
+    entry depends on exactly its pins (a pin changed without re-locking fails here)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    wanted = _pins(project["project"]["dependencies"] + project["dependency-groups"]["nix-build"])
+    requirements = project["project"]["dependencies"]
+    extras: list[str] = []
     if kind == "dev":
-        wanted |= _pins(project["project"]["optional-dependencies"]["test"])
-    path = ROOT / "locks" / ("dev" if kind == "dev" else "") / f"mach2-{system}.lock"
+        requirements = requirements + project["project"]["optional-dependencies"]["test"]
+        extras = ["test"]
+    runtime = _pins(requirements)
+    build = _pins(project["dependency-groups"]["nix-build"])
+    path = ROOT / "locks" / ("dev" if kind == "dev" else "") / "mach2.lock"
     lock = read_lock(path)
-    assert lock.target.system == system
-    assert lock.target.python_minor == "3.11"
-    assert sorted(lock.roots) == sorted(wanted)
-    assert {name: lock.packages[name].version for name in wanted} == wanted
+    assert lock.system_names == ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin")
+    assert lock.python[:2] == (3, 11)
+    itself = "mach2" + (f"[{','.join(extras)}]" if extras else "")
+    for system in SYSTEMS:
+        locked = lock.system(system)
+        assert sorted(locked.roots) == sorted([itself, *runtime, *build]), system
+        wanted = runtime | build
+        assert {name: locked.packages[name].version for name in wanted} == wanted, system
+        mach2 = locked.packages["mach2"]
+        assert mach2.provider == "path"
+        assert mach2.version == project["project"]["version"]
+        assert mach2.dependencies == _texts(requirements), system
 
 
 # -- the flake, with `nix` ----------------------------------------------------------------------
@@ -170,13 +187,50 @@ def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: P
 @pytest.mark.network
 def test_dev_shell_has_the_test_tools(checkout: Path, tmp_path: Path) -> None:
     hook = _eval(checkout, "devShells.x86_64-linux.default.shellHook")
-    assert 'export PYTHONPATH="$PWD' in hook
+    assert 'export MACH2_CHECKOUT="$PWD"' in hook
     nix_flake(["build", f"path:{checkout}#devShells.x86_64-linux.default.env"], tmp_path)
     python = tmp_path / "result" / "bin" / "python"
-    code = "import pytest, mypy, yaml, attrs, resolvelib; print('ok')"
+    code = "import pytest, mypy, yaml, attrs, resolvelib, mach2; print('ok')"
     assert subprocess.run([python, "-c", code], capture_output=True, text=True).stdout == "ok\n"
     ruff = subprocess.run([tmp_path / "result" / "bin" / "ruff", "--version"], capture_output=True)
     assert ruff.stdout.startswith(b"ruff 0.17.6")
+
+
+@pytest.mark.network
+def test_dev_shell_runs_mach2_from_the_checkout(checkout: Path, tmp_path: Path) -> None:
+    # The shell's environment has mach2 as a development install of $MACH2_CHECKOUT (what its
+    # shellHook sets to the directory the shell is entered from), not a copy in the store.
+    drv = nix_flake(
+        ["eval", "--raw", f"path:{checkout}#devShells.x86_64-linux.default", "--apply",
+         'shell: (builtins.head (builtins.filter (p: builtins.match ".*-env" p.name != null) '
+         "shell.nativeBuildInputs)).drvPath"],
+        tmp_path,
+    ).stdout  # fmt: skip
+    realised = subprocess.run(["nix-store", "-r", drv], capture_output=True, text=True, check=True)
+    env = Path(realised.stdout.strip())
+    work = tmp_path / "work"  # a checkout: the lock's path to mach2 is locks/dev/../..
+    (work / "mach2").mkdir(parents=True)
+    (work / "locks" / "dev").mkdir(parents=True)
+    (work / "mach2" / "__init__.py").write_text("EDITED = True\n", encoding="utf-8")
+    code = "import os, mach2, pytest; print(mach2.EDITED, os.path.realpath(mach2.__file__))"
+    ran = subprocess.run(
+        [env / "bin" / "python", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MACH2_CHECKOUT": str(work), "PATH": "/usr/bin:/bin"},
+    )
+    assert ran.stdout == f"True {work / 'mach2' / '__init__.py'}\n", ran.stderr
+    assert not (env / "lib" / "python3.11" / "site-packages" / "mach2").exists()
+    # its script runs the checkout's mach2 (this one)
+    version = subprocess.run(
+        [env / "bin" / "mach2", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"MACH2_CHECKOUT": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert version.stdout == "mach2, version 0.1.0\n", version.stderr
 
 
 def _init(checkout: Path, directory: Path, template: str = "") -> None:

@@ -99,8 +99,9 @@ in
     testNoPackages = { expr = l.validateLock "x" (removeAttrs good [ "packages" ]); throws = true; };
   };
   lockFileIn = {
+    # per-system-lock/ has mach2-aarch64-darwin.lock and a mach2.lock for aarch64-darwin too
     testPerSystem = {
-      expr = baseNameOf (toString (l.lockFileIn ../../../locks "aarch64-darwin"));
+      expr = baseNameOf (toString (l.lockFileIn ./per-system-lock "aarch64-darwin"));
       expected = "mach2-aarch64-darwin.lock";
     };
     testSingleForItsSystem = {
@@ -108,7 +109,7 @@ in
       expected = "mach2.lock";
     };
     testSingleForAnotherSystem = { expr = l.lockFileIn ./single-lock "aarch64-linux"; throws = true; };
-    testNoLockForTheSystem = { expr = l.lockFileIn ../../../locks "riscv64-linux"; throws = true; };
+    testNoLockForTheSystem = { expr = l.lockFileIn ./per-system-lock "riscv64-linux"; throws = true; };
     testNoDirectory = { expr = l.lockFileIn ./does-not-exist "x86_64-linux"; throws = true; };
     testOneLockForSeveralSystems = {
       expr = map (s: baseNameOf (toString (l.lockFileIn ./universal-lock s))) [ "x86_64-linux" "aarch64-darwin" ];
