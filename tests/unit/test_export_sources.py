@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
+import sys
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,6 +16,9 @@ from typing import Any
 import attrs
 import pytest
 from packaging.pylock import Pylock
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "direct"))
+from pep751 import pep751_violations
 
 from mach2.emit.export import export
 from mach2.errors import LockError
@@ -40,12 +43,17 @@ def _package(
 def _git(
     subdirectory: str | None = None, ref: str | None = "v1.0", rev: str = COMMIT
 ) -> LockedArtifact:
-    extra: dict[str, Any] = {"url": REPO, "rev": rev, "nar-hash": "sha256-" + "A" * 43 + "="}
+    data: dict[str, Any] = {
+        "kind": "git",
+        "url": REPO,
+        "rev": rev,
+        "nar-hash": "sha256-" + "A" * 43 + "=",
+    }
     if ref is not None:
-        extra["ref"] = ref
+        data["ref"] = ref
     if subdirectory is not None:
-        extra["subdirectory"] = subdirectory
-    return LockedArtifact(kind="git", extra=extra)
+        data["subdirectory"] = subdirectory
+    return LockedArtifact.from_json(data)  # the lock's JSON shape, as read_lock reads it
 
 
 def _wheel_artifact(path: str, sha256: str, size: int) -> LockedArtifact:
@@ -97,64 +105,32 @@ def _replace(lock: Lock, key: str, **changes: Any) -> Lock:
     (system,) = lock.systems.values()
     package = system.packages[key]
     if "artifact" in changes and isinstance(changes["artifact"], dict):
-        changes["artifact"] = attrs.evolve(package.artifact, extra=changes["artifact"])
+        changes["artifact"] = LockedArtifact.from_json(
+            {**package.artifact.to_json(), **changes["artifact"]}
+        )
     packages = {**system.packages, key: attrs.evolve(package, **changes)}
     return attrs.evolve(lock, systems={"x86_64-linux": attrs.evolve(system, packages=packages)})
 
 
-# -- PEP 751's rules, as written at packaging.python.org/specifications/pylock-toml --------------
-
-_SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")
-_EXCLUSIVE = {
-    "vcs": {"directory", "archive", "sdist", "wheels"},
-    "directory": {"vcs", "archive", "sdist", "wheels"},
-    "archive": {"vcs", "directory", "sdist", "wheels"},
-}
-
-
-def pep751_violations(document: dict[str, Any], pylock_dir: Path) -> list[str]:
-    """What breaks the spec's rules for the source tables (beyond ``packaging.pylock``'s
-    structural checks): required keys, mutually-exclusive sources, no ``version`` for a
-    directory (a source tree whose version cannot be guaranteed), a full commit for git,
-    ``subdirectory`` relative inside the tree, relative paths that resolve from the file's
-    directory to something that exists."""
-    found = []
-    for entry in document["packages"]:
-        name = entry["name"]
-        sources = [s for s in _SOURCES if s in entry]
-        if not sources:
-            found.append(f"{name}: no source")
-        for source in sources:
-            clash = _EXCLUSIVE.get(source, set()) & set(sources)
-            if clash:
-                found.append(f"{name}: {source} with {sorted(clash)}")
-        for table in (entry.get("vcs"), entry.get("directory"), entry.get("archive")):
-            if table is None:
-                continue
-            sub = table.get("subdirectory")
-            if sub is not None and (sub.startswith("/") or ".." in PurePosixPath(sub).parts):
-                found.append(f"{name}: subdirectory {sub} leaves the tree")
-            path = table.get("path")
-            if path is not None and not (pylock_dir / path).exists():
-                found.append(f"{name}: {path} does not exist from {pylock_dir}")
-        if "vcs" in entry:
-            vcs = entry["vcs"]
-            if vcs.get("type") != "git" or not ("url" in vcs or "path" in vcs):
-                found.append(f"{name}: vcs needs type and url or path")
-            if not re.fullmatch(r"[0-9a-f]{40}", vcs.get("commit-id", "")):
-                found.append(f"{name}: commit-id is not a commit hash")
-        if "directory" in entry:
-            if "path" not in entry["directory"]:
-                found.append(f"{name}: directory without path")
-            if "version" in entry:
-                found.append(f"{name}: a directory must not have a version")
-            if not isinstance(entry["directory"].get("editable", False), bool):
-                found.append(f"{name}: editable is not a boolean")
-        if "archive" in entry:
-            archive = entry["archive"]
-            if not archive.get("hashes") or not ("url" in archive or "path" in archive):
-                found.append(f"{name}: archive needs hashes and url or path")
-    return found
+def test_the_pep_751_checker_finds_what_breaks_the_rules(tmp_path: Path) -> None:
+    document = {
+        "packages": [
+            {"name": "a", "version": "1", "directory": {"path": "gone"}},
+            {"name": "b", "vcs": {"type": "git", "url": "u", "commit-id": "main"}, "wheels": []},
+            {"name": "c", "archive": {"path": "x.whl", "hashes": {}}},
+            {"name": "d", "vcs": {"type": "git", "path": ".", "commit-id": COMMIT,
+                                   "subdirectory": "../up"}},
+        ]
+    }  # fmt: skip
+    assert pep751_violations(document, tmp_path) == [
+        f"a: gone does not exist from {tmp_path}",
+        "a: a directory must not have a version",
+        "b: vcs with ['wheels']",
+        "b: commit-id is not a commit hash",
+        f"c: x.whl does not exist from {tmp_path}",
+        "c: archive needs hashes and url or path",
+        "d: subdirectory ../up leaves the tree",
+    ]
 
 
 def _pylock(text: str, where: Path) -> dict[str, Any]:
@@ -284,7 +260,7 @@ def test_a_rev_that_is_not_a_commit(project: Path) -> None:
 
 def test_a_git_url_that_would_change_meaning_in_a_requirement(project: Path) -> None:
     url = REPO + "#egg=evil"
-    lock = _replace(_lock(project), "gitlib", artifact={**_git().extra, "url": url})
+    lock = _replace(_lock(project), "gitlib", artifact={"url": url})
     assert "cannot be written as a git URL" in _refusal(lock, project)
 
 
