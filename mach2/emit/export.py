@@ -262,8 +262,8 @@ _RELOCK = "lock again with `mach2 lock`"
 
 
 def _check_git(package: LockedPackage, where: str) -> None:
-    extra = package.artifact.extra
-    url, rev, subdirectory = extra.get("url"), extra.get("rev"), extra.get("subdirectory")
+    url, extra = package.artifact.url, package.artifact.extra
+    rev, subdirectory = extra.get("rev"), extra.get("subdirectory")
     if not isinstance(rev, str) or not _COMMIT.fullmatch(rev):
         raise LockError(f"{where}: git rev {rev!r} is not a full commit hash", hint=_RELOCK)
     if not isinstance(url, str) or not url:
@@ -401,7 +401,7 @@ def _pylock_source(
     artifact = package.artifact
     if artifact.kind == "git":
         extra = artifact.extra
-        vcs: dict[str, Any] = {"type": "git", "url": extra["url"]}
+        vcs: dict[str, Any] = {"type": "git", "url": artifact.url}
         if extra.get("ref"):
             vcs["requested-revision"] = extra["ref"]
         vcs["commit-id"] = extra["rev"]
