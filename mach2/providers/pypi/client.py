@@ -9,10 +9,10 @@ Its costs, measured against pypi.org as reached from our machines (DESIGN §6):
   (:mod:`mach2.providers.pypi.cache`) and turned into :class:`~mach2.model.artifact.DistFile` records
   in one pass (~2 µs per file).  A warm run with ``exclude_newer`` reads all 111 pages from the
   cache in about 0.2 s, without a request.
-- A wheel's METADATA costs one request when ``<wheel>.metadata`` exists (PEP 658, advertised or
-  not: this index has it for most wheels without saying so), two or three more when it does not
-  (HTTP range requests on the wheel's zip directory, as uv does), and a whole download only when
-  the server ignores ranges.  Metadata is cached on disk by the wheel's sha256, forever.
+- A wheel's METADATA costs one request when the index advertises ``<wheel>.metadata`` (PEP
+  658), else one or two HTTP range requests on the wheel's zip directory (as uv does), and a
+  probe for an unadvertised ``.metadata`` then a whole download only when the server ignores
+  ranges.  Metadata is cached on disk by the wheel's sha256, forever.
 - Requests run on a pool of worker threads sharing one HTTP client, so the resolver should
   :meth:`~PyPIClient.prefetch_projects` / :meth:`~PyPIClient.prefetch_metadata` whatever it will
   probably need, then ask for it with the blocking calls.  A blocking call for something not
@@ -53,7 +53,6 @@ from mach2.net.files import FileStore
 from mach2.net.http import (
     Counters,
     Http,
-    RangeReply,
     Response,
     split_credentials,
     status_error,
@@ -251,9 +250,6 @@ class PyPIClient:
         self._http = http
         self._counters = http.counters
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
-        # For the zip-tail request raced against a `.metadata` probe (see _fetch_metadata);
-        # separate so that a pool worker never waits on its own pool.
-        self._race = ThreadPoolExecutor(max_connections // 2 or 1, thread_name_prefix="mach2-race")
         self._lock = threading.Lock()
         self._projects: dict[NormalizedName, _Task[ProjectListing]] = {}
         self._pending_pages: list[tuple[str, NormalizedName, CachedPage]] = []
@@ -362,7 +358,6 @@ class PyPIClient:
         """Stop the workers (dropping queued prefetches), write the fetched pages to the cache,
         close connections, remove temp files."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._race.shutdown(wait=True, cancel_futures=True)
         self.flush()
         if self._own_http:
             self._http.close()
@@ -517,24 +512,22 @@ class PyPIClient:
         return _metadata_from_wheel(file, wheel)
 
     def _fetch_metadata(self, file: DistFile) -> bytes:
-        """``.metadata`` first, then range requests, then the whole wheel.
+        """The advertised ``.metadata`` file, else range requests, else the whole wheel.
 
-        When the index does not advertise the metadata file, whether it exists is a guess
-        (here ~70% do): the zip's tail is requested at the same time as the probe, so a 404
-        costs no extra round trip, at the price of 64 KiB fetched in vain otherwise.
+        An index that does not advertise a wheel's metadata file may still have one (the
+        index here lacks it for ~30% of wheels): probing for it costs a request per wheel, and
+        a missing one answers 404 after ~150 ms here, on the resolver's path.  Range requests
+        answer in one request (two when METADATA is not in the zip's tail), as in uv, so the
+        probe comes only when the server ignores ranges, before downloading the wheel.
         """
         stored = None if file.sha256 is None else self._files.cached(file.sha256, file.filename)
         if stored is not None or file.url.lower().startswith("file:"):
             # A local wheel, or one downloaded already (a direct reference, hash-checked).
             return _metadata_from_wheel(file, stored or self.download(file))
         if file.metadata_sha256 is not None:
-            data = self._metadata_file(file)
-            tail = None
+            data = self._metadata_file(file) or self._metadata_by_range(file)
         else:
-            tail = self._race.submit(self._http.get_range, file.url, None, ZIP_TAIL)
-            data = self._metadata_file(file)
-        if data is None:
-            data = self._metadata_by_range(file, tail.result() if tail is not None else None)
+            data = self._metadata_by_range(file) or self._metadata_file(file)
         if data is None:
             data = _metadata_from_wheel(file, self.download(file))
             self._counters.add("metadata_downloads")
@@ -557,13 +550,9 @@ class PyPIClient:
         self._counters.add("metadata_files")
         return data
 
-    def _metadata_by_range(self, file: DistFile, tail: RangeReply | None = None) -> bytes | None:
-        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges).
-
-        :param tail: the zip's tail when already fetched.
-        """
-        if tail is None:
-            tail = self._http.get_range(file.url, None, ZIP_TAIL)
+    def _metadata_by_range(self, file: DistFile) -> bytes | None:
+        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges)."""
+        tail = self._http.get_range(file.url, None, ZIP_TAIL)
         if tail is None or tail.start + len(tail.data) != tail.size:
             return None  # ranges ignored, or not the tail we asked for: download it
 
