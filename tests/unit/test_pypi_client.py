@@ -647,7 +647,7 @@ def test_unwritable_cache_is_a_cache_error(index: FakeIndex, tmp_path: Path) -> 
     index.add("demo", "demo-1.0.tar.gz", b"x")
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    # Pages are written when the client closes (or flushes), so the error comes then.
+    # Pages are written in the background; the error comes when the client flushes or closes.
     with pytest.raises(CacheError) as caught, client(index, not_a_directory) as pypi:
         pypi.project_files(normalize("demo"))
     assert caught.value.message.startswith(f"cannot create {not_a_directory}/pages-v2/")
