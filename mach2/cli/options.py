@@ -121,6 +121,10 @@ def lock_options(function: F) -> F:
         click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=None,
                      metavar="DIR", help="your own project: locked with its dependencies as the "
                      "environment's main package (editable in shells), like -e DIR"),
+        click.option("--no-install-project", is_flag=True,
+                     help="with a foreign lock (-r uv.lock, ...): leave out the project itself "
+                     "(its workspace members), install only its dependencies, as uv sync "
+                     "--no-install-project"),
         click.option("--no-nix-store", is_flag=True,
                      help="do not add the files the lock downloaded to the Nix store (by default "
                      "they are, when Nix is installed, so nix-build does not download them again)"),
@@ -205,6 +209,7 @@ def build_lock_options(
     groups: tuple[str, ...] = (),
     project: Path | None = None,
     lock_dir: Path | None = None,
+    no_install_project: bool = False,
     no_nix_store: bool = False,  # not a lock option: the command adds files after locking
 ) -> LockOptions:
     from mach2.api import LockOptions
@@ -242,5 +247,6 @@ def build_lock_options(
         extras=extras,
         groups=groups,
         project=project,
+        install_project=not no_install_project,
         lock_dir=lock_dir,
     )

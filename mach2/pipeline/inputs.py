@@ -83,16 +83,24 @@ def request(
     target = target or options.target
     order = provider_order(options.providers, requirements)
     pins = None
+    editables = editable_urls(requirements)
     if requirements.foreign is not None:
+        from mach2.pipeline import pinned_sources
         from mach2.pipeline.pins import pin_roots
 
-        pins = requirements.foreign.select(target, extras=options.extras, groups=options.groups)
+        pins = requirements.foreign.select(
+            target,
+            extras=options.extras,
+            groups=options.groups,
+            install_project=options.install_project,
+        )
         found, constraints = list(pin_roots(pins)), list[Requirement]()
+        editables += pinned_sources.editable_urls(pins)
     else:
         found, constraints = roots(requirements, target)
     return Request(
         project=project_root(requirements, options),
-        editables=editable_urls(requirements),
+        editables=editables,
         target=target,
         requirements=requirements,
         text=text,

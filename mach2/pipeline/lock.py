@@ -117,6 +117,8 @@ def lock_inputs(
         parts["conda-cuda"] = options.cuda
     if options.extras or options.groups:
         parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
+    if not options.install_project:
+        parts["no-install-project"] = True
     if options.nixpkgs_index is not None or options.nixpkgs is not None:
         from mach2.providers.nixpkgs.index import input_identity
 
@@ -149,10 +151,13 @@ def lock_directory(requirements: RequirementsInput, options: LockOptions) -> Pat
 
 
 def local_paths(requirements: RequirementsInput, lock_dir: Path) -> dict[str, str]:
-    """The inputs' local directories (relative to ``lock_dir``) → their metadata hash."""
+    """The inputs' local directories (relative to ``lock_dir``) → their metadata hash; a
+    foreign lock's directory entries count as inputs (a changed one makes its lock stale)."""
     found = {}
-    for entry in requirements.requirements:
-        url = entry.requirement.url
+    urls = [entry.requirement.url for entry in requirements.requirements]
+    if requirements.foreign is not None:
+        urls += [p.source.url for p in requirements.foreign.packages if p.source is not None]
+    for url in urls:
         if url is None or not is_local_reference(url):
             continue
         directory = local_directory(url)
@@ -226,6 +231,7 @@ _PART_WORDS = {
     "conda-channels": "the conda channels",
     "conda-cuda": "--cuda",
     "selection": "the --extra/--group selection",
+    "no-install-project": "--no-install-project",
     "nixpkgs": "the nixpkgs (--nixpkgs, --nixpkgs-index or that file)",
 }
 #: Parts told by the input files themselves, or by a value the lock records (below).

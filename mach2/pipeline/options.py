@@ -75,6 +75,10 @@ class LockOptions:
     #: The user's own project (``--project DIR``): locked as an editable root, the
     #: environment's main package, with its dependencies.
     project: Path | None = None
+    #: A foreign lock's project itself (uv's workspace members, a directory entry at the
+    #: lock's directory) is installed as ``uv sync`` does; ``False``: only its dependencies
+    #: (``--no-install-project``, as ``uv sync --no-install-project``).
+    install_project: bool = True
     #: The directory the lock will be written to: local paths (``./pkg``, ``-e .``, local
     #: wheels) are recorded relative to it, so the Nix side finds them from the lock.
     #: ``None``: the first input file's directory.

@@ -39,6 +39,7 @@ from mach2.lock.model import LockedPackage
 from mach2.model.artifact import DistFile
 from mach2.model.names import is_conda_native
 from mach2.model.target import Target
+from mach2.pipeline.pinned_sources import source_root, why_source
 from mach2.providers.base import Candidate, Dependencies, Provider
 from mach2.providers.pypi.client import UnknownProject
 from mach2.providers.pypi.provider import PackageIndex, sdist_version, wheel_rank, wheel_tags
@@ -69,9 +70,13 @@ class NotPinned(UnknownProject):
 
 
 def pin_roots(pins: Pins) -> tuple[Requirement, ...]:
-    """Every pinned package as a root ``name[extras]==version``."""
+    """Every pinned package as a root ``name[extras]==version``, or ``name[extras] @ URL``
+    for a git, directory or local-file entry (``mach2.pipeline.pinned_sources``)."""
     roots = []
     for name, pin in sorted(pins.pins.items()):
+        if pin.package.source is not None:
+            roots.append(source_root(pin, pin.package.source))
+            continue
         extras = f"[{','.join(sorted(pin.extras))}]" if pin.extras else ""
         requirement = Pep508(f"{name}{extras}=={pin.package.version}")
         roots.append(Requirement.from_pep508(requirement, origin=pin.package.origin))
@@ -82,7 +87,8 @@ def pinned_providers(
     pins: Pins, providers: Mapping[str, Provider], index: PackageIndex, target: Target
 ) -> dict[str, Provider]:
     """Every provider, offering only what ``pins`` pinned."""
-    index.prefetch_projects(sorted(pins.pins))
+    # Entries with a source (git, a directory, a local file) are no index's business.
+    index.prefetch_projects(sorted(n for n, p in pins.pins.items() if p.package.source is None))
     wrapped: dict[str, Provider] = {}
     for kind, provider in providers.items():
         if kind in ("wheel", "sdist"):
@@ -102,7 +108,9 @@ def annotate(
         pin = pins.pins.get(NormalizedName(key))
         if pin is None or package.build_only:
             continue
-        if package.provider in ("wheel", "sdist"):
+        if pin.package.source is not None:
+            why = why_source(pin, package.provider, name)
+        elif package.provider in ("wheel", "sdist"):
             why = f"{package.provider}: pinned by {name} ({package.artifact.filename})"
         else:
             why = (
@@ -147,7 +155,7 @@ class _PinnedFiles:
                 raise NotPinned(name, self._pins, self._target)
             file = self._file(pin)
             version = pin.package.version
-            assert version is not None  # entries without one are unsupported, refused earlier
+            assert version is not None  # entries without one have a source: never asked here
             found = (
                 (Candidate(name=name, version=version, provider=self.name, artifact=file),)
                 if file is not None
@@ -161,7 +169,8 @@ class _PinnedFiles:
         return self._inner.dependencies(candidate)
 
     def prefetch(self, name: NormalizedName) -> None:
-        if name in self._pins.pins:
+        pin = self._pins.pins.get(name)
+        if pin is not None and pin.package.source is None:
             self._inner.prefetch(name)
 
     def answers_offline(self, name: NormalizedName) -> bool:

@@ -21,8 +21,10 @@ from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.pipeline import pins
 from mach2.pipeline.inputs import Request
 from mach2.pipeline.options import ProgressCallback
+from mach2.pipeline.pinned_sources import PinnedReferences
 from mach2.pipeline.providers import OpenProviders
 from mach2.providers.base import Candidate, Provider
+from mach2.providers.direct.provider import References
 from mach2.resolve.factory import Factory
 from mach2.resolve.requirement import Requirement
 from mach2.resolve.resolver import Resolution, resolve
@@ -47,21 +49,25 @@ def resolve_all(
         if on_progress is not None:
             on_progress("resolve", candidate.name, pinned, None)
 
-    def factory(by_name: Mapping[str, Provider] = providers.by_name) -> Factory:
+    def factory(
+        by_name: Mapping[str, Provider] = providers.by_name,
+        direct: References | None = providers.direct,
+    ) -> Factory:
         return Factory(
             target=request.target,
             order=request.order,
             providers=by_name,
             constraints=request.constraints,
             allow_prereleases=request.allow_prereleases,
-            direct=providers.direct,
+            direct=direct,
         )
 
     if request.pins is None:
         runtime_factory = factory()
     else:  # a foreign lock: the providers offer only its pins (mach2.pipeline.pins)
         runtime_factory = factory(
-            pins.pinned_providers(request.pins, providers.by_name, providers.index, request.target)
+            pins.pinned_providers(request.pins, providers.by_name, providers.index, request.target),
+            None if providers.direct is None else PinnedReferences(providers.direct, request.pins),
         )
     try:
         runtime = resolve(runtime_factory, list(request.roots), on_pin=on_pin)

@@ -33,7 +33,7 @@ from mach2.model.names import PYTHON_IDENTIFIER, is_conda_native, normalize
 from mach2.model.target import Target
 from mach2.providers.base import Candidate, Dependencies, Provider
 from mach2.providers.conda.matchspec import parse_matchspec
-from mach2.providers.direct.provider import DirectReferences
+from mach2.providers.direct.provider import References
 from mach2.providers.order import ProviderOrder, is_conda_provider
 from mach2.providers.pypi.client import UnknownProject
 from mach2.resolve.requirement import ABSENT_PROVIDER, Requirement, absent
@@ -53,7 +53,7 @@ class Factory:
         constraints: Iterable[Requirement] = (),
         allow_prereleases: bool = False,
         prefetch_workers: int = 16,
-        direct: DirectReferences | None = None,
+        direct: References | None = None,
     ) -> None:
         self.target = target
         #: makes the one candidate of each ``name @ URL`` requirement (git, paths, files)

@@ -7,7 +7,8 @@ An example is a fenced block preceded by ``<!-- example: name=... mode=... [fixt
 outputs are evaluated with the stand-in as inputs), ``cli`` (console lines: ``mach2 ...``
 runs the CLI, ``nix-build``/``nix-shell`` run with the stand-in as <nixpkgs>, ``git``,
 ``echo``, ``printf``, ``sed``, ``cp``, ``mkdir`` and ``pip`` lines run in bash, other lines are
-plain commands run in the example's directory), ``flake-cli`` (the same in an empty directory,
+plain commands run in the example's directory; ``uv`` is the test dependency, run with
+``UV_PYTHON_DOWNLOADS=never``), ``flake-cli`` (the same in an empty directory,
 with ``nix`` commands run with flakes enabled: ``github:owner/mach2`` is a copy of this
 checkout whose nixpkgs is the stand-in, and a flake made from mach2's templates gets both as
 its inputs).
@@ -20,6 +21,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,17 @@ def _cli(work: Path, code: str) -> None:
             env = {**os.environ, **_GIT_IDENTITY}
             done = subprocess.run(
                 ["bash", "-euc", line], cwd=work, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, f"{line}: {done.stderr}"
+            continue
+        if words[0] == "uv":  # the test dependency, never downloading a Python
+            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+            done = subprocess.run(
+                [sys.executable, "-m", "uv", *words[1:]],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             assert done.returncode == 0, f"{line}: {done.stderr}"
             continue

@@ -308,3 +308,50 @@ def test_real_nixpkgs_fetchgit_takes_the_arguments() -> None:
     assert drv["outputHash"] in (nar, "sha256:" + "0" * 52) or drv["outputHash"].startswith(
         "sha256"
     )
+
+
+def test_a_uv_project_with_git_path_and_editable_sources_builds_from_uv_lock(
+    tmp_path: Path,
+) -> None:
+    """``mach2 env ./env -r uv.lock`` gives what ``uv sync`` would: the project (editable in
+    the shell) with its git, subdirectory and path dependencies at uv's commits."""
+    repo, commit = upstream(tmp_path, str(tmp_path))
+    proj = git_repository(tmp_path / "proj")
+    make_project(proj / "libs" / "locallib", "locallib", "2.0")
+    make_project(proj, "myapp", "0.1", deps=["locallib", "gitlib", "subpkg"],
+                 layout="src", scripts={"myapp": "myapp:main"},
+                 code="def main():\n    import gitlib, subpkg, locallib\n"
+                      "    print(VALUE, gitlib.VALUE, subpkg.VALUE, locallib.VALUE)\n")  # fmt: skip
+    with (proj / "pyproject.toml").open("a") as f:
+        f.write(
+            f'\n[tool.uv.sources]\nlocallib = {{ path = "libs/locallib" }}\n'
+            f'gitlib = {{ git = "{repo.as_uri()}", tag = "v1.0" }}\n'
+            f'subpkg = {{ git = "{repo.as_uri()}", subdirectory = "sub/subpkg" }}\n'
+        )
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    done = subprocess.run(
+        [uv, "lock", "-q", "-p", sys.executable], cwd=proj, capture_output=True, text=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    locked = mach2(proj, "env", "env", "-r", "uv.lock", *TARGET, "--cache-dir", tmp_path / "c")
+    assert locked.returncode == 0, locked.stderr
+    lock = json.loads((proj / "env" / "mach2.lock").read_text())
+    assert lock["packages"]["subpkg"]["artifact"]["rev"] == commit
+    env = nix_build(proj / "env")
+    expected = "myapp 0.1 gitlib 1.0 subpkg 0.5 locallib 2.0"
+    assert (
+        subprocess.run([env / "bin" / "myapp"], capture_output=True, text=True).stdout.strip()
+        == expected
+    )
+    assert python(env, "import myapp; print(myapp.__file__)").startswith("/nix/store/")
+    shell = ["nix-shell", *NIX_OPTIONS, str(proj / "env"), "--run"]
+    first = run([*shell, "python -c 'import myapp; print(myapp.__file__)'"], check=True)
+    assert first.stdout.strip() == str(proj / "src" / "myapp" / "__init__.py")
+    source = proj / "src" / "myapp" / "__init__.py"
+    source.write_text(source.read_text().replace('VALUE = "myapp 0.1"', 'VALUE = "myapp edited"'))
+    second = run([*shell, "myapp"], check=True)
+    assert second.stdout.strip() == expected.replace("myapp 0.1", "myapp edited")
+    assert "building" not in second.stderr  # the edit needed no rebuild
+    check = mach2(proj, "env", "env", "-r", "uv.lock", *TARGET, "--cache-dir", tmp_path / "c")
+    assert "env/mach2.lock is up to date" in check.stderr

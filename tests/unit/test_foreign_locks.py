@@ -164,24 +164,26 @@ def test_uv_fork_picks_the_version_for_the_target(tmp_path: Path) -> None:
         f"wheels = [{_WHEEL.replace('1.0', '2.0').replace('a' * 64, 'b' * 64)}]\n",
     )
     lock = read_foreign_lock(path)[0]
-    assert _versions(lock.select(LINUX)) == {"a": "1.0"}
-    assert _versions(lock.select(WINDOWS_LIKE)) == {"a": "2.0"}
+    assert _versions(lock.select(LINUX, install_project=False)) == {"a": "1.0"}
+    assert _versions(lock.select(WINDOWS_LIKE, install_project=False)) == {"a": "2.0"}
+    assert _versions(lock.select(LINUX)) == {"a": "1.0", "proj": "0.1"}  # as uv sync
 
 
-def test_git_and_editable_entries_are_named_as_not_supported(tmp_path: Path) -> None:
+def test_entries_mach2_cannot_build_are_named_in_one_line(tmp_path: Path) -> None:
     path = _uv(
         tmp_path,
-        'dependencies = [{ name = "g" }, { name = "lib" }]\n\n'
+        'dependencies = [{ name = "g" }, { name = "lfs" }]\n\n'
         '[[package]]\nname = "g"\nversion = "1.2"\n'
         'source = { git = "https://github.com/o/g?tag=v1.2#0123456789abcdef" }\n\n'
-        '[[package]]\nname = "lib"\nversion = "0.3"\nsource = { editable = "libs/lib" }\n',
+        '[[package]]\nname = "lfs"\nversion = "0.3"\n'
+        'source = { git = "https://github.com/o/l?lfs=true#' + "c" * 40 + '" }\n',
     )
     with pytest.raises(InputError) as caught:
         read_foreign_lock(path)[0].select(LINUX)
     message = caught.value.message
     assert "cannot install 2 of its entries" in message
-    assert "g 1.2 (git https://github.com/o/g?tag=v1.2#0123456789abcdef)" in message
-    assert "lib 0.3 (editable libs/lib)" in message
+    assert "g 1.2 (git https://github.com/o/g?tag=v1.2#0123456789abcdef (no full commit" in message
+    assert "lfs 0.3 (git https://github.com/o/l?lfs=true#ccc" in message and "(with lfs)" in message
     assert "\n" not in message
 
 

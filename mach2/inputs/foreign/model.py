@@ -36,6 +36,7 @@ __all__ = [
     "ForeignFile",
     "ForeignLock",
     "ForeignPackage",
+    "ForeignSource",
     "Pin",
     "Pins",
 ]
@@ -81,14 +82,44 @@ class Edge:
 
 
 @frozen(kw_only=True)
+class ForeignSource:
+    """Where an entry that names its source comes from: a git commit, a local directory or a
+    local wheel or sdist, as the direct reference mach2 builds it from
+    (``mach2.providers.direct``; ``mach2.pipeline.pinned_sources``).
+
+    :param url: the reference: ``git+REPOSITORY@COMMIT#subdirectory=…`` (the commit the lock
+        recorded), or the ``file:`` URL of a directory or file (the lock's relative path
+        joined to the lock's directory).
+    :param written: what the lock wrote, for messages (``directory libs/helper``).
+    :param editable: a development install (uv's ``editable``, pylock's ``editable = true``,
+        poetry's ``develop = true``, pdm's ``editable = true``).
+    :param hashes: a local file's hashes as the lock gives them (algorithm → hex).
+    """
+
+    url: str
+    written: str
+    editable: bool = False
+    hashes: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def is_git(self) -> bool:
+        return self.url.startswith("git+")
+
+
+@frozen(kw_only=True)
 class ForeignPackage:
     """One package entry of a foreign lock.
 
     :param origin: how errors name the entry (``uv.lock: package 'numpy' 2.0.0``).
     :param hashes: ``algo:hex`` hashes not tied to a file name (a hash-pinned requirements
         file): the index's files of the version with one of these hashes are the candidates.
-    :param unsupported: what mach2 cannot build from yet (``git https://…@rev``, ``editable
-        ./pkg``, ``directory ./pkg``, ``local file x.whl``), or ``None``.
+    :param unsupported: what mach2 cannot build from (``hg https://…@rev``, ``local
+        registry ./wheels``), or ``None``.
+    :param source: a git commit, local directory or local file the entry is built from (a
+        direct reference), else ``None`` (files of an index or URL).
+    :param virtual: not installed, only its dependencies (uv's ``virtual`` source).
+    :param project: the project itself (uv's workspace members, a ``directory`` entry at the
+        lock's own directory): ``--no-install-project`` leaves it out.
     :param applies: by-marker selection: group (``None`` where the format has no groups) →
         the marker under which the entry is installed in that group (``None``: always).
     :param with_extras: installed only when one of these extras is asked for (poetry's
@@ -105,6 +136,9 @@ class ForeignPackage:
     hashes: frozenset[str] = frozenset()
     index: str | None = None
     unsupported: str | None = None
+    source: ForeignSource | None = None
+    virtual: bool = False
+    project: bool = False
     requires_python: str | None = None
     extras: frozenset[str] = frozenset()
     applies: Mapping[str | None, Marker | None] = attrs.field(factory=lambda: {None: None})
@@ -182,10 +216,18 @@ class ForeignLock:
         return self.path
 
     def select(
-        self, target: Target, *, extras: Sequence[str] = (), groups: Sequence[str] = ()
+        self,
+        target: Target,
+        *,
+        extras: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        install_project: bool = True,
     ) -> Pins:
         """The entries ``target`` installs, with the extras and groups asked for.
 
+        :param install_project: install the project itself (uv's workspace members, a
+            directory entry at the lock's directory) as ``uv sync`` does; ``False``: only its
+            dependencies (``uv sync --no-install-project``).
         :raises InputError: the lock is for another Python or environment, an unknown extra
             or group, two entries of one package apply, an applying entry mach2 cannot build
             from (all of them named in one line), or an edge to no entry.
@@ -202,9 +244,14 @@ class ForeignLock:
                     hint=f"the lock knows {kind}s: {', '.join(sorted(known)) or 'none'}",
                 )
         if self.members is not None:
-            chosen, project = _walk(self, target, wanted_extras, wanted_groups)
+            chosen, project = _walk(self, target, wanted_extras, wanted_groups, install_project)
         else:
-            chosen, project = _by_marker(self, target, wanted_extras, wanted_groups), ()
+            chosen = _by_marker(self, target, wanted_extras, wanted_groups, install_project)
+            project = tuple(sorted({str(p.name) for p in self.packages if p.project}))
+        # Virtual entries (uv) are walked for their dependencies, never built.
+        virtual = {n for n, p in chosen.items() if p.package.virtual}
+        chosen = {n: p for n, p in chosen.items() if n not in virtual}
+        project = tuple(sorted({*project, *virtual} - set(chosen)))
         picked = {id(pin.package) for pin in chosen.values()}
         others = tuple(
             sorted(
@@ -223,9 +270,9 @@ class ForeignLock:
         if unsupported:
             raise InputError(
                 f"{self.path}: mach2 cannot install {len(unsupported)} of its entries for "
-                f"{target.describe()} yet: {'; '.join(sorted(unsupported))}",
-                hint="git, local path and editable sources are not supported from a foreign "
-                "lock yet: publish them as wheels or sdists, or lock from requirements",
+                f"{target.describe()}: {'; '.join(sorted(unsupported))}",
+                hint="mach2 builds git commits, local directories and files, and index files: "
+                "publish these as wheels or sdists, or lock from requirements",
             )
         credentials = sorted(
             {pin.package.describe() for pin in chosen.values() if _has_credentials(pin.package)}
@@ -278,7 +325,15 @@ def _normal(name: str) -> str:
 
 def _has_credentials(package: ForeignPackage) -> bool:
     urls = [f.url for f in package.files if f.url] + ([package.index] if package.index else [])
-    return any("@" in urlsplit(u).netloc for u in urls)
+    if any("@" in urlsplit(u).netloc for u in urls):
+        return True
+    if package.source is None or not package.source.is_git:
+        return False
+    # git: an ssh user (git@host) is no secret; a password, or a token as an https user, is.
+    repository = urlsplit(package.source.url.removeprefix("git+"))
+    if repository.scheme == "ssh":
+        return repository.password is not None
+    return "@" in repository.netloc
 
 
 def _holds(
@@ -300,12 +355,18 @@ def _holds(
 
 
 def _by_marker(
-    lock: ForeignLock, target: Target, extras: frozenset[str], groups: frozenset[str]
+    lock: ForeignLock,
+    target: Target,
+    extras: frozenset[str],
+    groups: frozenset[str],
+    install_project: bool,
 ) -> dict[NormalizedName, Pin]:
     selected_groups: frozenset[str | None] = lock.default_groups | groups
     set_groups = frozenset(g for g in selected_groups if g is not None)
     chosen: dict[NormalizedName, Pin] = {}
     for package in lock.packages:
+        if package.project and not install_project:
+            continue
         if package.with_extras is not None and not package.with_extras & extras:
             continue
         if not any(
@@ -327,9 +388,15 @@ def _by_marker(
 
 
 def _walk(
-    lock: ForeignLock, target: Target, extras: frozenset[str], groups: frozenset[str]
+    lock: ForeignLock,
+    target: Target,
+    extras: frozenset[str],
+    groups: frozenset[str],
+    install_project: bool,
 ) -> tuple[dict[NormalizedName, Pin], tuple[str, ...]]:
-    """By graph: from the members, along the edges whose markers hold on the target."""
+    """By graph: from the members, along the edges whose markers hold on the target.  The
+    members are installed too (with the extras asked for) unless ``install_project`` is off
+    or they are virtual."""
     by_name: dict[NormalizedName, list[ForeignPackage]] = {}
     for package in lock.packages:
         by_name.setdefault(package.name, []).append(package)
@@ -345,6 +412,10 @@ def _walk(
             for group in sorted(groups):
                 edges += member.group_dependencies.get(group, ())
             queue.append((member, edges))
+            if install_project and not member.virtual:
+                chosen[name] = Pin(
+                    package=member, extras=extras & set(member.optional_dependencies)
+                )
     while queue:
         parent, edges = queue.pop()
         for edge in edges:

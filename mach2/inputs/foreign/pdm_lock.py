@@ -3,8 +3,11 @@
 Each ``[[package]]`` has ``name``, ``version``, ``requires_python``, ``groups``, ``marker``
 (both inherited from the dependents, which is what ``inherit_metadata`` means: pdm's default
 since 2.11), ``extras`` (an entry per extras set, repeating the package) and ``files``
-(``{file, hash}``, plus ``url`` with the ``static_urls`` strategy).  Git and local entries
-carry ``git``/``path``/``url`` keys and are named as not supported yet.
+(``{file, hash}``, plus ``url`` with the ``static_urls`` strategy).  ``git`` entries (at
+``revision``, with ``subdirectory``; ``ref`` is what was asked) and ``path`` entries (a
+directory, ``editable = true`` for a development install, or a wheel or sdist checked against
+``files``' hash) are direct references (``_sources``), paths relative to the lock's directory;
+``hg``, ``svn`` and ``bzr`` are named as not supported.
 
 Selection is by marker: a package is installed when one of the chosen groups (``default``
 unless ``--group`` adds more) lists it and its marker holds.  Without ``inherit_metadata``
@@ -18,8 +21,9 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from mach2.inputs.foreign._files import file_from_url, parse_hash
+from mach2.inputs.foreign._sources import at_lock_directory, git_source, local_source
 from mach2.inputs.foreign._toml import Doc, load
-from mach2.inputs.foreign.model import ForeignFile, ForeignLock, ForeignPackage
+from mach2.inputs.foreign.model import ForeignFile, ForeignLock, ForeignPackage, ForeignSource
 
 __all__ = ["read_pdm_lock"]
 
@@ -46,7 +50,8 @@ def read_pdm_lock(path: Path) -> tuple[ForeignLock, str, str]:
         )
     targets = metadata.tables("targets")
     pythons = [t.string("requires_python") for t in targets]
-    packages = tuple(_package(p) for p in doc.tables("package"))
+    base = path.absolute().parent
+    packages = tuple(_package(p, base) for p in doc.tables("package"))
     return (
         ForeignLock(
             format="pdm.lock",
@@ -62,20 +67,36 @@ def read_pdm_lock(path: Path) -> tuple[ForeignLock, str, str]:
     )
 
 
-def _package(doc: Doc) -> ForeignPackage:
+def _package(doc: Doc, base: Path) -> ForeignPackage:
     name = doc.name()
     version = doc.version(required=False)
     origin = f"{doc.file}: package {name!r}" + (f" {version}" if version else "")
     unsupported = None
-    for key, what in (("git", "git"), ("path", "local path"), ("editable", "editable")):
-        value = doc.data.get(key)
-        if value:
-            unsupported = f"{what} {value}"
-            break
+    source: ForeignSource | None = None
+    project = False
     files = [_file(f) for f in doc.tables("files")]
     url = doc.string("url")  # a direct reference: the one file has this URL
     if url is not None and len(files) == 1 and files[0].url is None:
         files = [file_from_url(doc, url, dict(files[0].hashes), None)]
+    other_vcs = next((k for k in ("hg", "svn", "bzr") if doc.string(k) is not None), None)
+    if other_vcs is not None:
+        unsupported = f"{other_vcs} {doc.string(other_vcs)}"
+    elif doc.string("git") is not None:
+        repository = doc.required_string("git")
+        revision = doc.string("revision")
+        written = f"git {repository}@{doc.string('ref') or revision}"
+        found = git_source(repository, revision, doc.string("subdirectory"), written)
+        source, unsupported = (found, None) if isinstance(found, ForeignSource) else (None, found)
+    elif doc.string("path") is not None:
+        where = doc.required_string("path")
+        editable = doc.boolean("editable")
+        inner = where + (f"/{s}" if (s := doc.string("subdirectory")) else "")
+        hashes = {a: h for f in files for a, h in f.hashes.items()}
+        written = f"{'editable ' if editable else ''}path {where}"
+        source = local_source(base, inner, written, editable=editable, hashes=hashes)
+        project = at_lock_directory(base, inner)
+    if source is not None:
+        files = []
     marker = doc.marker("marker")
     groups: list[str] = [canonicalize_name(g) for g in doc.strings("groups")] or ["default"]
     return ForeignPackage(
@@ -85,6 +106,8 @@ def _package(doc: Doc) -> ForeignPackage:
         wheels=tuple(f for f in files if f.is_wheel),
         sdist=next((f for f in files if not f.is_wheel), None),
         unsupported=unsupported,
+        source=source,
+        project=project,
         requires_python=doc.string("requires_python"),
         extras=frozenset(canonicalize_name(e) for e in doc.strings("extras")),
         applies=dict.fromkeys(groups, marker),

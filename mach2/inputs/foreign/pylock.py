@@ -5,7 +5,11 @@ packaging (a pinned runtime dependency) checks the structure and names the place
 Selection is by marker, as PEP 751's installation steps say: ``marker`` (with the
 ``extras``/``dependency_groups`` sets: empty and ``default-groups`` unless the user asks),
 then ``requires-python`` (an error when it does not hold), one entry per package.
-``vcs`` and ``directory`` entries and files given by ``path`` are named as not supported.
+``vcs`` (git, at its ``commit-id``), ``directory`` (``editable``, ``subdirectory``) and an
+``archive`` given by ``path`` are direct references (``_sources``), paths relative to the
+file's directory; a ``directory`` at that directory is the project (``--no-install-project``).
+Other version control systems, and wheels or sdists listed by ``path``, are named as not
+supported.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from packaging.utils import canonicalize_name
 
 from mach2.errors import InputError
 from mach2.inputs.foreign._files import filename_of
+from mach2.inputs.foreign._sources import at_lock_directory, git_source, local_source
 from mach2.inputs.foreign._toml import load
-from mach2.inputs.foreign.model import ForeignFile, ForeignLock, ForeignPackage
+from mach2.inputs.foreign.model import ForeignFile, ForeignLock, ForeignPackage, ForeignSource
 
 __all__ = ["is_pylock_name", "read_pylock"]
 
@@ -63,7 +68,8 @@ def read_pylock(path: Path) -> tuple[ForeignLock, str, str]:
         ) from e
     default_groups = frozenset(canonicalize_name(g) for g in lock.default_groups or ())
     groups = frozenset(canonicalize_name(g) for g in lock.dependency_groups or ()) | default_groups
-    packages = tuple(_package(doc.file, index, p) for index, p in enumerate(lock.packages))
+    base = path.absolute().parent
+    packages = tuple(_package(doc.file, base, i, p) for i, p in enumerate(lock.packages))
     indexes = dict.fromkeys(p.index for p in lock.packages if p.index)
     return (
         ForeignLock(
@@ -83,25 +89,34 @@ def read_pylock(path: Path) -> tuple[ForeignLock, str, str]:
     )
 
 
-def _package(file: str, index: int, package: Package) -> ForeignPackage:
+def _package(file: str, base: Path, index: int, package: Package) -> ForeignPackage:
     where = f"packages[{index}]"
     name = canonicalize_name(package.name)
     origin = f"{file}: {where} ({name}" + (f" {package.version})" if package.version else ")")
     unsupported = None
+    source: ForeignSource | None = None
+    project = False
     wheels: list[ForeignFile] = []
     sdist = None
     if package.vcs is not None:
-        ref = package.vcs.url or package.vcs.path
-        unsupported = f"{package.vcs.type} {ref}@{package.vcs.commit_id}"
+        vcs = package.vcs
+        found = _vcs(base, vcs.type, vcs.url, vcs.path, vcs.commit_id, vcs.subdirectory)
+        source, unsupported = (found, None) if isinstance(found, ForeignSource) else (None, found)
     elif package.directory is not None:
-        editable = "editable " if package.directory.editable else ""
-        unsupported = f"{editable}directory {package.directory.path}"
+        directory = package.directory
+        editable = bool(directory.editable)
+        written = f"{'editable ' if editable else ''}directory {directory.path}"
+        inner = directory.path + (f"/{directory.subdirectory}" if directory.subdirectory else "")
+        source = local_source(base, inner, written, editable=editable)
+        project = at_lock_directory(base, inner)
     elif package.archive is not None:
         archive = _file(f"{where}.archive", package.archive)
-        if archive.url is None:
-            unsupported = f"local file {archive.filename}"
-        elif package.archive.subdirectory:
-            unsupported = f"archive with a subdirectory {archive.url}"
+        if package.archive.subdirectory:
+            unsupported = f"archive with a subdirectory {archive.url or package.archive.path}"
+        elif archive.url is None and package.archive.path is not None:
+            source = local_source(
+                base, package.archive.path, f"archive {package.archive.path}", hashes=archive.hashes
+            )
         elif archive.is_wheel:
             wheels.append(archive)
         else:
@@ -122,9 +137,28 @@ def _package(file: str, index: int, package: Package) -> ForeignPackage:
         sdist=sdist,
         index=package.index,
         unsupported=unsupported,
+        source=source,
+        project=project,
         requires_python=str(package.requires_python) if package.requires_python else None,
         applies={None: marker},
     )
+
+
+def _vcs(
+    base: Path,
+    kind: str,
+    url: str | None,
+    path: str | None,
+    commit: str,
+    subdirectory: str | None,
+) -> ForeignSource | str:
+    """A ``vcs`` entry: git at its commit (a local repository by ``path`` as a ``file:``
+    URL); other systems named."""
+    written = f"{kind} {url or path}@{commit}"
+    if kind != "git":
+        return written
+    repository = url if url is not None else local_source(base, path or ".", written).url
+    return git_source(repository, commit, subdirectory, written)
 
 
 def _file(where: str, file: PackageWheel | PackageSdist | PackageArchive) -> ForeignFile:

@@ -2,8 +2,9 @@
 
 What mach2 reads: ``requires-python``; ``[manifest] members`` (a workspace), else the entries
 whose source is ``editable``/``virtual`` ``"."`` (the project); each ``[[package]]``'s
-``name``, ``version``, ``source`` (``registry``, ``url``, and — named as not supported yet —
-``git``, ``path``, ``directory``, ``editable``, ``virtual``), ``dependencies``,
+``name``, ``version``, ``source`` (``registry``, ``url``; ``git`` at its recorded commit,
+``directory``, ``editable`` and ``path`` as direct references (``_sources``); ``virtual``: not
+installed, its dependencies are), ``dependencies``,
 ``optional-dependencies`` and ``dev-dependencies`` (each an edge ``{name, extra, marker,
 version, source}``), ``sdist`` and ``wheels`` (``url``/``path``, ``hash``, ``size``).
 ``resolution-markers`` need no reading: the edges' markers already say which fork a target
@@ -13,23 +14,28 @@ takes.  The selection walks the graph from the members (``ForeignLock.select``).
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import attrs
 from packaging.utils import NormalizedName
 
 from mach2.inputs.foreign._files import file_from_url, parse_hash
+from mach2.inputs.foreign._sources import at_lock_directory, git_source, local_source
 from mach2.inputs.foreign._toml import Doc, load
-from mach2.inputs.foreign.model import Edge, ForeignFile, ForeignLock, ForeignPackage
+from mach2.inputs.foreign.model import (
+    Edge,
+    ForeignFile,
+    ForeignLock,
+    ForeignPackage,
+    ForeignSource,
+)
 
 __all__ = ["read_uv_lock"]
 
 _SUPPORTED_VERSIONS = (1,)
-_UNSUPPORTED_SOURCES = {
-    "git": "git",
-    "path": "local file",
-    "directory": "directory",
-    "editable": "editable",
-    "virtual": "virtual project",
-}
+_LOCAL_SOURCES = ("directory", "editable", "path", "virtual")
+#: The query keys of a uv git source that mach2 honours (the commit is the fragment).
+_GIT_KEYS = frozenset({"rev", "tag", "branch", "subdirectory"})
 
 
 def read_uv_lock(path: Path) -> tuple[ForeignLock, str, str]:
@@ -41,13 +47,15 @@ def read_uv_lock(path: Path) -> tuple[ForeignLock, str, str]:
     version = doc.integer("version")
     if version not in _SUPPORTED_VERSIONS:
         doc.fail("version", f"uv.lock version {version!r} is not one mach2 reads (1)")
-    packages = [_package(p) for p in doc.tables("package")]
+    base = path.absolute().parent
+    packages = [_package(p, base) for p in doc.tables("package")]
     manifest = doc.table("manifest")
     members: list[NormalizedName] = []
     if manifest is not None:
         members = [NormalizedName(m) for m in (_normal(m) for m in manifest.strings("members"))]
     if not members:
         members = [p.name for p, root in packages if root]
+    packages = [(attrs.evolve(p, project=p.name in members), root) for p, root in packages]
     extras = {e for p, _ in packages if p.name in members for e in p.optional_dependencies}
     groups = {g for p, _ in packages if p.name in members for g in p.group_dependencies}
     indexes = dict.fromkeys(p.index for p, _ in packages if p.index)
@@ -71,14 +79,15 @@ def _normal(name: str) -> str:
     return canonicalize_name(name)
 
 
-def _package(doc: Doc) -> tuple[ForeignPackage, bool]:
+def _package(doc: Doc, base: Path) -> tuple[ForeignPackage, bool]:
     """The entry, and whether it is the project at the lock's root."""
     name = doc.name()
     version = doc.version(required=False)
     origin = f"{doc.file}: package {name!r}" + (f" {version}" if version else "")
     source = doc.table("source")
     index = url_source = unsupported = None
-    root = False
+    direct: ForeignSource | None = None
+    root = virtual = False
     if source is not None:
         if source.string("registry") is not None:
             index = source.string("registry")
@@ -86,18 +95,29 @@ def _package(doc: Doc) -> tuple[ForeignPackage, bool]:
                 unsupported = f"local registry {index}"
         elif source.string("url") is not None:
             url_source = source.string("url")
+        elif source.string("git") is not None:
+            found = _git(source.required_string("git"))
+            direct, unsupported = (
+                (found, None) if isinstance(found, ForeignSource) else (None, found)
+            )
         else:
-            for key, what in _UNSUPPORTED_SOURCES.items():
-                value = source.string(key)
-                if value is not None:
-                    unsupported = f"{what} {value}"
-                    root = key in ("editable", "virtual") and value == "."
-                    break
-            else:
+            key = next((k for k in _LOCAL_SOURCES if source.string(k) is not None), None)
+            if key is None:
                 source.fail("", "no source kind mach2 knows (registry, url, git, path, …)")
-    wheels = tuple(_file(w, url_source) for w in doc.tables("wheels"))
-    sdist_doc = doc.table("sdist")
-    sdist = _file(sdist_doc, url_source) if sdist_doc is not None else None
+            value = source.required_string(key)
+            root = key in ("editable", "virtual") and at_lock_directory(base, value)
+            virtual = key == "virtual"
+            if not virtual:
+                hashes = _hashes(doc) if key == "path" else {}
+                direct = local_source(
+                    base, value, f"{key} {value}", editable=key == "editable", hashes=hashes
+                )
+    wheels: tuple[ForeignFile, ...] = ()
+    sdist = None
+    if direct is None:
+        wheels = tuple(_file(w, url_source) for w in doc.tables("wheels"))
+        sdist_doc = doc.table("sdist")
+        sdist = _file(sdist_doc, url_source) if sdist_doc is not None else None
     local = [f for f in (*wheels, *((sdist,) if sdist else ())) if f.url is None]
     if local and unsupported is None:
         unsupported = f"local file {local[0].filename}"
@@ -111,11 +131,37 @@ def _package(doc: Doc) -> tuple[ForeignPackage, bool]:
         sdist=sdist,
         index=index,
         unsupported=unsupported,
+        source=direct,
+        virtual=virtual,
         dependencies=_edges(doc, "dependencies"),
         optional_dependencies=_edge_table(optional),
         group_dependencies=_edge_table(dev),
     )
     return package, root
+
+
+def _git(value: str) -> ForeignSource | str:
+    """``URL?branch=main&subdirectory=pkg#COMMIT`` (uv's git source) as a reference to the
+    commit."""
+    parts = urlsplit(value)
+    query = dict(parse_qsl(parts.query))
+    unknown = sorted(set(query) - _GIT_KEYS)
+    if unknown:  # lfs=true: mach2 fetches no LFS objects
+        return f"git {value} (with {', '.join(unknown)})"
+    repository = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return git_source(repository, parts.fragment or None, query.get("subdirectory"), f"git {value}")
+
+
+def _hashes(doc: Doc) -> dict[str, str]:
+    """A local file's hashes: its ``wheels``/``sdist`` entry's ``hash``."""
+    entries = [*doc.tables("wheels"), *([s] if (s := doc.table("sdist")) is not None else [])]
+    hashes: dict[str, str] = {}
+    for entry in entries:
+        text = entry.string("hash")
+        if text is not None:
+            algorithm, digest = parse_hash(entry, "hash", text)
+            hashes[algorithm] = digest
+    return hashes
 
 
 def _edge_table(doc: Doc | None) -> dict[str, tuple[Edge, ...]]:

@@ -38,7 +38,7 @@ from attrs import frozen
 from mach2.atomic import file_lock, write_atomic
 from mach2.errors import ArtifactError, InputError, Mach2Error
 
-__all__ = ["GIT_TRANSPORTS", "GitCache", "GitError", "GitUrl", "parse_git_url"]
+__all__ = ["GIT_TRANSPORTS", "GitCache", "GitError", "GitUrl", "MissingCommit", "parse_git_url"]
 
 #: The transports pip accepts after ``git+``.
 GIT_TRANSPORTS = frozenset({"https", "http", "ssh", "file", "git"})
@@ -50,6 +50,10 @@ _TIMEOUT = 900.0
 
 class GitError(Mach2Error):
     """A git repository could not be reached, or has no such reference or commit."""
+
+
+class MissingCommit(GitError):
+    """The repository was fetched and does not have the commit."""
 
 
 @frozen(kw_only=True)
@@ -284,7 +288,7 @@ class GitCache:
                         return
         self._fetch(bare, url.repository, ["+refs/*:refs/mach2/all/*"])
         if not self._has_commit(bare, commit):
-            raise GitError(
+            raise MissingCommit(
                 f"{redacted(url.repository)} has no commit {commit}",
                 hint="check the commit after @, or lock again to follow the branch",
             )

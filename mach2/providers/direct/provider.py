@@ -26,7 +26,7 @@ import json
 import tempfile
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
@@ -47,6 +47,7 @@ from mach2.providers.pypi.sdist import SdistMetadata
 
 __all__ = [
     "DirectReferences",
+    "References",
     "SourceProvider",
     "SourceTree",
     "TreeReader",
@@ -118,6 +119,15 @@ def _local(url: str) -> Path:
     path = local_file(bare) if urlsplit(bare).scheme.lower() == "file" else Path(unquote(bare))
     assert path is not None
     return path.absolute()
+
+
+class References(Protocol):
+    """What makes the one candidate of ``name @ URL`` (:class:`DirectReferences`, or a
+    wrapper that checks it against a foreign lock)."""
+
+    def candidate(
+        self, name: NormalizedName, url: str, *, origin: str, hashes: Collection[str] = ()
+    ) -> Candidate: ...
 
 
 class DirectReferences:
