@@ -186,6 +186,8 @@ def reporting(quiet: bool) -> Iterator[ProgressCallback | None]:
 def unresolved_of(packages: Mapping[str, LockedPackage]) -> tuple[UnresolvedLibrary, ...]:
     """What the plans of these packages (one system's) leave without a library: the ELF
     plans' sonames (Linux) and the Mach-O plans' links (macOS)."""
+    if not any("patchelf" in p.extra or "macho" in p.extra for p in packages.values()):
+        return ()  # no plans (--no-patchelf, pure wheels): the planners need not be imported
     from mach2.lock.macho import unresolved_links
     from mach2.lock.patchelf import unresolved_libraries
 
@@ -210,14 +212,13 @@ def report_libraries(lock: Lock, *, strict: bool) -> None:
 
     :raises UnresolvedLibraries: ``strict`` and a library is unresolved.
     """
+    found = unresolved_in(lock)
+    if not found:
+        return
     from mach2.lock.patchelf import UnresolvedLibraries, fixes_hint
 
-    found = unresolved_in(lock)
     if strict:
-        if found:
-            raise UnresolvedLibraries(found)
-        return
+        raise UnresolvedLibraries(found)
     for item in found:
         click.echo(f"warning: {item.describe()}", err=True)
-    if found:
-        click.echo(f"hint: {fixes_hint(found)}; --strict makes this an error", err=True)
+    click.echo(f"hint: {fixes_hint(found)}; --strict makes this an error", err=True)

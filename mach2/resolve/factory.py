@@ -222,14 +222,19 @@ class Factory:
             pool = self._listing(provider, name, requirements)
             matches = self._matching(pool, kind, wanted, incompatible, extras)
             ahead = getattr(provider, "prefetch_dependencies", None)
+            offered = 0  # of this provider's candidates; held pre-releases do not count
             for index, candidate in enumerate(matches):
                 if all_allowed or not _prerelease(candidate):
                     found = True
-                    if index and ahead is not None:
+                    if offered and ahead is not None:
                         # Asked past the first: the resolver is backtracking through this
                         # package's versions; fetch the next ones' metadata in parallel.
-                        for later in matches[index + 1 : index + 1 + _BACKTRACK_PREFETCH]:
-                            ahead(later)
+                        later = matches[index + 1 :]
+                        if not all_allowed:
+                            later = [c for c in later if not _prerelease(c)]
+                        for next_one in later[:_BACKTRACK_PREFETCH]:
+                            ahead(next_one)
+                    offered += 1
                     yield candidate
                 else:
                     held.append(candidate)

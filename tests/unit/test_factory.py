@@ -456,6 +456,20 @@ def test_a_dependency_with_only_pre_releases_gets_one() -> None:
     assert versions(lock_with(PRE, "q\n")) == {"q": ("1.0", "wheel"), "p": ("1.0a1", "wheel")}
 
 
+def test_older_versions_metadata_is_fetched_ahead_only_once_the_resolver_backtracks() -> None:
+    spec = {"a": {v: {} for v in ("3.0a2", "3.0a1", "2.0", "1.1", "1.0", "1.0rc1")}}
+    index = FakeIndex(spec)
+    f = factory(index, {"_default": "wheel"})
+    root = f.register(Requirement(name=NormalizedName("a")))
+    stream = f.iter_matches("a", [root], set())()
+    assert str(next(stream).version) == "2.0"
+    # The newest final release comes after two held pre-releases: no backtracking yet.
+    assert not [c for c in index.calls if c[0] == "prefetch_metadata"]
+    assert str(next(stream).version) == "1.1"
+    ahead = [c[1] for c in index.calls if c[0] == "prefetch_metadata"]
+    assert ahead == ["a-1.0-py3-none-any.whl"]  # the older final releases, not 1.0rc1
+
+
 def test_pre_release_rule_applies_across_providers() -> None:
     spec = {"a": {"2.0rc1": {"wheels": ["py3-none-any"]}, "1.0": {"sdist": True}}}
     assert versions(lock_with(spec, "a\n")) == {"a": ("1.0", "sdist")}

@@ -349,14 +349,30 @@ def test_prefetch_then_ask(index: FakeIndex, tmp_path: Path) -> None:
 # -- metadata --------------------------------------------------------------------------------
 
 
-def test_metadata_from_dot_metadata_probe(index: FakeIndex, tmp_path: Path) -> None:
+def test_unadvertised_metadata_is_read_by_ranges_without_a_probe(
+    index: FakeIndex, tmp_path: Path
+) -> None:
+    data = make_wheel("demo", "1.0", ("six",))
+    index.add("demo", "demo-1.0-py3-none-any.whl", data)
+    with client(index, tmp_path) as pypi:
+        assert pypi.wheel_metadata(wheel_file(pypi, "demo")) == metadata_of(data)
+        assert pypi.stats.metadata_ranges == 1
+    assert [p for p in index.paths() if p.startswith("/files/")] == [
+        "/files/demo-1.0-py3-none-any.whl"
+    ]
+
+
+def test_unadvertised_metadata_file_when_ranges_are_ignored(
+    index: FakeIndex, tmp_path: Path
+) -> None:
+    index.ranges = False
     data = make_wheel("demo", "1.0", ("six",))
     index.add("demo", "demo-1.0-py3-none-any.whl", data)
     with client(index, tmp_path) as pypi:
         assert pypi.wheel_metadata(wheel_file(pypi, "demo")) == metadata_of(data)
         assert pypi.stats.metadata_files == 1
-    # (the zip's tail is asked for at the same time: the order in the log is not fixed)
-    assert "/files/demo-1.0-py3-none-any.whl.metadata" in index.paths()
+        assert pypi.stats.metadata_downloads == 0
+    assert index.paths()[-1] == "/files/demo-1.0-py3-none-any.whl.metadata"
 
 
 def test_advertised_metadata_hash_is_checked(index: FakeIndex, tmp_path: Path) -> None:
@@ -631,7 +647,7 @@ def test_unwritable_cache_is_a_cache_error(index: FakeIndex, tmp_path: Path) -> 
     index.add("demo", "demo-1.0.tar.gz", b"x")
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    # Pages are written when the client closes (or flushes), so the error comes then.
+    # Pages are written in the background; the error comes when the client flushes or closes.
     with pytest.raises(CacheError) as caught, client(index, not_a_directory) as pypi:
         pypi.project_files(normalize("demo"))
     assert caught.value.message.startswith(f"cannot create {not_a_directory}/pages-v2/")

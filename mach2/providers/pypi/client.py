@@ -9,10 +9,10 @@ Its costs, measured against pypi.org as reached from our machines (DESIGN §6):
   (:mod:`mach2.providers.pypi.cache`) and turned into :class:`~mach2.model.artifact.DistFile` records
   in one pass (~2 µs per file).  A warm run with ``exclude_newer`` reads all 111 pages from the
   cache in about 0.2 s, without a request.
-- A wheel's METADATA costs one request when ``<wheel>.metadata`` exists (PEP 658, advertised or
-  not: this index has it for most wheels without saying so), two or three more when it does not
-  (HTTP range requests on the wheel's zip directory, as uv does), and a whole download only when
-  the server ignores ranges.  Metadata is cached on disk by the wheel's sha256, forever.
+- A wheel's METADATA costs one request when the index advertises ``<wheel>.metadata`` (PEP
+  658), else one or two HTTP range requests on the wheel's zip directory (as uv does), and a
+  probe for an unadvertised ``.metadata`` then a whole download only when the server ignores
+  ranges.  Metadata is cached on disk by the wheel's sha256, forever.
 - Requests run on a pool of worker threads sharing one HTTP client, so the resolver should
   :meth:`~PyPIClient.prefetch_projects` / :meth:`~PyPIClient.prefetch_metadata` whatever it will
   probably need, then ask for it with the blocking calls.  A blocking call for something not
@@ -36,7 +36,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -53,7 +53,6 @@ from mach2.net.files import FileStore
 from mach2.net.http import (
     Counters,
     Http,
-    RangeReply,
     Response,
     split_credentials,
     status_error,
@@ -251,13 +250,14 @@ class PyPIClient:
         self._http = http
         self._counters = http.counters
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="mach2-pypi")
-        # For the zip-tail request raced against a `.metadata` probe (see _fetch_metadata);
-        # separate so that a pool worker never waits on its own pool.
-        self._race = ThreadPoolExecutor(max_connections // 2 or 1, thread_name_prefix="mach2-race")
         self._lock = threading.Lock()
         self._projects: dict[NormalizedName, _Task[ProjectListing]] = {}
-        self._pending_pages: list[tuple[str, NormalizedName, CachedPage]] = []
-        self._pending_lock = threading.Lock()
+        # Fetched pages are written to the cache by one thread of its own, while the resolver
+        # runs: hashing and writing release the GIL, so they take the second core rather
+        # than time at the end (the data-science set's 20 MB: ~60 ms).
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="mach2-cache-write")
+        self._writes: list[Future[None]] = []
+        self._writes_lock = threading.Lock()
         self._metadata: dict[DistFile, _Task[bytes]] = {}
         self._downloads: dict[DistFile, _Task[Path]] = {}
 
@@ -352,22 +352,27 @@ class PyPIClient:
         return FetchStats(**{name: self._counters.get(name) for name in names})
 
     def flush(self) -> None:
-        """Write the pages fetched so far to the cache (``close`` does it too)."""
-        with self._pending_lock:
-            pending, self._pending_pages = self._pending_pages, []
-        for index_url, name, page in pending:
-            self._cache.write_page(index_url, name, page)
+        """Wait until the pages fetched so far are in the cache (``close`` does it too).
+
+        :raises CacheError: a page could not be written.
+        """
+        with self._writes_lock:
+            writes, self._writes = self._writes, []
+        for write in writes:
+            write.result()  # a CacheError surfaces here
 
     def close(self) -> None:
         """Stop the workers (dropping queued prefetches), write the fetched pages to the cache,
         close connections, remove temp files."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._race.shutdown(wait=True, cancel_futures=True)
-        self.flush()
-        if self._own_http:
-            self._http.close()
-        if self._temporary is not None:
-            self._temporary.cleanup()
+        try:
+            self.flush()
+        finally:
+            self._writer.shutdown(wait=True)
+            if self._own_http:
+                self._http.close()
+            if self._temporary is not None:
+                self._temporary.cleanup()
 
     def __enter__(self) -> PyPIClient:
         return self
@@ -439,10 +444,8 @@ class PyPIClient:
             )
         else:
             raise status_error(url, response)
-        # Written when the client closes: serializing a page holds the GIL, and during a cold
-        # resolve every GIL-second is on the critical path (the CPU is the bottleneck).
-        with self._pending_lock:
-            self._pending_pages.append((index_url, name, page))
+        with self._writes_lock:
+            self._writes.append(self._writer.submit(self._cache.write_page, index_url, name, page))
         return page
 
     def _fresh_enough(self, page: CachedPage) -> bool:
@@ -517,24 +520,22 @@ class PyPIClient:
         return _metadata_from_wheel(file, wheel)
 
     def _fetch_metadata(self, file: DistFile) -> bytes:
-        """``.metadata`` first, then range requests, then the whole wheel.
+        """The advertised ``.metadata`` file, else range requests, else the whole wheel.
 
-        When the index does not advertise the metadata file, whether it exists is a guess
-        (here ~70% do): the zip's tail is requested at the same time as the probe, so a 404
-        costs no extra round trip, at the price of 64 KiB fetched in vain otherwise.
+        An index that does not advertise a wheel's metadata file may still have one (the
+        index here lacks it for ~30% of wheels): probing for it costs a request per wheel, and
+        a missing one answers 404 after ~150 ms here, on the resolver's path.  Range requests
+        answer in one request (two when METADATA is not in the zip's tail), as in uv, so the
+        probe comes only when the server ignores ranges, before downloading the wheel.
         """
         stored = None if file.sha256 is None else self._files.cached(file.sha256, file.filename)
         if stored is not None or file.url.lower().startswith("file:"):
             # A local wheel, or one downloaded already (a direct reference, hash-checked).
             return _metadata_from_wheel(file, stored or self.download(file))
         if file.metadata_sha256 is not None:
-            data = self._metadata_file(file)
-            tail = None
+            data = self._metadata_file(file) or self._metadata_by_range(file)
         else:
-            tail = self._race.submit(self._http.get_range, file.url, None, ZIP_TAIL)
-            data = self._metadata_file(file)
-        if data is None:
-            data = self._metadata_by_range(file, tail.result() if tail is not None else None)
+            data = self._metadata_by_range(file) or self._metadata_file(file)
         if data is None:
             data = _metadata_from_wheel(file, self.download(file))
             self._counters.add("metadata_downloads")
@@ -557,13 +558,9 @@ class PyPIClient:
         self._counters.add("metadata_files")
         return data
 
-    def _metadata_by_range(self, file: DistFile, tail: RangeReply | None = None) -> bytes | None:
-        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges).
-
-        :param tail: the zip's tail when already fetched.
-        """
-        if tail is None:
-            tail = self._http.get_range(file.url, None, ZIP_TAIL)
+    def _metadata_by_range(self, file: DistFile) -> bytes | None:
+        """METADATA read via range requests on the wheel's zip directory (``None``: no ranges)."""
+        tail = self._http.get_range(file.url, None, ZIP_TAIL)
         if tail is None or tail.start + len(tail.data) != tail.size:
             return None  # ranges ignored, or not the tail we asked for: download it
 

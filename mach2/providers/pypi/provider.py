@@ -37,16 +37,6 @@ _UNRANKED = 1 << 30
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz")
 
 
-def _common_words(tags: Sequence[str]) -> tuple[str, ...]:
-    """Words (3+ letters) of the first tag that every tag contains: a cheap pre-filter.
-
-    >>> _common_words(["manylinux_2_28_x86_64", "manylinux2014_x86_64"])
-    ('manylinux', 'x86')
-    """
-    first = tags[0].split("_") if tags else []
-    return tuple(w for w in dict.fromkeys(first) if len(w) >= 3 and all(w in t for t in tags))
-
-
 class PackageIndex(Protocol):
     """The part of the PyPI client the providers use (``mach2.providers.pypi.client.PyPIClient``)."""
 
@@ -108,7 +98,13 @@ def wheel_rank(tag_rank: Mapping[tuple[str, str, str], int], filename: str) -> i
     fields = wheel_tags(filename) if filename.endswith(".whl") else None
     if fields is None:
         return None
-    _, pythons, abis, platforms = fields
+    return _tags_rank(tag_rank, *fields[1:])
+
+
+def _tags_rank(
+    tag_rank: Mapping[tuple[str, str, str], int], pythons: str, abis: str, platforms: str
+) -> int | None:
+    """:func:`wheel_rank` of a wheel's (compressed) tag fields."""
     rank = min(
         (
             tag_rank.get((py, abi, plat), _UNRANKED)
@@ -313,17 +309,35 @@ class WheelProvider(_PyPIProvider):
         self._parse_metadata = parse_metadata
         self._tag_rank = target.tag_rank
         self._platforms = frozenset(target.platform_tags) | {"any"}
-        # Words every platform tag of the target contains (manylinux, x86): a file whose name
-        # lacks one cannot match (unless it is for any platform).
-        self._words = _common_words(target.platform_tags)
+        # A cold lock tests ~60,000 filenames (the data-science set) that carry ~100 distinct
+        # platform fields and ~200 distinct tag triples: each is judged once, then looked up
+        # (listing them all: 112 → 69 ms of CPU).  Shared by threads: a race only
+        # computes the same answer twice.
+        self._platform_fits: dict[str, bool] = {}
+        self._tag_fits: dict[tuple[str, str, str], int | str] = {}
 
     def _may_use(self, filename: str) -> bool:
         if not filename.endswith(".whl"):
             return False
-        if not all(w in filename for w in self._words) and not filename.endswith("-any.whl"):
-            return False  # substring tests in C first: most files are for other machines
         platforms = filename[:-4].rpartition("-")[2]
-        return any(p in self._platforms for p in platforms.split("."))
+        fits = self._platform_fits.get(platforms)
+        if fits is None:
+            fits = any(p in self._platforms for p in platforms.split("."))
+            self._platform_fits[platforms] = fits
+        return fits
+
+    def _tag_fit(self, pythons: str, abis: str, platforms: str) -> int | str:
+        """The rank of a wheel with these tag fields, or why it cannot be used."""
+        key = (pythons, abis, platforms)
+        fit = self._tag_fits.get(key)
+        if fit is None:
+            if not any(p in self._platforms for p in platforms.split(".")):
+                fit = "no wheel for the target platform"
+            else:
+                rank = _tags_rank(self._tag_rank, pythons, abis, platforms)
+                fit = "no wheel for the target Python" if rank is None else rank
+            self._tag_fits[key] = fit
+        return fit
 
     def _rank(
         self,
@@ -337,14 +351,10 @@ class WheelProvider(_PyPIProvider):
         fields = wheel_tags(filename) if filename.endswith(".whl") else None
         if fields is None:
             return None
-        version_text, _, _, platforms = fields
-        # Cheap string test first: most files of a big project are for other platforms.
-        if not any(p in self._platforms for p in platforms.split(".")):
-            self._note(rejected, "no wheel for the target platform", version_text)
-            return None
-        rank = wheel_rank(self._tag_rank, filename)
-        if rank is None:
-            self._note(rejected, "no wheel for the target Python", version_text)
+        version_text, pythons, abis, platforms = fields
+        rank = self._tag_fit(pythons, abis, platforms)
+        if isinstance(rank, str):
+            self._note(rejected, rank, version_text)
             return None
         version = self._usable(file, version_text, rejected, yanked=yanked)
         return None if version is None else (version, rank)
