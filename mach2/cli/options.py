@@ -176,6 +176,12 @@ def requirement_paths(requirements: tuple[Path, ...], project: Path | None = Non
             hint="pass -r requirements.txt (or -r pyproject.toml, or --project DIR)",
         )
     for path in requirements:
+        if path.is_dir():
+            raise InputError(
+                f"-r {str(path)!r} is a directory, not a requirements file",
+                hint="name a file in it (requirements.txt, pyproject.toml, uv.lock, ...), "
+                f"or lock the project in it with --project {path}",
+            )
         if not path.is_file():
             raise InputError(f"no such requirements file: {str(path)!r}")
     return list(requirements)

@@ -1,0 +1,36 @@
+"""Bad input a new user tried in a first hour with mach2 (lock, why, export and their options):
+each is one ``error:`` line naming the input, with a hint, and nothing written.
+
+Offline: every case fails before the index is asked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_cli_lock import (
+    TARGET,
+    fails_cleanly,
+    run,
+    write,
+)
+
+
+def test_a_directory_given_as_requirements_is_named_as_one(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    line, hint = fails_cleanly(tmp_path, "-r", "app", *TARGET)
+    assert line == "error: -r 'app' is a directory, not a requirements file"
+    assert "--project app" in hint
+
+
+def test_a_directory_given_as_the_lock_output_is_refused_before_locking(tmp_path: Path) -> None:
+    """It used to resolve, then fail naming a temporary file (".out.lock.x8f…")."""
+    write(tmp_path / "requirements.txt", "six\n")
+    (tmp_path / "out.lock").mkdir()
+    result = run(tmp_path, "lock", "-r", "requirements.txt", *TARGET, "-o", "out.lock")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error: Invalid value for '-o' / '--output': File 'out.lock' is a directory." in (
+        result.stderr
+    )
+    assert not any(p.name.startswith(".out.lock") for p in tmp_path.iterdir())
