@@ -34,3 +34,15 @@ def test_a_directory_given_as_the_lock_output_is_refused_before_locking(tmp_path
         result.stderr
     )
     assert not any(p.name.startswith(".out.lock") for p in tmp_path.iterdir())
+
+
+def test_no_install_project_without_a_foreign_lock_is_an_error(tmp_path: Path) -> None:
+    """As --extra without a pyproject.toml: an option that would do nothing is not ignored."""
+    write(tmp_path / "requirements.txt", "six\n")
+    line, hint = fails_cleanly(
+        tmp_path, "-r", "requirements.txt", *TARGET, "--no-install-project", "--offline"
+    )
+    assert line == (
+        "error: --no-install-project leaves a foreign lock's project out, and no lock was given"
+    )
+    assert "-r uv.lock" in hint
