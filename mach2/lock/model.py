@@ -292,11 +292,17 @@ class Lock:
     def system(self, name: str, *, origin: str = "the lock") -> SystemLock:
         """The resolution of system ``name``.
 
-        :raises LockError: the lock has no entries for it (with the command that adds it).
+        :raises LockError: the lock has no entries for it (with the command that adds it), or
+            ``name`` is no system mach2 locks for (then adding it would fail too).
         """
         try:
             return self.systems[name]
         except KeyError:
+            if name not in SYSTEMS:
+                raise LockError(
+                    f"unknown system {name!r} (the lock has {', '.join(self.systems)})",
+                    hint=f"use one of {', '.join(SYSTEMS)}",
+                ) from None
             names = [*self.systems, name]
             raise LockError(
                 f"{origin} has no entries for {name} (it has {', '.join(self.systems)})",

@@ -10,10 +10,14 @@ from pathlib import Path
 
 from test_cli_lock import (
     TARGET,
+    assert_one_line_error,
     fails_cleanly,
     run,
+    two_system_lock,
     write,
 )
+
+from mach2.lock.model import write_lock
 
 
 def test_a_directory_given_as_requirements_is_named_as_one(tmp_path: Path) -> None:
@@ -46,3 +50,35 @@ def test_no_install_project_without_a_foreign_lock_is_an_error(tmp_path: Path) -
         "error: --no-install-project leaves a foreign lock's project out, and no lock was given"
     )
     assert "-r uv.lock" in hint
+
+
+def test_why_and_export_name_an_unknown_system_as_unknown(tmp_path: Path) -> None:
+    """Their hint used to be "add it with `mach2 lock … --system x86_64-windows`", which fails."""
+    (tmp_path / "env").mkdir()
+    write_lock(two_system_lock(), tmp_path / "env" / "mach2.lock")
+    for command in (
+        ["why", "app", "--lock", "env/mach2.lock", "--system", "x86_64-windows"],
+        ["export", "--format", "requirements", "--lock", "env/mach2.lock", "--system", "win"],
+    ):
+        result = run(tmp_path, *command)
+        line = assert_one_line_error(result)
+        assert line == (
+            f"error: unknown system {command[-1]!r} (the lock has x86_64-linux, aarch64-darwin)"
+        )
+        assert result.stderr.splitlines()[1].startswith("hint: use one of x86_64-linux, ")
+
+
+def test_export_names_the_lock_as_given(tmp_path: Path) -> None:
+    """`--lock env/mach2.lock` was called "mach2.lock" in export's errors."""
+    (tmp_path / "env").mkdir()
+    write_lock(two_system_lock(), tmp_path / "env" / "mach2.lock")
+    missing = run(
+        tmp_path, "export", "--format", "pylock", "--lock", "env/mach2.lock", "--system",
+        "aarch64-linux",
+    )  # fmt: skip
+    assert assert_one_line_error(missing) == (
+        "error: env/mach2.lock has no entries for aarch64-linux "
+        "(it has x86_64-linux, aarch64-darwin)"
+    )
+    several = run(tmp_path, "export", "--format", "pylock", "--lock", "env/mach2.lock")
+    assert assert_one_line_error(several).startswith("error: env/mach2.lock has several systems")
