@@ -82,3 +82,22 @@ def test_export_names_the_lock_as_given(tmp_path: Path) -> None:
     )
     several = run(tmp_path, "export", "--format", "pylock", "--lock", "env/mach2.lock")
     assert assert_one_line_error(several).startswith("error: env/mach2.lock has several systems")
+
+
+def test_another_tool_s_lock_or_other_json_given_as_a_mach2_lock(tmp_path: Path) -> None:
+    """`--lock uv.lock` said "not valid JSON"; `--lock package.json` "unsupported
+    lock-version None"."""
+    write(tmp_path / "uv.lock", "version = 1\n")
+    result = run(tmp_path, "why", "six", "--lock", "uv.lock")
+    assert assert_one_line_error(result) == "error: uv.lock is a uv.lock, not a mach2 lock"
+    assert "hint: make a mach2 lock from it: `mach2 lock -r uv.lock`" in result.stderr
+    write(tmp_path / "pylock.dev.toml", 'lock-version = "1.0"\n')
+    result = run(tmp_path, "export", "--format", "pylock", "--lock", "pylock.dev.toml")
+    assert assert_one_line_error(result) == (
+        "error: pylock.dev.toml is a pylock.toml, not a mach2 lock"
+    )
+    write(tmp_path / "package.json", '{"name": "x"}\n')
+    result = run(tmp_path, "why", "six", "--lock", "package.json")
+    assert assert_one_line_error(result) == (
+        "error: package.json: not a mach2 lock (JSON without a lock-version)"
+    )
