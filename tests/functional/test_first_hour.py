@@ -101,3 +101,11 @@ def test_another_tool_s_lock_or_other_json_given_as_a_mach2_lock(tmp_path: Path)
     assert assert_one_line_error(result) == (
         "error: package.json: not a mach2 lock (JSON without a lock-version)"
     )
+
+
+def test_a_cuda_version_that_is_no_version(tmp_path: Path) -> None:
+    """`--cuda abc` was taken and written into the lock's inputs."""
+    write(tmp_path / "requirements.txt", "six\n")
+    line, hint = fails_cleanly(tmp_path, "-r", "requirements.txt", *TARGET, "--cuda", "abc")
+    assert line == "error: invalid --cuda 'abc'"
+    assert hint == "hint: give the CUDA driver version, e.g. 12.2"
