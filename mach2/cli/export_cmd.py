@@ -40,8 +40,8 @@ __all__ = ["export_command"]
 @click.option(
     "--partial",
     is_flag=True,
-    help="leave out packages with no PyPI file (conda, nixpkgs, git, local paths) instead of "
-    "refusing",
+    help="leave out what the format cannot express instead of refusing (conda and nixpkgs "
+    "packages; in a requirements file also git checkouts and local directories)",
 )
 @click.option(
     "--system",
@@ -55,9 +55,17 @@ def export_command(
     """Write the lock's environment for other tools (pip, uv, PEP 751 installers)."""
     lock = read_lock(lock_path)
     chosen_system(lock, system, str(lock_path))  # its errors name the lock as it was given
-    result = export(lock, format_, origin=lock_path.name, partial=partial, system=system)
+    result = export(
+        lock,
+        format_,
+        origin=lock_path.name,
+        partial=partial,
+        system=system,
+        lock_dir=lock_path.parent,
+        output_dir=output.parent if output is not None else Path.cwd(),
+    )
     for name in result.left_out:
-        click.echo(f"left out (no PyPI file): {name}", err=True)
+        click.echo(f"left out: {name}", err=True)
     if output is None:
         click.echo(result.text, nl=False)
         return
