@@ -4,6 +4,7 @@ an exclusive lock between mach2 processes sharing a cache."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import tempfile
@@ -31,8 +32,11 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     The parent directories are made when missing.  The file gets the mode a plain ``open``
     would give it (mkstemp makes it private).
 
-    :raises OSError: the directory cannot be made or written; no temporary file is left.
+    :raises OSError: the directory cannot be made or written, or ``path`` is a directory (the
+        error names ``path``, not the temporary file); no temporary file is left.
     """
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -212,4 +212,5 @@ def gen(
         unchanged = False
     if not unchanged:
         write_atomic(output, expression)
-    info(f"{output}: {'unchanged' if unchanged else 'written'}", quiet)
+    # As `lock` and `env` say it: "wrote FILE", or that nothing changed.
+    info(f"{output} is unchanged" if unchanged else f"wrote {output}", quiet)

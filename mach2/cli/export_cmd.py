@@ -54,6 +54,7 @@ def export_command(
 ) -> None:
     """Write the lock's environment for other tools (pip, uv, PEP 751 installers)."""
     lock = read_lock(lock_path)
+    chosen_system(lock, system, str(lock_path))  # its errors name the lock as it was given
     result = export(
         lock,
         format_,

@@ -93,8 +93,8 @@ def _described(lock: Lock) -> str:
 
 @main.command("lock")
 @lock_options
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("mach2.lock"),
-              show_default=True, help="where to write the lock")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mach2.lock"), show_default=True, help="where to write the lock")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="print a JSON summary on stdout")
 @click.option("--nixpkgs", default=None, metavar="REF",
               help="index this nixpkgs with Nix for the nixpkgs provider: a path, <channel>, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ __all__ = [
     "chosen_systems",
     "host_system",
     "lock_options",
+    "parse_cuda",
     "parse_exclude_newer",
     "report_options",
     "requirement_paths",
@@ -64,6 +66,18 @@ def parse_exclude_newer(text: str | None) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def parse_cuda(text: str | None) -> str | None:
+    """``--cuda 12.2``: the version of conda's ``__cuda`` virtual package (a driver version).
+
+    :raises InputError: not a dotted version such as 12 or 12.2.
+    """
+    if text is None:
+        return None
+    if not re.fullmatch(r"\d+(\.\d+){0,2}", text.strip()):
+        raise InputError(f"invalid --cuda {text!r}", hint="give the CUDA driver version, e.g. 12.2")
+    return text.strip()
 
 
 def lock_options(function: F) -> F:
@@ -176,6 +190,12 @@ def requirement_paths(requirements: tuple[Path, ...], project: Path | None = Non
             hint="pass -r requirements.txt (or -r pyproject.toml, or --project DIR)",
         )
     for path in requirements:
+        if path.is_dir():
+            raise InputError(
+                f"-r {str(path)!r} is a directory, not a requirements file",
+                hint="name a file in it (requirements.txt, pyproject.toml, uv.lock, ...), "
+                f"or lock the project in it with --project {path}",
+            )
         if not path.is_file():
             raise InputError(f"no such requirements file: {str(path)!r}")
     return list(requirements)
@@ -241,7 +261,7 @@ def build_lock_options(
         patchelf=not no_patchelf,
         soname_map=soname_map,
         channels=channels,
-        cuda=cuda,
+        cuda=parse_cuda(cuda),
         nixpkgs_index=nixpkgs_index,
         nixpkgs=nixpkgs,
         extras=extras,

@@ -10,6 +10,7 @@ import click
 
 from mach2.cli.group import main
 from mach2.cli.options import default_cache_dir
+from mach2.errors import IndexError_
 from mach2.model.target import Target
 
 if TYPE_CHECKING:
@@ -88,6 +89,13 @@ def plan_command(
         try:
             store = FileStore((cache_dir or default_cache_dir()) / "files-v1")
             local = store.fetch_url(http, wheel)
+        except IndexError_ as error:
+            # The client's hint names `--offline`, which this command has no use for: a URL
+            # fetched once is taken from the cache without asking the server.
+            raise IndexError_(
+                error.message,
+                hint="check the URL and the network, or pass the path of a downloaded wheel",
+            ) from None
         finally:
             http.close()
         sha256 = local.parent.name

@@ -13,7 +13,7 @@ from mach2.errors import CacheError
 from mach2.lock.model import Lock
 from mach2.nixstore import FindCached, NixStore, StoreError, add_to_store
 
-__all__ = ["add_lock_files_to_store"]
+__all__ = ["add_lock_files_to_store", "added_message"]
 
 
 def _finder(cache_dir: Path) -> FindCached:
@@ -55,9 +55,14 @@ def add_lock_files_to_store(
         click.echo(f"warning: {error.message}; nix-build will download the files", err=True)
         return
     if report.added and not quiet:
-        size = report.bytes_added / 1e6
-        click.echo(
-            f"added {len(report.added)} downloaded files ({size:.1f} MB) to the Nix store: "
-            "nix-build will not download them again (--no-nix-store: skip)",
-            err=True,
-        )
+        click.echo(added_message(len(report.added), report.bytes_added), err=True)
+
+
+def added_message(count: int, size: int) -> str:
+    """What the command says after adding ``count`` files of ``size`` bytes to the store."""
+    files = "file" if count == 1 else "files"
+    them = "it" if count == 1 else "them"
+    return (
+        f"added {count} downloaded {files} ({size / 1e6:.1f} MB) to the Nix store: "
+        f"nix-build will not download {them} again (--no-nix-store: skip)"
+    )

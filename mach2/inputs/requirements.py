@@ -545,8 +545,20 @@ def _project_name(
     """The static ``[project].name`` of a local directory, so the lock has a name."""
     problem = f"{where}: cannot tell the project name of {what} {value!r}"
     hint = "append '#egg=NAME' to the path"
+    if what == "project":  # --project DIR has no place for #egg=
+        hint = (
+            f"give it a [project] name in pyproject.toml, or use -e {value}#egg=NAME in a -r file"
+        )
     if not may_read:
         raise InputError(problem, hint=hint)
+    markers = ("pyproject.toml", "setup.py", "setup.cfg")
+    if os.path.isdir(directory) and not any(
+        os.path.exists(os.path.join(directory, m)) for m in markers
+    ):
+        raise InputError(
+            f"{where}: {value!r} is not a Python project (no pyproject.toml, setup.py or setup.cfg)",
+            hint="give the directory of a Python project",
+        )
     try:
         with open(os.path.join(directory, "pyproject.toml"), "rb") as f:
             name = tomllib.load(f).get("project", {}).get("name")

@@ -292,11 +292,17 @@ class Lock:
     def system(self, name: str, *, origin: str = "the lock") -> SystemLock:
         """The resolution of system ``name``.
 
-        :raises LockError: the lock has no entries for it (with the command that adds it).
+        :raises LockError: the lock has no entries for it (with the command that adds it), or
+            ``name`` is no system mach2 locks for (then adding it would fail too).
         """
         try:
             return self.systems[name]
         except KeyError:
+            if name not in SYSTEMS:
+                raise LockError(
+                    f"unknown system {name!r} (the lock has {', '.join(self.systems)})",
+                    hint=f"use one of {', '.join(SYSTEMS)}",
+                ) from None
             names = [*self.systems, name]
             raise LockError(
                 f"{origin} has no entries for {name} (it has {', '.join(self.systems)})",
@@ -527,6 +533,15 @@ def read_lock(path: Path) -> Lock:
         ) from None
     except OSError as error:
         raise LockError(f"cannot read lock {str(path)!r}: {error.strerror}") from error
+    from mach2.inputs.foreign import foreign_format
+
+    kind = foreign_format(path)
+    if kind is not None:
+        # `mach2 why X --lock uv.lock`: another tool's lock, which mach2 takes as an input.
+        raise LockError(
+            f"{path} is a {kind}, not a mach2 lock",
+            hint=f"make a mach2 lock from it: `mach2 lock -r {path}`, then --lock mach2.lock",
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -534,6 +549,11 @@ def read_lock(path: Path) -> Lock:
             f"{path}: not valid JSON (line {error.lineno}: {error.msg})",
             hint="re-create it with `mach2 lock`",
         ) from error
+    if not isinstance(data, dict) or "lock-version" not in data:
+        raise LockError(
+            f"{path}: not a mach2 lock (JSON without a lock-version)",
+            hint="pass the file `mach2 lock` wrote (mach2.lock, or its -o)",
+        )
     return Lock.from_json(data, origin=str(path))
 
 

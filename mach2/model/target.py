@@ -72,10 +72,17 @@ def _parse_python_version(text: str) -> tuple[int, int, int]:
     return major, minor, NIXPKGS_PYTHON_MICRO.get((major, minor), 0)
 
 
+#: An example version for each ``_parse_pair`` kind, for its hint.
+_PAIR_EXAMPLES = {"glibc": "2.28", "macOS": "13.0", "musl": "1.2"}
+
+
 def _parse_pair(text: str, what: str) -> tuple[int, int]:
     match = re.match(r"^(\d+)\.(\d+)$", text.strip())
     if match is None:
-        raise TargetError(f"invalid {what} version {text!r}", hint="give MAJOR.MINOR, e.g. 2.28")
+        raise TargetError(
+            f"invalid {what} version {text!r}",
+            hint=f"give MAJOR.MINOR, e.g. {_PAIR_EXAMPLES.get(what, '2.28')}",
+        )
     return int(match[1]), int(match[2])
 
 

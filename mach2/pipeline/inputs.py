@@ -84,6 +84,12 @@ def request(
     order = provider_order(options.providers, requirements)
     pins = None
     editables = editable_urls(requirements)
+    if not options.install_project and requirements.foreign is None:
+        raise InputError(
+            "--no-install-project leaves a foreign lock's project out, and no lock was given",
+            hint="pass -r uv.lock (or pylock.toml, poetry.lock, pdm.lock), or drop "
+            "--no-install-project",
+        )
     if requirements.foreign is not None:
         from mach2.pipeline import pinned_sources
         from mach2.pipeline.pins import pin_roots

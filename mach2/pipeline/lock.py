@@ -304,6 +304,9 @@ def _recorded_changes(
         if set(old) != set(new):
             found.append(f"the systems changed: {', '.join(old)} → {', '.join(new)}")
         pairs = [(system, old[system], new[system]) for system in old if system in new]
+    # The systems whose target changed, by the change: one line for a change they share
+    # (`--python` differs on every system alike), not one per system.
+    changes: dict[str, list[str | None]] = {}
     for system, old_target, new_target in pairs:
         if old_target == new_target:
             continue
@@ -312,15 +315,21 @@ def _recorded_changes(
             for k in ("python", "system", "glibc", "musl", "macos")
             if k in old_target or k in new_target
         ]
-        whose = f"the target of {system}" if system else "the target"
-        found.append(
-            f"{whose} changed: "
-            + ", ".join(
-                f"{k} {old_target.get(k, 'none')} → {new_target.get(k, 'none')}"
-                for k in keys
-                if old_target.get(k) != new_target.get(k)
-            )
+        change = ", ".join(
+            f"{k} {old_target.get(k, 'none')} → {new_target.get(k, 'none')}"
+            for k in keys
+            if old_target.get(k) != new_target.get(k)
         )
+        changes.setdefault(change, []).append(system)
+    for change, systems in changes.items():
+        named = [s for s in systems if s]
+        if not named:
+            whose = "the target"
+        elif len(pairs) > 1 and len(named) == len(pairs):
+            whose = "the target of every system"
+        else:
+            whose = f"the target of {', '.join(named)}"
+        found.append(f"{whose} changed: {change}")
     if lock.inputs.providers != now.providers:
         found.append(
             f"the provider order changed: {lock.inputs.providers or 'built-in'} → "

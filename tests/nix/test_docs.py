@@ -128,3 +128,53 @@ def test_doc_example(
                 assert result.returncode != 0 and block["expect"] in result.stderr
         else:
             raise AssertionError(f"unknown mode {mode!r} in {block['name']}")
+
+
+_TABLE_ROW = re.compile(
+    r"^\| `mach2 (?P<command>patchelf plan|[a-z]+)(?: [A-Z_]+)?(?P<rest>(?: [^`]*)?)` \|", re.M
+)
+
+
+def _command_options() -> dict[str, set[str]]:
+    """Each command's option names (``--lock``, ``-o``), ``patchelf plan`` included."""
+    import click
+
+    found: dict[str, set[str]] = {}
+    for name, command in main.commands.items():  # type: ignore[attr-defined]
+        subcommands = command.commands if isinstance(command, click.Group) else {"": command}
+        for sub, each in subcommands.items():
+            key = f"{name} {sub}".strip()
+            found[key] = {o for p in each.params for o in (*p.opts, *p.secondary_opts)}
+    return found
+
+
+def test_the_readme_s_command_table_names_real_options() -> None:
+    """Each row of README's command table names options its command has, and the rows of
+    `why` and `export` (few options, each needed) name all of them: export's row once lacked
+    `--system`, which a lock of several systems needs."""
+    options = _command_options()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m["command"].strip(): m["rest"] for m in _TABLE_ROW.finditer(text)}
+    assert set(rows) >= {"lock", "env", "gen", "why", "export", "patchelf plan", "doctor"}, rows
+    for command, rest in rows.items():
+        named = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", rest))
+        assert named <= options[command], f"mach2 {command}: {named - options[command]}"
+        if command in ("why", "export"):
+            # The long name or the short one (-o for --output).
+            missing = {
+                o for o in options[command] if o.startswith("--") and o not in ("--help",)
+            } - named
+            short = {"--output": "-o"}
+            missing = {o for o in missing if short.get(o) not in named}
+            assert not missing, f"README's row of mach2 {command} lacks {sorted(missing)}"
+
+
+def test_the_docs_say_lock_file_for_prefers_the_per_system_file() -> None:
+    """`lockFileIn` (nix/lock.nix) takes `mach2-<system>.lock` first, then a `mach2.lock` that
+    has the system; examples.md once said it the other way round."""
+    wrong = re.compile(r"`mach2\.lock` when it has that system[^.]*?else `mach2-<system>\.lock`")
+    for path in [*DOCS, ROOT / "README.md", ROOT / "examples.md", ROOT / "implementation.md"]:
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert not wrong.search(text), f"{path.name} puts mach2.lock before mach2-<system>.lock"
+    lock_nix = (ROOT / "nix" / "lock.nix").read_text(encoding="utf-8")
+    assert re.search(r"if pathExists perSystem then\s+perSystem\s+else if", lock_nix)

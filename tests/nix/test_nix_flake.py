@@ -178,7 +178,7 @@ def test_nix_run_runs_mach2_built_by_its_own_library(checkout: Path, tmp_path: P
          "--system", "x86_64-linux", "--no-nix-store", "-o", "env.nix"],
         tmp_path,
     )  # fmt: skip
-    assert "env.nix: written" in gen.stderr
+    assert "wrote env.nix" in gen.stderr
     text = (tmp_path / "env.nix").read_text(encoding="utf-8")
     assert "mach2_patchelf_apply_py = builtins.toFile" in text
     assert "/nix/store/" not in text.split("builtins.toFile", 1)[0]

@@ -80,7 +80,7 @@ def test_env_adds_the_wheel_and_the_build_downloads_nothing(
     expected = fixed_output_path(wheel.name, sha256)
     assert not _valid(expected)
     output = _env(tmp_path, index)
-    assert "added 1 downloaded files" in output
+    assert "added 1 downloaded file (" in output
     assert _valid(expected)
     # the path the library's fetchurl gives (stand-in) is the one added
     lock = json.loads((tmp_path / "env" / "mach2.lock").read_text(encoding="utf-8"))
@@ -108,7 +108,7 @@ def test_no_nix_store_leaves_the_download_to_nix(
     assert not _valid(expected)
     assert f"{wheel.name}.drv" in _to_build(tmp_path / "env")
     # the same directory again, without the flag: the kept lock's files are added
-    assert "added 1 downloaded files" in _env(tmp_path, index)
+    assert "added 1 downloaded file (" in _env(tmp_path, index)
     assert _valid(expected)
     assert f"{wheel.name}.drv" not in _to_build(tmp_path / "env")
 

@@ -109,14 +109,10 @@ def test_gen_names_no_host_path(requirements: Path, calls: list[Any]) -> None:
 def test_gen_writes_a_file_once(tmp_path: Path, requirements: Path, calls: list[Any]) -> None:
     target = tmp_path / "env.nix"
     runner = CliRunner()
-    assert (
-        "written"
-        in runner.invoke(main, ["gen", "-r", str(requirements), *ARGS, "-o", str(target)]).output
-    )
-    assert (
-        "unchanged"
-        in runner.invoke(main, ["gen", "-r", str(requirements), *ARGS, "-o", str(target)]).output
-    )
+    first = runner.invoke(main, ["gen", "-r", str(requirements), *ARGS, "-o", str(target)])
+    assert f"wrote {target}" in first.output  # as lock and env say it (it said "…: written")
+    again = runner.invoke(main, ["gen", "-r", str(requirements), *ARGS, "-o", str(target)])
+    assert f"{target} is unchanged" in again.output
 
 
 def test_nixpkgs_pin_needs_its_hash(tmp_path: Path, requirements: Path, calls: list[Any]) -> None:
@@ -126,3 +122,14 @@ def test_nixpkgs_pin_needs_its_hash(tmp_path: Path, requirements: Path, calls: l
     assert result.exit_code == 1
     assert "--nixpkgs and --nixpkgs-sha256 go together" in result.output
     assert not calls
+
+
+def test_the_store_message_counts_in_words() -> None:
+    """It said "added 1 downloaded files"."""
+    from mach2.cli.store import added_message
+
+    assert added_message(1, 200_000) == (
+        "added 1 downloaded file (0.2 MB) to the Nix store: nix-build will not download it "
+        "again (--no-nix-store: skip)"
+    )
+    assert added_message(3, 15_700_000).startswith("added 3 downloaded files (15.7 MB) ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mach2.emit import (
@@ -144,3 +145,26 @@ def test_not_a_directory(tmp_path: Path, lock_and_text: tuple[Lock, str]) -> Non
     (tmp_path / "file").write_text("", encoding="utf-8")
     with pytest.raises(InputError):
         write_env_dir(lock, text, tmp_path / "file")
+
+
+def test_the_header_of_an_expression_with_local_paths_says_it_names_their_directory(
+    tmp_path: Path, lock_and_text: tuple[Lock, str]
+) -> None:
+    """It said "it names no file of the machine that made it" above `root = /home/…;`."""
+    lock, text = lock_and_text
+    plain = render_expression(lock, text, root=tmp_path)
+    assert "(it names no file of the machine that\n# made it)." in plain
+    assert f"root = {tmp_path}" not in plain
+    system = next(iter(lock.systems))
+    six = lock.systems[system].packages["six"]
+    local = six.artifact.__class__(kind="path", extra={"path": "libs/six"})
+    packages = {**lock.systems[system].packages, "six": attrs.evolve(six, artifact=local)}
+    with_path = attrs.evolve(
+        lock,
+        systems={system: attrs.evolve(lock.systems[system], packages=packages)},
+    )
+    expression = render_expression(with_path, text, root=tmp_path)
+    assert f"root = {tmp_path};" in expression
+    header = " ".join(line[2:] for line in expression.splitlines() if line.startswith("# "))
+    assert "names no file of the machine that made it but `root`" in header
+    assert "it builds where that directory is" in header

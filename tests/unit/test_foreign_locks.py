@@ -212,6 +212,24 @@ def test_malformed_fields_name_the_file_and_the_place(tmp_path: Path) -> None:
         read_foreign_lock(bad_hash)
 
 
+@pytest.mark.parametrize("name", LOCKS)
+def test_an_empty_lock_is_called_empty(tmp_path: Path, name: str) -> None:
+    """An empty uv.lock once said "version: uv.lock version None is not one mach2 reads"."""
+    path = tmp_path / name
+    path.write_text("\n")
+    with pytest.raises(InputError) as info:
+        read_foreign_lock(path)
+    assert info.value.message == f"{path.as_posix()}: the file is empty"
+    assert info.value.hint == "lock again with the tool that wrote it"
+
+
+def test_a_uv_lock_without_a_version_is_not_a_uv_lock(tmp_path: Path) -> None:
+    path = tmp_path / "uv.lock"
+    path.write_text('[[package]]\nname = "a"\n')
+    with pytest.raises(InputError, match=r"uv\.lock: version: missing: not a uv\.lock "):
+        read_foreign_lock(path)
+
+
 def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "poetry.lock"
     path.write_text('[[package]]\nname = "a"\nversion = \n')

@@ -295,16 +295,21 @@ def test_lock_that_is_not_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "version"),
-    [({"lock-version": 0}, "0"), ({"lock-version": "2"}, "'2'"), ({}, "None"), ([1], "None"),
-     ("x", "None")],
-)  # fmt: skip
+    ("document", "version"), [({"lock-version": 0}, "0"), ({"lock-version": "2"}, "'2'")]
+)
 def test_unknown_lock_version(tmp_path: Path, document: Any, version: str) -> None:
     path = tmp_path / "mach2.lock"
     path.write_text(json.dumps(document))
     assert lock_error(path).message == (
         f"{path}: unsupported lock-version {version} (this mach2 reads 1 and 2)"
     )
+
+
+@pytest.mark.parametrize("document", [{}, [1], "x", {"name": "x"}])
+def test_json_without_a_lock_version_is_not_a_mach2_lock(tmp_path: Path, document: Any) -> None:
+    path = tmp_path / "mach2.lock"
+    path.write_text(json.dumps(document))
+    assert lock_error(path).message == f"{path}: not a mach2 lock (JSON without a lock-version)"
 
 
 def test_a_lock_from_a_newer_mach2(tmp_path: Path) -> None:

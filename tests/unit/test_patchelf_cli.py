@@ -144,3 +144,29 @@ def test_fetch_downloads_once_and_checks_the_hash(
         http.close()
         server.shutdown()
         server.server_close()
+
+
+def test_an_unreachable_url_s_hint_names_no_option_the_command_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint said "or use --offline with a warm cache": `patchelf plan` has no --offline."""
+    import socket
+
+    import mach2.net.http
+
+    monkeypatch.setattr(mach2.net.http, "BACKOFF", 0.0)
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    code, output = run(
+        f"http://127.0.0.1:{port}/demo-1.0-py3-none-any.whl", "--cache-dir", str(tmp_path)
+    )
+    assert code == 1
+    assert output.startswith(f"error: cannot reach http://127.0.0.1:{port}/")
+    assert output.splitlines()[1] == (
+        "hint: check the URL and the network, or pass the path of a downloaded wheel"
+    )
+    assert "--offline" not in output

@@ -17,6 +17,7 @@ from mach2.inputs import (
     RequirementEntry,
     RequirementsInput,
     parse_requirements,
+    project_input,
     read_input,
     read_requirements,
 )
@@ -673,6 +674,7 @@ def test_editable_in_constraints(tmp_path: Path) -> None:
 
 def test_editable_without_name(tmp_path: Path) -> None:
     (tmp_path / "noproj").mkdir()
+    (tmp_path / "noproj" / "setup.py").write_text("from setuptools import setup\nsetup()\n")
     assert error("-e ./noproj", base_dir=tmp_path) == (
         "requirements.txt:1: cannot tell the project name of editable './noproj' "
         "(no static [project].name) (append '#egg=NAME' to the path)"
@@ -681,6 +683,26 @@ def test_editable_without_name(tmp_path: Path) -> None:
         "requirements.txt:1: cannot tell the project name of editable './noproj' "
         "(append '#egg=NAME' to the path)"
     )
+
+
+def test_an_editable_or_project_that_is_no_python_project(tmp_path: Path) -> None:
+    """An empty directory once got "cannot tell the project name … append '#egg=NAME'", and
+    --project offered #egg=, which it cannot take."""
+    (tmp_path / "empty").mkdir()
+    assert error("-e ./empty", base_dir=tmp_path) == (
+        "requirements.txt:1: './empty' is not a Python project (no pyproject.toml, setup.py or "
+        "setup.cfg) (give the directory of a Python project)"
+    )
+    with pytest.raises(InputError) as info:
+        project_input(tmp_path / "empty")
+    assert info.value.message.endswith(
+        "is not a Python project (no pyproject.toml, setup.py or setup.cfg)"
+    )
+    (tmp_path / "empty" / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    with pytest.raises(InputError) as info:
+        project_input(tmp_path / "empty")
+    assert "(no static [project].name)" in info.value.message
+    assert info.value.hint is not None and "#egg=NAME in a -r file" in info.value.hint
 
 
 def test_editable_url_without_egg() -> None:

@@ -252,12 +252,17 @@ def test_stale_reasons_name_the_systems_and_each_target() -> None:
     requirements = parse_requirements("pure\n", origin="requirements.txt")
 
     def reasons(**kw: Any) -> tuple[str, ...]:
-        target = Target.from_strings("3.12", LINUX, macos=kw.pop("macos", None))
+        python = kw.pop("python", "3.12")
+        target = Target.from_strings(python, LINUX, macos=kw.pop("macos", None))
         options = LockOptions(target=target, providers="wheel", **{"systems": BOTH, **kw})
         return stale_reasons(result, requirements, "pure\n", options)
 
     assert reasons() == ()
     assert reasons(macos="14.0") == ("the target of aarch64-darwin changed: macos 13.0 → 14.0",)
+    # A change every system shares is said once (it was said once per system).
+    assert reasons(python="3.11") == (
+        "the target of every system changed: python 3.12.12 → 3.11.14",
+    )
     assert reasons(systems=(LINUX,)) == (
         "the systems changed: x86_64-linux, aarch64-darwin → x86_64-linux",
     )

@@ -248,6 +248,23 @@ def test_bad_target_input_is_one_line(args: tuple[str | None, ...], says: str) -
     assert info.value.hint and "\n" not in info.value.hint
 
 
+@pytest.mark.parametrize(
+    ("args", "example"),
+    [
+        (("3.12", "x86_64-linux", "two"), "e.g. 2.28"),
+        (("3.12", "aarch64-darwin", None, "eleven"), "e.g. 13.0"),
+        (("3.12", "x86_64-linux", None, None, "one"), "e.g. 1.2"),
+    ],
+)
+def test_a_bad_version_hint_gives_an_example_of_its_own_kind(
+    args: tuple[str | None, ...], example: str
+) -> None:
+    """`--macos x` once said "e.g. 2.28", a glibc version."""
+    with pytest.raises(TargetError) as info:
+        Target.from_strings(*args)  # type: ignore[arg-type]
+    assert info.value.hint is not None and info.value.hint.endswith(example)
+
+
 def test_unknown_system_is_rejected_by_the_record_too() -> None:
     with pytest.raises(TargetError, match="unknown system 'riscv64-linux'"):
         Target(python=(3, 12, 0), system="riscv64-linux")  # type: ignore[arg-type]

@@ -27,6 +27,10 @@ def load(path: Path) -> tuple[Doc, str, str]:
     """The parsed document, the text and the sha256 of the bytes of ``path``."""
     name = path.as_posix()
     text, digest = _read_input_file(path, name)
+    if not text.strip():
+        raise InputError(
+            f"{name}: the file is empty", hint="lock again with the tool that wrote it"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

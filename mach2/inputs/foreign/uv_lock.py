@@ -45,6 +45,8 @@ def read_uv_lock(path: Path) -> tuple[ForeignLock, str, str]:
     """
     doc, text, digest = load(path)
     version = doc.integer("version")
+    if version is None:
+        doc.fail("version", "missing: not a uv.lock")
     if version not in _SUPPORTED_VERSIONS:
         doc.fail("version", f"uv.lock version {version!r} is not one mach2 reads (1)")
     base = path.absolute().parent
