@@ -18,8 +18,14 @@ import click
 
 from mach2.atomic import write_atomic
 from mach2.cli.group import main
-from mach2.cli.lock_cmd import existing_systems, version_notes
-from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.lock_cmd import version_notes
+from mach2.cli.options import (
+    build_lock_options,
+    kept_from,
+    lock_options,
+    report_options,
+    requirement_paths,
+)
 from mach2.cli.progress import info, report_libraries, reporting
 from mach2.errors import InputError, LockError
 from mach2.lock.model import LOCK_VERSION, Lock, read_lock
@@ -134,7 +140,7 @@ def env(
         **options,
         nixpkgs=source,
         lock_dir=directory.absolute(),
-        keep_systems=existing_systems(directory / "mach2.lock"),
+        kept=kept_from(directory / "mach2.lock"),
     )
     lock = None if upgrade else _existing(directory / "mach2.lock", paths, lock_opts, quiet)
     if lock is None:

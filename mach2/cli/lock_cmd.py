@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mach2.cli.group import main
-from mach2.cli.options import build_lock_options, lock_options, report_options, requirement_paths
+from mach2.cli.options import (
+    build_lock_options,
+    kept_from,
+    lock_options,
+    report_options,
+    requirement_paths,
+)
 from mach2.cli.progress import info, report_libraries, reporting, unresolved_in
 from mach2.errors import InputError, LockError
 from mach2.lock.model import LOCK_VERSION, Lock, SystemLock, read_lock, write_lock
@@ -19,7 +25,7 @@ from mach2.model.names import is_conda_native, normalize
 if TYPE_CHECKING:
     from mach2.api import LockOptions
 
-__all__ = ["existing_systems", "lock", "version_notes", "why"]
+__all__ = ["lock", "version_notes", "why"]
 
 
 def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
@@ -48,17 +54,6 @@ def _summary(lock: Lock, path: Path, changed: bool) -> dict[str, Any]:
     if len(systems) == 1:
         summary.update(next(iter(systems.values())))
     return summary
-
-
-def existing_systems(path: Path) -> tuple[str, ...]:
-    """The systems of the lock at ``path`` (kept on re-lock unless others are named); none
-    when there is no readable lock there."""
-    if not path.is_file():
-        return ()
-    try:
-        return read_lock(path).system_names
-    except LockError:
-        return ()
 
 
 def version_notes(lock: Lock) -> list[str]:
@@ -116,7 +111,7 @@ def lock(
 
     paths = requirement_paths(requirements, options.get("project"))
     lock_opts = build_lock_options(
-        **options, lock_dir=output.absolute().parent, keep_systems=existing_systems(output)
+        **options, lock_dir=output.absolute().parent, kept=kept_from(output)
     )
     if check:
         _check(output, paths, lock_opts, quiet)

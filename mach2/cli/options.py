@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from attrs import frozen
 
-from mach2.errors import InputError
+from mach2.errors import InputError, LockError
 from mach2.model.target import DEFAULT_MACOS, SYSTEMS, Target
 
 if TYPE_CHECKING:
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
     from mach2.providers.nixpkgs.index import NixpkgsSource
 
 __all__ = [
+    "Kept",
     "chosen_systems",
     "host_system",
+    "kept_from",
     "lock_options",
     "parse_cuda",
     "parse_exclude_newer",
@@ -96,8 +99,9 @@ def lock_options(function: F) -> F:
         click.option("--cuda", default=None, help="offer conda's __cuda virtual package at this version"),
         click.option("--nixpkgs-index", type=click.Path(path_type=Path, dir_okay=False), default=None,
                      help="the nixpkgs provider's packages: a prepared index (docs/nixpkgs.md)"),
-        click.option("--python", "python", default="3.12", show_default=True,
-                     help="target CPython version (3.12 or 3.12.7)"),
+        click.option("--python", "python", default=None,
+                     help="target CPython version, 3.12 or 3.12.7 (default: the existing "
+                          "lock's, else 3.12)"),
         click.option("--system", "systems", multiple=True, metavar="SYSTEM",
                      help="Nix system to lock for, repeatable: one lock for all of them "
                      f"({', '.join(SYSTEMS)}; default: an existing lock's systems, else this "
@@ -107,10 +111,12 @@ def lock_options(function: F) -> F:
         click.option("--split-versions", is_flag=True,
                      help="when no one version of a package fits every system, let it differ "
                      "per system (default: fail naming it)"),
-        click.option("--glibc", default=None, help="target glibc version (default: current nixpkgs', 2.40)"),
+        click.option("--glibc", default=None,
+                     help="target glibc version (default: the existing lock's, else current "
+                     "nixpkgs', 2.40)"),
         click.option("--macos", default=None,
-                     help="oldest macOS to support, which decides the macOS wheels (default: "
-                     "{}.{}, as uv)".format(*DEFAULT_MACOS)),
+                     help="oldest macOS to support, which decides the macOS wheels (default: the "
+                     "existing lock's, else {}.{}, as uv)".format(*DEFAULT_MACOS)),
         click.option("--musl", default=None, metavar="VERSION",
                      help="a musl libc target (nixpkgs' pkgsMusl) instead of glibc, e.g. 1.2"),
         click.option("--exclude-newer", default=None,
@@ -181,6 +187,44 @@ def chosen_systems(
     return tuple(sorted(names, key=known.index))
 
 
+@frozen
+class Kept:
+    """What a re-lock keeps of the lock it replaces, unless the command names it: the systems
+    and the target's Python and C library floors.  Without this, re-running ``mach2 env DIR``
+    (or ``mach2 lock --check``) without the first run's ``--python 3.11`` would move the
+    environment to the default Python."""
+
+    systems: tuple[str, ...] = ()
+    python: str | None = None
+    glibc: str | None = None
+    macos: str | None = None
+    musl: str | None = None
+
+
+def kept_from(path: Path) -> Kept:
+    """The settings of the mach2 lock at ``path``; nothing when there is no readable one."""
+    from mach2.lock.model import read_lock
+
+    if not path.is_file():
+        return Kept()
+    try:
+        lock = read_lock(path)
+    except LockError:
+        return Kept()
+    floors: dict[str, str] = {}
+    for target in lock.targets:
+        for key, value in target.to_json().items():
+            if key in ("glibc", "macos", "musl"):
+                floors.setdefault(key, str(value))
+    return Kept(
+        systems=lock.system_names,
+        python="{}.{}.{}".format(*lock.python),
+        glibc=floors.get("glibc"),
+        macos=floors.get("macos"),
+        musl=floors.get("musl"),
+    )
+
+
 def requirement_paths(requirements: tuple[Path, ...], project: Path | None = None) -> list[Path]:
     if not requirements and project is not None:
         return []
@@ -204,11 +248,11 @@ def requirement_paths(requirements: tuple[Path, ...], project: Path | None = Non
 def build_lock_options(
     *,
     providers: str | None,
-    python: str,
+    python: str | None,
     systems: tuple[str, ...] = (),
     all_systems: bool = False,
     split_versions: bool = False,
-    keep_systems: tuple[str, ...] = (),
+    kept: Kept = Kept(),
     glibc: str | None,
     macos: str | None,
     exclude_newer: str | None,
@@ -239,7 +283,12 @@ def build_lock_options(
     index_urls = [index_url, *more_indexes] if index_url else None
     if index_urls is None and more_indexes:
         index_urls = ["https://pypi.org/simple/", *more_indexes]
-    names = chosen_systems(systems, all_systems=all_systems, keep=keep_systems)
+    names = chosen_systems(systems, all_systems=all_systems, keep=kept.systems)
+    python = python or kept.python or "3.12"
+    if glibc is None and musl is None:
+        linux = any(name.endswith("-linux") for name in names)
+        glibc, musl = kept.glibc, kept.musl if linux else None
+    macos = macos or kept.macos
     # The template target's system: a Linux one for --musl (which darwin systems ignore).
     first = next((n for n in names if n.endswith("-linux")), names[0]) if musl else names[0]
     target = Target.from_strings(python=python, system=first, glibc=glibc, macos=macos, musl=musl)

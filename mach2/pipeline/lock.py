@@ -279,7 +279,9 @@ def stale_reasons(
     ]
     reasons += _git_changes(lock, requirements)
     reasons += _recorded_changes(lock, now, requirements, options)
-    names = dict.fromkeys([*before.parts, *now.parts])
+    # A lock from before ``inputs.parts`` records none: its other parts cannot be compared
+    # (naming every one as changed would be wrong), so the general word below stands in.
+    names = dict.fromkeys([*before.parts, *now.parts]) if before.parts else {}
     reasons += [
         f"{_PART_WORDS.get(name, name)} changed"
         for name in names

@@ -633,6 +633,35 @@ def test_systems_are_part_of_the_lock_and_kept_on_relock(tmp_path: Path) -> None
     assert summary["systems"]["x86_64-darwin"]["target"]["macos"] == "13.0"
 
 
+def test_a_relock_keeps_the_locks_python_and_floors_unless_named(tmp_path: Path) -> None:
+    """The lock was made with --python 3.12 --glibc 2.28: `--check` (and `mach2 env` on the
+    directory) without them checks that target, not the defaults; naming one changes it."""
+    shutil.copy(DATA / "lock-version-1" / "req.txt", tmp_path / "req.txt")
+    shutil.copy(DATA / "lock-version-1" / "mach2.lock", tmp_path / "mach2.lock")
+    bare = ["-r", "req.txt", "--exclude-newer", EXCLUDE_NEWER,
+            "--cache-dir", str(tmp_path / "cache"), "--no-patchelf", "--check"]  # fmt: skip
+    check = run(tmp_path, "lock", *bare)
+    assert check.returncode == 0, check.stderr
+    assert check.stderr.splitlines()[0] == "mach2.lock is up to date (x86_64-linux)"
+    other = run(tmp_path, "lock", *bare, "--python", "3.11")
+    assert other.returncode == 1
+    assert other.stderr.splitlines()[0] == (
+        "error: mach2.lock is stale: the target changed: python 3.12.12 → 3.11.14"
+    )
+    newer = run(tmp_path, "lock", *bare, "--glibc", "2.40")
+    assert newer.returncode == 1
+    assert newer.stderr.splitlines()[0] == (
+        "error: mach2.lock is stale: the target changed: glibc 2.28 → 2.40"
+    )
+    # a darwin-only re-lock of it does not carry the Linux floor over
+    darwin = run(tmp_path, "lock", *bare, "--system", "aarch64-darwin")
+    assert darwin.returncode == 1
+    assert darwin.stderr.splitlines()[0] == (
+        "error: mach2.lock is stale: the target changed: system x86_64-linux → aarch64-darwin, "
+        "glibc 2.28 → none, macos none → 13.0"
+    )
+
+
 def test_a_lock_version_1_is_read_checked_and_rewritten(tmp_path: Path) -> None:
     """A lock of today's mach2 before systems (lock-version 1): --check passes (the input
     hash of one system is unchanged), `mach2 why` reads it, a re-lock writes version 2."""
