@@ -239,7 +239,7 @@ let
     else if !(lock.systems ? ${chosen}) then
       throw "mach2: lock ${name} has no entries for ${chosen} (it has ${concatStringsSep ", " systems}); add it with `mach2 lock -r requirements.txt ${
         concatStringsSep " " (map (s: "--system ${s}") (systems ++ [ chosen ]))
-      } -o ${name}` (use your own requirements file and options)"
+      } -o ${name}` (use your own requirements file and options; for an env directory re-run `mach2 env DIR` with those --system options)"
     else
       validateView name (
         removeAttrs lock [
@@ -330,7 +330,7 @@ let
         builtins.replaceStrings [ "." ] [ "" ] lockPython
       }\"` or ${hint}"
     else if system != null && lockSystem != null && lockSystem != system then
-      throw "mach2: lock ${name} has no entries for ${system} (it has ${lockSystem}); add it with `mach2 lock -r requirements.txt --system ${lockSystem} --system ${system} -o ${name}` (use your own requirements file and options)"
+      throw "mach2: lock ${name} has no entries for ${system} (it has ${lockSystem}); add it with `mach2 lock -r requirements.txt --system ${lockSystem} --system ${system} -o ${name}` (use your own requirements file and options; for an env directory re-run `mach2 env DIR` with those --system options)"
     else
       lock;
 

@@ -68,7 +68,8 @@ def test_system_mismatch(tmp_path: Path) -> None:
     assert (
         "mach2: lock variant.lock has no entries for x86_64-linux (it has aarch64-darwin); add it "
         "with `mach2 lock -r requirements.txt --system aarch64-darwin --system x86_64-linux "
-        "-o variant.lock` (use your own requirements file and options)"
+        "-o variant.lock` (use your own requirements file and options; for an env directory re-run "
+        "`mach2 env DIR` with those --system options)"
     ) in error
 
 

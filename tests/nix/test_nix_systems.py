@@ -102,7 +102,8 @@ def test_a_system_the_lock_lacks_fails_naming_it_and_the_command(tmp_path: Path)
         "mach2: lock mach2.lock has no entries for x86_64-linux (it has aarch64-darwin, "
         "x86_64-darwin); add it with `mach2 lock -r requirements.txt --system aarch64-darwin "
         "--system x86_64-darwin --system x86_64-linux -o mach2.lock` (use your own requirements "
-        "file and options)"
+        "file and options; for an env directory re-run `mach2 env DIR` with those --system "
+        "options)"
     ) in result.stderr
 
 
