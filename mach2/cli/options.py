@@ -143,8 +143,14 @@ def lock_options(function: F) -> F:
                      "environment's main package (editable in shells), like -e DIR"),
         click.option("--no-install-project", is_flag=True,
                      help="with a foreign lock (-r uv.lock, ...): leave out the project itself "
-                     "(its workspace members), install only its dependencies, as uv sync "
-                     "--no-install-project"),
+                     "(uv: the root project, or the one --package), install only its "
+                     "dependencies, as uv sync --no-install-project"),
+        click.option("--package", "packages", multiple=True, metavar="NAME",
+                     help="with -r uv.lock: install this workspace member and its dependencies "
+                     "instead of the root project, as uv sync --package (repeatable)"),
+        click.option("--all-packages", is_flag=True,
+                     help="with -r uv.lock: install every workspace member, as uv sync "
+                     "--all-packages"),
         click.option("--no-nix-store", is_flag=True,
                      help="do not add the files the lock downloaded to the Nix store (by default "
                      "they are, when Nix is installed, so nix-build does not download them again)"),
@@ -274,6 +280,8 @@ def build_lock_options(
     project: Path | None = None,
     lock_dir: Path | None = None,
     no_install_project: bool = False,
+    packages: tuple[str, ...] = (),
+    all_packages: bool = False,
     no_nix_store: bool = False,  # not a lock option: the command adds files after locking
 ) -> LockOptions:
     from mach2.api import LockOptions
@@ -317,5 +325,7 @@ def build_lock_options(
         groups=groups,
         project=project,
         install_project=not no_install_project,
+        packages=packages,
+        all_packages=all_packages,
         lock_dir=lock_dir,
     )

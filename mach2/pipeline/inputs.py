@@ -90,6 +90,7 @@ def request(
             hint="pass -r uv.lock (or pylock.toml, poetry.lock, pdm.lock), or drop "
             "--no-install-project",
         )
+    _check_members(requirements, options)
     if requirements.foreign is not None:
         from mach2.pipeline import pinned_sources
         from mach2.pipeline.pins import pin_roots
@@ -99,6 +100,8 @@ def request(
             extras=options.extras,
             groups=options.groups,
             install_project=options.install_project,
+            packages=options.packages,
+            all_packages=options.all_packages,
         )
         found, constraints = list(pin_roots(pins)), list[Requirement]()
         editables += pinned_sources.editable_urls(pins)
@@ -117,6 +120,25 @@ def request(
         allow_prereleases=options.allow_prereleases or requirements.pre,
         pins=pins,
     )
+
+
+def _check_members(requirements: RequirementsInput, options: LockOptions) -> None:
+    """``--package``/``--all-packages`` choose uv workspace members: a uv.lock is needed."""
+    if not (options.packages or options.all_packages):
+        return
+    if options.packages and options.all_packages:
+        raise InputError(
+            "--package and --all-packages both choose workspace members",
+            hint="give one of them, as uv sync takes one",
+        )
+    foreign = requirements.foreign
+    if foreign is None or foreign.format != "uv.lock":
+        given = f"{foreign.path} is a {foreign.format}" if foreign else "no lock was given"
+        flag = "--all-packages" if options.all_packages else "--package"
+        raise InputError(
+            f"{flag} chooses members of a uv workspace (-r uv.lock), and {given}",
+            hint=f"pass -r uv.lock, or drop {flag}",
+        )
 
 
 def read_requirement_files(

@@ -119,6 +119,10 @@ def lock_inputs(
         parts["selection"] = {"extras": sorted(options.extras), "groups": sorted(options.groups)}
     if not options.install_project:
         parts["no-install-project"] = True
+    if options.packages or options.all_packages:
+        parts["workspace-members"] = (
+            "all" if options.all_packages else sorted({normalize(p) for p in options.packages})
+        )
     if options.nixpkgs_index is not None or options.nixpkgs is not None:
         from mach2.providers.nixpkgs.index import input_identity
 

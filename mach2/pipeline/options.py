@@ -79,6 +79,12 @@ class LockOptions:
     #: lock's directory) is installed as ``uv sync`` does; ``False``: only its dependencies
     #: (``--no-install-project``, as ``uv sync --no-install-project``).
     install_project: bool = True
+    #: uv.lock only: the workspace members to install with their dependencies instead of the
+    #: root project (``--package``, as ``uv sync --package``) ...
+    packages: Sequence[str] = ()
+    #: ... or every member (``--all-packages``).  Neither: the root project, or every member
+    #: of a virtual workspace, as ``uv sync``.
+    all_packages: bool = False
     #: The directory the lock will be written to: local paths (``./pkg``, ``-e .``, local
     #: wheels) are recorded relative to it, so the Nix side finds them from the lock.
     #: ``None``: the first input file's directory.

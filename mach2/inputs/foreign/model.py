@@ -7,8 +7,9 @@ ways, and :meth:`ForeignLock.select` follows the one the file uses:
 
 * **by marker** (pylock, poetry, pdm, requirements): each entry carries the marker (per group,
   for poetry and pdm) under which it is installed; the target's marker environment decides;
-* **by graph** (uv): entries carry their dependency edges with markers; the walk starts at the
-  workspace members (the project itself) and follows the edges that hold on the target.
+* **by graph** (uv): entries carry their dependency edges with markers; the walk starts where
+  ``uv sync`` starts (the root project, or the workspace members chosen) and follows the edges
+  that hold on the target.
 
 The selection is per target, so a lock that covers several platforms (uv.lock and pylock are
 universal) gives each target its own entries and files: a multi-system mach2 lock selects once
@@ -119,7 +120,7 @@ class ForeignPackage:
         direct reference), else ``None`` (files of an index or URL).
     :param virtual: not installed, only its dependencies (uv's ``virtual`` source).
     :param project: the project itself (uv's workspace members, a ``directory`` entry at the
-        lock's own directory): ``--no-install-project`` leaves it out.
+        lock's own directory): by marker, ``--no-install-project`` leaves it out.
     :param applies: by-marker selection: group (``None`` where the format has no groups) →
         the marker under which the entry is installed in that group (``None``: always).
     :param with_extras: installed only when one of these extras is asked for (poetry's
@@ -190,8 +191,11 @@ class ForeignLock:
     :param format: ``uv.lock``, ``pylock.toml``, ``poetry.lock``, ``pdm.lock``, ``requirements``.
     :param path: the file as given (errors name it).
     :param tool: who wrote it, as the file says (``uv``, ``Poetry 2.5.1``, ``PDM``).
-    :param members: by-graph selection: the names the walk starts from (the project), else
-        ``None`` (by marker).
+    :param members: by-graph selection: the names the walk starts from by default (uv: the
+        project at the lock's root, else every workspace member), else ``None`` (by marker).
+    :param workspace: every member of a uv workspace (``--all-packages``, ``--package``).
+    :param root: the project at the lock's directory (uv), which ``--no-install-project``
+        leaves out; ``None`` for a virtual workspace root.
     :param default_groups: the groups installed when the user names none (``main`` for poetry,
         ``default`` for pdm, pylock's ``default-groups``); ``None`` stands for "no group".
     :param groups: every group the lock knows (to refuse a misspelt ``--group``).
@@ -204,6 +208,8 @@ class ForeignLock:
     tool: str
     packages: tuple[ForeignPackage, ...]
     members: tuple[NormalizedName, ...] | None = None
+    workspace: tuple[NormalizedName, ...] = ()
+    root: NormalizedName | None = None
     requires_python: str | None = None
     environments: tuple[Marker, ...] = ()
     default_groups: frozenset[str | None] = frozenset({None})
@@ -222,12 +228,17 @@ class ForeignLock:
         extras: Sequence[str] = (),
         groups: Sequence[str] = (),
         install_project: bool = True,
+        packages: Sequence[str] = (),
+        all_packages: bool = False,
     ) -> Pins:
         """The entries ``target`` installs, with the extras and groups asked for.
 
-        :param install_project: install the project itself (uv's workspace members, a
-            directory entry at the lock's directory) as ``uv sync`` does; ``False``: only its
-            dependencies (``uv sync --no-install-project``).
+        :param install_project: install the project itself (uv: the root project, or the one
+            ``packages`` member; a directory entry at the lock's directory) as ``uv sync``
+            does; ``False``: only its dependencies (``uv sync --no-install-project``).
+        :param packages: uv workspace members to install with their dependencies instead of
+            the root project (``uv sync --package``).
+        :param all_packages: every uv workspace member (``uv sync --all-packages``).
         :raises InputError: the lock is for another Python or environment, an unknown extra
             or group, two entries of one package apply, an applying entry mach2 cannot build
             from (all of them named in one line), or an edge to no entry.
@@ -244,7 +255,8 @@ class ForeignLock:
                     hint=f"the lock knows {kind}s: {', '.join(sorted(known)) or 'none'}",
                 )
         if self.members is not None:
-            chosen, project = _walk(self, target, wanted_extras, wanted_groups, install_project)
+            starts, left_out = self._starts(packages, all_packages, install_project)
+            chosen, project = _walk(self, target, wanted_extras, wanted_groups, starts, left_out)
         else:
             chosen = _by_marker(self, target, wanted_extras, wanted_groups, install_project)
             project = tuple(sorted({str(p.name) for p in self.packages if p.project}))
@@ -292,6 +304,27 @@ class ForeignLock:
                     hint="pick the target with --python, or lock the project for this Python",
                 )
         return Pins(lock=self, pins=chosen, project=project, other_environments=others)
+
+    def _starts(
+        self, packages: Sequence[str], all_packages: bool, install_project: bool
+    ) -> tuple[frozenset[NormalizedName], frozenset[NormalizedName]]:
+        """Where the walk starts, and the project ``--no-install-project`` leaves out, as
+        ``uv sync`` (0.13) chooses them: the root project, else (a virtual root) every
+        member; ``--package`` names the members (one of them is the project; of several,
+        none is); ``--all-packages`` is every member with the root as the project."""
+        wanted = [NormalizedName(_normal(p)) for p in packages]
+        unknown = [p for p in wanted if p not in self.workspace]
+        if unknown:
+            raise InputError(
+                f"{self.path}: no workspace member named {unknown[0]!r}",
+                hint=f"the workspace's members: {', '.join(sorted(self.workspace)) or 'none'}",
+            )
+        if wanted:
+            starts, project = frozenset(wanted), frozenset(wanted if len(wanted) == 1 else ())
+        else:
+            starts = frozenset(self.workspace if all_packages else self.members or ())
+            project = frozenset((self.root,) if self.root is not None else ())
+        return starts, frozenset() if install_project else project
 
     def _check_environment(self, target: Target) -> None:
         python = target.python_version
@@ -392,19 +425,19 @@ def _walk(
     target: Target,
     extras: frozenset[str],
     groups: frozenset[str],
-    install_project: bool,
+    starts: frozenset[NormalizedName],
+    left_out: frozenset[NormalizedName],
 ) -> tuple[dict[NormalizedName, Pin], tuple[str, ...]]:
-    """By graph: from the members, along the edges whose markers hold on the target.  The
-    members are installed too (with the extras asked for) unless ``install_project`` is off
-    or they are virtual."""
+    """By graph: from ``starts`` (with the extras and groups asked for), along the edges whose
+    markers hold on the target.  The starts are installed too unless ``left_out`` (the
+    project, ``--no-install-project``) or virtual; other members an edge reaches are
+    installed as any dependency."""
     by_name: dict[NormalizedName, list[ForeignPackage]] = {}
     for package in lock.packages:
         by_name.setdefault(package.name, []).append(package)
-    members = set(lock.members or ())
-    project = tuple(sorted(members))
     chosen: dict[NormalizedName, Pin] = {}
     queue: list[tuple[ForeignPackage, list[Edge]]] = []
-    for name in sorted(members):
+    for name in sorted(starts):
         for member in by_name.get(name, []):
             edges = list(member.dependencies)
             for extra in sorted(extras):
@@ -412,15 +445,15 @@ def _walk(
             for group in sorted(groups):
                 edges += member.group_dependencies.get(group, ())
             queue.append((member, edges))
-            if install_project and not member.virtual:
+            if name not in left_out and not member.virtual:
                 chosen[name] = Pin(
                     package=member, extras=extras & set(member.optional_dependencies)
                 )
     while queue:
         parent, edges = queue.pop()
         for edge in edges:
-            if edge.name in members or not _holds(edge.marker, target, frozenset(), frozenset()):
-                continue  # another workspace member is the project too; or another platform's
+            if edge.name in left_out or not _holds(edge.marker, target, frozenset(), frozenset()):
+                continue  # the project left out; or another platform's
             package = _entry_for(lock, parent, edge, by_name.get(edge.name, []))
             before = chosen.get(edge.name)
             if before is not None and before.package is not package:
@@ -438,7 +471,8 @@ def _walk(
             for extra in sorted(edge.extras - known):
                 following += package.optional_dependencies.get(extra, ())
             queue.append((package, following))
-    return chosen, project
+    # The starts not installed (left out, or virtual): their dependencies are.
+    return chosen, tuple(sorted(str(n) for n in starts if n not in chosen))
 
 
 def _entry_for(

@@ -1,14 +1,16 @@
 """``uv.lock`` (uv's universal lock, lock ``version = 1``), read as uv documents it.
 
-What mach2 reads: ``requires-python``; ``[manifest] members`` (a workspace), else the entries
-whose source is ``editable``/``virtual`` ``"."`` (the project); each ``[[package]]``'s
+What mach2 reads: ``requires-python``; ``[manifest] members`` (a workspace) and the entry
+whose source is ``editable``/``virtual`` ``"."`` (the root project; none in a virtual
+workspace); each ``[[package]]``'s
 ``name``, ``version``, ``source`` (``registry``, ``url``; ``git`` at its recorded commit,
 ``directory``, ``editable`` and ``path`` as direct references (``_sources``); ``virtual``: not
 installed, its dependencies are), ``dependencies``,
 ``optional-dependencies`` and ``dev-dependencies`` (each an edge ``{name, extra, marker,
 version, source}``), ``sdist`` and ``wheels`` (``url``/``path``, ``hash``, ``size``).
 ``resolution-markers`` need no reading: the edges' markers already say which fork a target
-takes.  The selection walks the graph from the members (``ForeignLock.select``).
+takes.  The selection walks the graph from where ``uv sync`` starts (``ForeignLock.select``):
+the root project, else every member.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def read_uv_lock(path: Path) -> tuple[ForeignLock, str, str]:
     members: list[NormalizedName] = []
     if manifest is not None:
         members = [NormalizedName(m) for m in (_normal(m) for m in manifest.strings("members"))]
+    roots = [p.name for p, root in packages if root]
     if not members:
-        members = [p.name for p, root in packages if root]
+        members = roots
     packages = [(attrs.evolve(p, project=p.name in members), root) for p, root in packages]
     extras = {e for p, _ in packages if p.name in members for e in p.optional_dependencies}
     groups = {g for p, _ in packages if p.name in members for g in p.group_dependencies}
@@ -66,7 +69,10 @@ def read_uv_lock(path: Path) -> tuple[ForeignLock, str, str]:
         path=doc.file,
         tool="uv",
         packages=tuple(p for p, _ in packages),
-        members=tuple(members),
+        # uv sync's default: the root project, or every member of a virtual workspace.
+        members=tuple(roots[:1] or members),
+        workspace=tuple(members),
+        root=roots[0] if roots else None,
         requires_python=doc.string("requires-python"),
         extras=frozenset(extras),
         groups=frozenset(groups),
