@@ -20,7 +20,7 @@ import attrs
 
 from mach2.atomic import write_atomic
 from mach2.lock.model import LockedPackage
-from mach2.lock.patchelf import UnresolvedLibrary, needs_plan
+from mach2.lock.patchelf import UnresolvedLibrary, dependency_closure, needs_plan
 from mach2.macho import MachoFile, MachoInspection, MachoSlice, inspect_macho_wheel, plan
 from mach2.model.target import Target
 from mach2.patchelf import SonameMap
@@ -83,18 +83,6 @@ def _from_json(data: dict[str, Any]) -> MachoInspection:
     )
 
 
-def _closure(packages: Mapping[str, LockedPackage], key: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(packages[key].dependencies)
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in packages:
-            continue
-        seen.add(name)
-        stack.extend(packages[name].dependencies)
-    return seen
-
-
 def add_macho_plans(
     packages: Mapping[str, LockedPackage],
     *,
@@ -135,7 +123,7 @@ def add_macho_plans(
     for key in binary:
         siblings = [
             member
-            for dependency in sorted(_closure(packages, key))
+            for dependency in sorted(dependency_closure(packages, key))
             if dependency in inspections
             for member in inspections[dependency].members
         ]

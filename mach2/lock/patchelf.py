@@ -41,6 +41,7 @@ __all__ = [
     "UnresolvedLibraries",
     "UnresolvedLibrary",
     "add_patch_plans",
+    "dependency_closure",
     "fixes_hint",
     "needs_plan",
     "require_resolved",
@@ -118,7 +119,9 @@ def needs_plan(package: LockedPackage) -> bool:
     )
 
 
-def _closure(packages: Mapping[str, LockedPackage], key: str) -> set[str]:
+def dependency_closure(packages: Mapping[str, LockedPackage], key: str) -> set[str]:
+    """Every package ``key`` needs at run time, directly or not (its own key aside): the
+    wheels whose libraries a plan may point at."""
     seen: set[str] = set()
     stack = list(packages[key].dependencies)
     while stack:
@@ -180,7 +183,7 @@ def add_patch_plans(
     shipped = {key: sibling_libraries(inspection, key) for key, inspection in inspections.items()}
     for key in binary:
         siblings: dict[str, SiblingLibrary] = {}
-        for dependency in sorted(_closure(packages, key)):
+        for dependency in sorted(dependency_closure(packages, key)):
             for soname, library in shipped.get(dependency, {}).items():
                 siblings.setdefault(soname, library)
         package = packages[key]
