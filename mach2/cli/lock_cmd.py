@@ -167,8 +167,13 @@ def _check(output: Path, paths: list[Path], options: LockOptions, quiet: bool) -
         )
 
 
-def _paths_to(lock: SystemLock, key: str) -> list[list[str]]:
-    """Every chain root → … → key (shortest first, at most a few)."""
+def _paths_to(lock: SystemLock, key: str, *, pinned: bool = False) -> list[list[str]]:
+    """Every chain root → … → key (shortest first, at most a few).
+
+    :param pinned: the lock was taken from a foreign lock, whose every entry is a root of the
+        resolution; the chains then start at the entries nothing else in the lock needs
+        (what the project asked for), unless a cycle leaves ``key`` unreachable from them.
+    """
     parents: dict[str, list[str]] = {}
     for name, package in lock.packages.items():
         for dependency in package.dependencies:
@@ -176,6 +181,15 @@ def _paths_to(lock: SystemLock, key: str) -> list[list[str]]:
         for dependency in package.build_system or {}:
             parents.setdefault(dependency, []).append(f"{name} (build)")
     roots = {r.split("[", 1)[0] for r in lock.roots}
+    if pinned:
+        tops = {root for root in roots if root not in parents}
+        chains = _chains(key, tops, parents)
+        if chains:
+            return chains
+    return _chains(key, roots, parents)
+
+
+def _chains(key: str, roots: set[str], parents: dict[str, list[str]]) -> list[list[str]]:
     chains: list[list[str]] = []
     queue: list[list[str]] = [[key]]
     while queue and len(chains) < 5:
@@ -204,9 +218,11 @@ def _not_in_lock(name: str, key: str, packages: set[str], where: str) -> InputEr
     return InputError(f"{name!r} is not in {where}", hint=hint)
 
 
-def _chain_lines(lock: SystemLock, key: str, requested: dict[str, Any]) -> list[str]:
+def _chain_lines(
+    lock: SystemLock, key: str, requested: dict[str, Any], *, pinned: bool = False
+) -> list[str]:
     lines = []
-    for chain in _paths_to(lock, key):
+    for chain in _paths_to(lock, key, pinned=pinned):
         steps = []
         for step in chain:
             base = step.removesuffix(" (build)")
@@ -282,7 +298,7 @@ def why(name: str, lock_path: Path, systems: tuple[str, ...]) -> None:
             system_lock.target,
             environ=os.environ,
         )
-        lines += _chain_lines(system_lock, key, requested)
+        lines += _chain_lines(system_lock, key, requested, pinned=lock.foreign is not None)
         details[system] = lines
     for line in _grouped(headers, list(present)):
         click.echo(line)

@@ -108,6 +108,21 @@ def test_a_virtual_workspace_installs_what_uv_sync_does(
     assert mach2_installs(virtual, options) == expected
 
 
+def test_why_follows_the_graph_of_a_foreign_lock(rooted: Path) -> None:
+    """Every entry of uv.lock is a pin (a root of the resolution), but `why` tells what the
+    project asked for from what its dependencies pulled in."""
+    assert mach2(rooted, "lock", "-r", "uv.lock", *TARGET, "-o", "w.lock").returncode == 0
+    chains = {}
+    for name in ("app", "core", "corelib"):
+        done = mach2(rooted, "why", name, "--lock", "w.lock")
+        assert done.returncode == 0, done.stderr
+        chains[name] = [line.strip() for line in done.stdout.splitlines() if "required" in line
+                        or "requested" in line]  # fmt: skip
+    assert chains["app"] == ["requested: app"]
+    assert chains["core"] == ["required by: app [core] → core"]
+    assert chains["corelib"] == ["required by: app [core] → core [corelib] → corelib"]
+
+
 def test_the_selection_is_an_input_lock_check_notices(rooted: Path) -> None:
     assert mach2(rooted, "lock", "-r", "uv.lock", *TARGET, "-o", "c.lock").returncode == 0
     same = mach2(rooted, "lock", "-r", "uv.lock", *TARGET, "--check", "-o", "c.lock")
