@@ -9,7 +9,6 @@ on a Mac.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from mach2.atomic import write_atomic
+from mach2.lock.inspections import InspectionStore
 from mach2.lock.model import LockedPackage
 from mach2.lock.patchelf import UnresolvedLibrary, dependency_closure, needs_plan
 from mach2.macho import MachoFile, MachoInspection, MachoSlice, inspect_macho_wheel, plan
@@ -30,34 +29,11 @@ __all__ = ["MachoInspectionCache", "add_macho_plans", "unresolved_links"]
 _INSPECTION_FORMAT = 1
 
 
-class MachoInspectionCache:
+class MachoInspectionCache(InspectionStore[MachoInspection]):
     """Mach-O facts of wheels by sha256 (never revalidated: a wheel's bytes never change)."""
 
     def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-
-    def _path(self, sha256: str | None) -> Path | None:
-        if self.directory is None or sha256 is None or len(sha256) != 64:
-            return None
-        return self.directory / sha256[:2] / f"{sha256}.json"
-
-    def get(self, sha256: str | None) -> MachoInspection | None:
-        path = self._path(sha256)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != _INSPECTION_FORMAT:
-                return None
-            return _from_json(data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, sha256: str | None, inspection: MachoInspection) -> None:
-        path = self._path(sha256)
-        if path is not None:
-            data = attrs.asdict(inspection, recurse=True) | {"format": _INSPECTION_FORMAT}
-            write_atomic(path, json.dumps(data, sort_keys=True))
+        super().__init__(directory, from_json=_from_json, format=_INSPECTION_FORMAT)
 
 
 def _from_json(data: dict[str, Any]) -> MachoInspection:

@@ -11,7 +11,6 @@ makes that an error (``mach2 lock --strict``).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +20,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from mach2.atomic import write_atomic
 from mach2.errors import LockError
+from mach2.lock.inspections import InspectionStore
 from mach2.lock.model import LockedPackage
 from mach2.model.target import Target
 from mach2.patchelf import (
@@ -51,43 +50,11 @@ __all__ = [
 _INSPECTION_FORMAT = 1
 
 
-class InspectionCache:
-    """ELF facts of wheels by sha256, so a warm lock reads no wheel again.
-
-    A wheel's contents never change for a given sha256, so entries are never revalidated; an
-    unreadable entry is ignored and rewritten.
-    """
+class InspectionCache(InspectionStore[WheelInspection]):
+    """ELF facts of wheels by sha256, so a warm lock reads no wheel again."""
 
     def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-
-    def _path(self, sha256: str) -> Path | None:
-        if self.directory is None or len(sha256) != 64:
-            return None
-        return self.directory / sha256[:2] / f"{sha256}.json"
-
-    def get(self, sha256: str | None) -> WheelInspection | None:
-        path = self._path(sha256) if sha256 else None
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != _INSPECTION_FORMAT:
-                return None
-            return _inspection_from_json(data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, sha256: str | None, inspection: WheelInspection) -> None:
-        path = self._path(sha256) if sha256 else None
-        if path is not None:
-            write_atomic(path, json.dumps(_inspection_to_json(inspection), sort_keys=True))
-
-
-def _inspection_to_json(inspection: WheelInspection) -> dict[str, Any]:
-    data = attrs.asdict(inspection, recurse=True)
-    data["format"] = _INSPECTION_FORMAT
-    return data
+        super().__init__(directory, from_json=_inspection_from_json, format=_INSPECTION_FORMAT)
 
 
 def _inspection_from_json(data: dict[str, Any]) -> WheelInspection:
