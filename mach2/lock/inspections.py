@@ -8,7 +8,9 @@ rewritten.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -16,8 +18,9 @@ import attrs
 from attrs import AttrsInstance
 
 from mach2.atomic import write_atomic
+from mach2.lock.model import LockedPackage
 
-__all__ = ["InspectionStore"]
+__all__ = ["InspectionStore", "inspect_wheels"]
 
 T = TypeVar("T", bound=AttrsInstance)
 
@@ -59,3 +62,39 @@ class InspectionStore(Generic[T]):
         if path is not None:
             data = attrs.asdict(record, recurse=True) | {"format": self._format}
             write_atomic(path, json.dumps(data, sort_keys=True))
+
+
+def inspect_wheels(
+    keys: Sequence[str],
+    packages: Mapping[str, LockedPackage],
+    *,
+    store: InspectionStore[T],
+    read: Callable[[Path], T],
+    download: Callable[[LockedPackage], Path],
+    workers: int,
+    on_inspected: Callable[[str, int, int], None] | None,
+    thread_name: str,
+) -> dict[str, T]:
+    """The facts of each wheel of ``keys``: from ``store``, else ``read`` from its download
+    (and stored); side by side, since each mostly waits on the network.  ``on_inspected`` is
+    told of each wheel done (key, count done, count of all)."""
+    done = 0
+    lock = threading.Lock()
+
+    def inspect(key: str) -> T:
+        nonlocal done
+        try:
+            sha256 = packages[key].artifact.sha256
+            found = store.get(sha256)
+            if found is None:
+                found = read(download(packages[key]))
+                store.put(sha256, found)
+            return found
+        finally:
+            with lock:
+                done += 1
+                if on_inspected is not None:
+                    on_inspected(key, done, len(keys))
+
+    with ThreadPoolExecutor(workers, thread_name_prefix=thread_name) as pool:
+        return dict(zip(keys, pool.map(inspect, keys), strict=True))

@@ -9,15 +9,13 @@ on a Mac.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from mach2.lock.inspections import InspectionStore
+from mach2.lock.inspections import InspectionStore, inspect_wheels
 from mach2.lock.model import LockedPackage
 from mach2.lock.patchelf import UnresolvedLibrary, dependency_closure, needs_plan
 from mach2.macho import MachoFile, MachoInspection, MachoSlice, inspect_macho_wheel, plan
@@ -78,24 +76,16 @@ def add_macho_plans(
     if not binary:
         return result
     cache = cache or MachoInspectionCache(None)
-    done = 0
-    lock = threading.Lock()
-
-    def inspect(key: str) -> MachoInspection:
-        nonlocal done
-        sha256 = packages[key].artifact.sha256
-        found = cache.get(sha256)
-        if found is None:
-            found = inspect_macho_wheel(download(packages[key]))
-            cache.put(sha256, found)
-        with lock:
-            done += 1
-            if on_inspected is not None:
-                on_inspected(key, done, len(binary))
-        return found
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="mach2-macho") as pool:
-        inspections = dict(zip(binary, pool.map(inspect, binary), strict=True))
+    inspections = inspect_wheels(
+        binary,
+        packages,
+        store=cache,
+        read=inspect_macho_wheel,
+        download=download,
+        workers=workers,
+        on_inspected=on_inspected,
+        thread_name="mach2-macho",
+    )
     for key in binary:
         siblings = [
             member

@@ -11,9 +11,7 @@ makes that an error (``mach2 lock --strict``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import attrs
 from attrs import frozen
 
 from mach2.errors import LockError
-from mach2.lock.inspections import InspectionStore
+from mach2.lock.inspections import InspectionStore, inspect_wheels
 from mach2.lock.model import LockedPackage
 from mach2.model.target import Target
 from mach2.patchelf import (
@@ -124,29 +122,16 @@ def add_patch_plans(
     if on_inspected is not None:
         on_inspected("", 0, len(binary))  # the stage starts (downloads may take minutes)
 
-    done = 0
-    lock = threading.Lock()
-
-    def inspect(key: str) -> WheelInspection:
-        nonlocal done
-        try:
-            return _inspect(key)
-        finally:
-            with lock:
-                done += 1
-                if on_inspected is not None:
-                    on_inspected(key, done, len(binary))
-
-    def _inspect(key: str) -> WheelInspection:
-        sha256 = packages[key].artifact.sha256
-        found = cache.get(sha256)
-        if found is None:
-            found = inspect_wheel(download(packages[key]))
-            cache.put(sha256, found)
-        return found
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="mach2-plan") as pool:
-        inspections = dict(zip(binary, pool.map(inspect, binary), strict=True))
+    inspections = inspect_wheels(
+        binary,
+        packages,
+        store=cache,
+        read=inspect_wheel,
+        download=download,
+        workers=workers,
+        on_inspected=on_inspected,
+        thread_name="mach2-plan",
+    )
     shipped = {key: sibling_libraries(inspection, key) for key, inspection in inspections.items()}
     for key in binary:
         siblings: dict[str, SiblingLibrary] = {}
