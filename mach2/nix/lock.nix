@@ -37,6 +37,13 @@ let
     2
   ];
 
+  # The error for a system the lock lacks, with the command that adds it to the lock's.
+  absentSystem =
+    name: systems: system:
+    throw "mach2: lock ${name} has no entries for ${system} (it has ${concatStringsSep ", " systems}); add it with `mach2 lock -r requirements.txt ${
+      concatStringsSep " " (map (s: "--system ${s}") (systems ++ [ system ]))
+    } -o ${name}` (use your own requirements file and options; for an env directory re-run `mach2 env DIR` with those --system options)";
+
   /**
     The name used for the lock in messages and commands.
 
@@ -237,9 +244,7 @@ let
     if (lock."lock-version" or null) == 1 then
       lock // { systems = systems; }
     else if !(lock.systems ? ${chosen}) then
-      throw "mach2: lock ${name} has no entries for ${chosen} (it has ${concatStringsSep ", " systems}); add it with `mach2 lock -r requirements.txt ${
-        concatStringsSep " " (map (s: "--system ${s}") (systems ++ [ chosen ]))
-      } -o ${name}` (use your own requirements file and options; for an env directory re-run `mach2 env DIR` with those --system options)"
+      absentSystem name systems chosen
     else
       validateView name (
         removeAttrs lock [
@@ -330,7 +335,7 @@ let
         builtins.replaceStrings [ "." ] [ "" ] lockPython
       }\"` or ${hint}"
     else if system != null && lockSystem != null && lockSystem != system then
-      throw "mach2: lock ${name} has no entries for ${system} (it has ${lockSystem}); add it with `mach2 lock -r requirements.txt --system ${lockSystem} --system ${system} -o ${name}` (use your own requirements file and options; for an env directory re-run `mach2 env DIR` with those --system options)"
+      absentSystem name [ lockSystem ] system
     else
       lock;
 
